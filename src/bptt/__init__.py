@@ -1,0 +1,12 @@
+"""bptt: the simple RNN and back-propagation through time, hand-written in NumPy.
+
+    >>> import bptt
+    >>> model = bptt.SimpleRNN(n_in=5, n_hidden=8, n_out=5, seed=0)
+"""
+
+__version__ = "0.1.0"
+
+from .gradcheck import GradcheckReport, gradcheck
+from .model import Backward, SimpleRNN, Trace
+
+__all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "__version__"]

@@ -1,0 +1,99 @@
+"""Checks at the public edge. Each error is one line: the argument, what was expected, what was given."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype} array of shape {value.shape}"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name}: expected a positive integer, got {describe(value)}")
+    return int(value)
+
+
+def choice(name: str, value, options) -> str:
+    if value not in options:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, options))}, got {value!r}")
+    return value
+
+
+def float_dtype(name: str, value) -> np.dtype:
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{name}: expected float32 or float64, got {value!r}")
+    return dt
+
+
+def finite(name: str, arr: np.ndarray) -> None:
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name}: expected finite values, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
+
+
+def token_ids(name: str, x: np.ndarray, n_tokens: int, what: str = "token ids") -> np.ndarray:
+    lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
+    if lo < 0 or hi >= n_tokens:
+        bad = lo if lo < 0 else hi
+        raise ValueError(f"{name}: expected {what} in [0, {n_tokens - 1}], got {bad}")
+    return x.astype(np.intp, copy=False)
+
+
+def inputs(x, n_in: int, dtype: np.dtype) -> np.ndarray:
+    """x: token ids, int (T, B), or real vectors, float (T, B, I)."""
+    x = np.asarray(x)
+    expected = f"token ids as an int array (T, B) or real vectors as a float array (T, B, {n_in})"
+    if x.dtype.kind in "iu" and x.ndim == 2:
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"x: expected {expected} with T, B >= 1, got {describe(x)}")
+        return token_ids("x", x, n_in)
+    if x.dtype.kind == "f" and x.ndim == 3 and x.shape[2] == n_in:
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"x: expected {expected} with T, B >= 1, got {describe(x)}")
+        finite("x", x)
+        return x.astype(dtype, copy=False)
+    raise ValueError(f"x: expected {expected}, got {describe(x)}")
+
+
+def state(name: str, h0, B: int, H: int, dtype: np.dtype) -> np.ndarray:
+    if h0 is None:
+        return np.zeros((B, H), dtype=dtype)
+    h0 = np.asarray(h0)
+    if h0.dtype.kind != "f" or h0.shape != (B, H):
+        raise ValueError(f"{name}: expected a float array of shape (B, H) = ({B}, {H}), got {describe(h0)}")
+    finite(name, h0)
+    return h0.astype(dtype, copy=False)
+
+
+def targets(y, output: str, T: int, B: int, O: int, dtype: np.dtype) -> np.ndarray:
+    y = np.asarray(y)
+    if output == "softmax":
+        if y.dtype.kind not in "iu" or y.shape != (T, B):
+            raise ValueError(f"y: expected class ids as an int array of shape (T, B) = ({T}, {B}) "
+                             f"for the softmax output, got {describe(y)}")
+        return token_ids("y", y, O, "class ids")
+    if y.dtype.kind != "f" or y.shape != (T, B, O):
+        raise ValueError(f"y: expected a float array of shape (T, B, O) = ({T}, {B}, {O}) "
+                         f"for the identity output, got {describe(y)}")
+    finite("y", y)
+    return y.astype(dtype, copy=False)
+
+
+def mask(m, T: int, B: int, dtype: np.dtype):
+    if m is None:
+        return None
+    m = np.asarray(m)
+    if m.shape != (T, B) or m.dtype.kind not in "biuf":
+        raise ValueError(f"mask: expected an array of shape (T, B) = ({T}, {B}) of 0/1 or weights, got {describe(m)}")
+    finite("mask", m)
+    return m.astype(dtype)

@@ -1,0 +1,39 @@
+"""The recurrent cell: one time step, forward and backward side by side.
+
+A cell owns only its step pair; the loop over time lives in ``unroll.py`` and is written
+once for every cell. The input projection b + U x(t) is computed for all steps before the
+loop (``xu``), so a step only adds the recurrent term.
+
+Row-vector convention: a batch of hidden states is h (B, H), so the book's W h(t-1) is
+``h_prev @ W.T`` and W^T dL/da(t) is ``da @ W``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import ACTIVATIONS, DERIVATIVES
+
+
+@dataclass(frozen=True)
+class RNNCell:
+    """h(t) = f(a(t)),  a(t) = b + W h(t-1) + U x(t)          (book eqs. 10.8-10.9)."""
+
+    nonlinearity: str = "tanh"
+
+    def step_forward(self, xu_t, h_prev, W, a_t, h_t):
+        """xu_t = b + U x(t) (B, H), h_prev (B, H) -> writes a(t) into a_t, h(t) into h_t."""
+        np.matmul(h_prev, W.T, out=a_t)
+        a_t += xu_t
+        ACTIVATIONS[self.nonlinearity](a_t, out=h_t)
+
+    def step_backward(self, dh_t, h_t, W, da_t, dh_prev):
+        """dL/dh(t) (B, H) -> writes dL/da(t) into da_t and W^T dL/da(t) into dh_prev.
+
+        dL/da(t) = f'(a(t)) * dL/dh(t)   (diag(1 - h(t)^2) for tanh, book eq. 10.21)
+        and W^T dL/da(t) is what step t sends back to h(t-1).
+        """
+        DERIVATIVES[self.nonlinearity](dh_t, h_t, out=da_t)
+        np.matmul(da_t, W, out=dh_prev)

@@ -1,0 +1,39 @@
+"""The densely connected layer (the article's "DCL"): a forward/backward pair.
+
+Applied across time at once: x has any leading axes (T, B, ...) and a last axis of size n_in.
+Forward:  out = x @ M.T + v          (the book's o(t) = c + V h(t), with M = V, v = c)
+Backward: dx = dout @ M, dM = sum over all leading axes of dout^T x, dv = sum of dout.
+
+Shape legend: T time, B batch, I inputs, H hidden, O outputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def dense_forward(x, M, v):
+    """x (..., n_in), M (n_out, n_in), v (n_out,) -> out (..., n_out)."""
+    return np.matmul(x, M.T) + v
+
+
+def dense_backward(dout, x, M):
+    """dout (..., n_out), x (..., n_in) -> dx (..., n_in), dM (n_out, n_in), dv (n_out,).
+
+    The parameter gradients sum over every leading axis: one matrix product over all
+    T*B rows instead of T per-step products, which is the same sum the article draws.
+    """
+    n_out, n_in = M.shape
+    dout2 = dout.reshape(-1, n_out)
+    dx = np.matmul(dout, M)
+    dM = np.matmul(dout2.T, x.reshape(-1, n_in))
+    dv = dout2.sum(axis=0)
+    return dx, dM, dv
+
+
+def dense_backward_per_step(dout, x):
+    """Per-step parameter contributions, leading T axis kept.
+
+    dout (T, B, n_out), x (T, B, n_in) -> dM_t (T, n_out, n_in), dv_t (T, n_out).
+    """
+    return np.einsum("tbo,tbi->toi", dout, x), dout.sum(axis=1)

@@ -1,0 +1,58 @@
+"""Output nonlinearities and losses: yhat(t) from o(t), then L and dL/do(t).
+
+Convention (every loss here): L = sum over time steps t of L(t), averaged over the batch:
+    L = (1/B) * sum_b sum_t m(t, b) * l(t, b)
+with m the optional mask (T, B) of steps that carry a loss (1 everywhere by default).
+- softmax + cross-entropy: yhat(t) = softmax(o(t)), l(t, b) = -log yhat(t)[y(t, b)], and
+  dL/do(t) = m (yhat(t) - onehot(y(t))) / B                              (book eq. 10.18)
+- identity + squared error: yhat(t) = o(t), l(t, b) = 1/2 ||o(t) - y(t)||^2, and
+  dL/do(t) = m (o(t) - y(t)) / B
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def softmax(o):
+    """o (..., O) -> yhat (..., O); shifted by the max so exp never overflows."""
+    z = o - o.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+def log_softmax(o):
+    z = o - o.max(axis=-1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return z
+
+
+def cross_entropy(o, yhat, y, mask=None):
+    """o, yhat (T, B, O), y int (T, B) -> (L, dL/do (T, B, O), l (T, B) per-step losses)."""
+    T, B, O = o.shape
+    t_idx, b_idx = np.indices((T, B), sparse=True)
+    l = -log_softmax(o)[t_idx, b_idx, y]          # (T, B)
+    do = yhat.copy()                              # (T, B, O)
+    do[t_idx, b_idx, y] -= 1
+    if mask is not None:
+        l = l * mask
+        do *= mask[..., None]
+    do /= B
+    return l.sum() / B, do, l
+
+
+def squared_error(o, yhat, y, mask=None):
+    """o (T, B, O), y float (T, B, O) -> (L, dL/do (T, B, O), l (T, B))."""
+    B = o.shape[1]
+    diff = o - y                                  # (T, B, O)
+    l = 0.5 * np.einsum("tbo,tbo->tb", diff, diff)
+    if mask is not None:
+        l = l * mask
+        diff *= mask[..., None]
+    diff /= B
+    return l.sum() / B, diff, l
+
+
+OUTPUTS = {"softmax": softmax, "identity": lambda o: o}
+LOSSES = {"softmax": cross_entropy, "identity": squared_error}

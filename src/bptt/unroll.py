@@ -1,0 +1,45 @@
+"""The unfolded network: the loop over time, forward and backward, for any cell.
+
+Only this middle stage is sequential. Before it, the input projection b + U x(t) is done for
+all T at once; after it, the readout o(t) = c + V h(t) for all T at once (``dense.py``).
+
+Shape legend: T time, B batch, H hidden.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def forward_through_time(cell, xu, h0, W):
+    """Run the recurrence over every step and keep every step's values.
+
+    xu (T, B, H): b + U x(t) for all t;  h0 (B, H).
+    Returns a (T, B, H) and hs (T+1, B, H), where hs[0] = h0 and hs[t+1] = h(t+1)
+    (the book counts steps from 1; arrays count from 0).
+    """
+    T, B, H = xu.shape
+    a = np.empty_like(xu)                             # (T, B, H)
+    hs = np.empty((T + 1, B, H), dtype=xu.dtype)      # (T+1, B, H)
+    hs[0] = h0
+    for t in range(T):
+        cell.step_forward(xu[t], hs[t], W, a[t], hs[t + 1])
+    return a, hs
+
+
+def backward_through_time(cell, dh_out, hs, W):
+    """Walk the steps in reverse, keeping only the recurrent chain.
+
+    dh_out (T, B, H): what each step's own output sends back, V^T dL/do(t).
+    The error at h(t) adds what step t+1 sends back through W       (book eq. 10.21):
+        dL/dh(t) = V^T dL/do(t) + W^T dL/da(t+1)
+    Returns dh (T, B, H), da (T, B, H) and W^T dL/da(0), the error sent to h0 (B, H).
+    """
+    T, B, H = dh_out.shape
+    dh = np.empty_like(dh_out)                        # (T, B, H)
+    da = np.empty_like(dh_out)                        # (T, B, H)
+    carry = np.zeros((B, H), dtype=dh_out.dtype)      # W^T dL/da(t+1)
+    for t in reversed(range(T)):
+        np.add(dh_out[t], carry, out=dh[t])
+        cell.step_backward(dh[t], hs[t + 1], W, da[t], carry)
+    return dh, da, carry
