@@ -6,7 +6,10 @@
 
 __version__ = "0.1.0"
 
+from . import checkpoint, data
+from .data import Vocab
 from .gradcheck import GradcheckReport, gradcheck
 from .model import Backward, SimpleRNN, Trace
 
-__all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "__version__"]
+__all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
+           "checkpoint", "data", "__version__"]

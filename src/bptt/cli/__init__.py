@@ -1,0 +1,41 @@
+"""The ``bptt`` command line: parse, call the library, print. Bad input exits 2 with one line.
+
+Each command is a module here with ``add(subparsers)``; ``run(args)`` returns the exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from .. import __version__
+from ._args import Parser, UsageError
+
+COMMANDS = ("gradcheck",)
+
+
+def build_parser():
+    parser = Parser(prog="bptt", description="The simple RNN and back-propagation through time, "
+                                             "hand-written in NumPy.")
+    parser.add_argument("--version", action="version", version=f"bptt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMANDS:
+        importlib.import_module(f".{name}", __name__).add(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return args.run(args)
+    except (UsageError, ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
+            PermissionError) as err:
+        print(f"bptt: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bptt: interrupted", file=sys.stderr)
+        return 130
