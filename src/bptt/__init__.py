@@ -10,6 +10,7 @@ from . import checkpoint, data
 from .data import Vocab
 from .gradcheck import GradcheckReport, gradcheck
 from .model import Backward, SimpleRNN, Trace
+from .truncated import TruncatedBPTT, Update, truncated_bptt
 
 __all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
-           "checkpoint", "data", "__version__"]
+           "checkpoint", "data", "truncated_bptt", "TruncatedBPTT", "Update", "__version__"]

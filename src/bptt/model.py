@@ -128,10 +128,7 @@ class SimpleRNN:
         x = check.inputs(x, self.n_in, self.dtype)
         h0 = check.state("h0", h0, x.shape[1], self.n_hidden, self.dtype)
         # Stage 1, over all T at once: b + U x(t).
-        if x.ndim == 2:
-            xu = np.take(p["U"].T, x, axis=0) + p["b"]              # (T, B, H)
-        else:
-            xu = dense_forward(x, p["U"], p["b"])                    # (T, B, H)
+        xu = self.project_inputs(x)                                  # (T, B, H)
         # Stage 2, the only sequential part: the recurrence.
         a, hs = forward_through_time(self.cell, xu, h0, p["W"])      # (T, B, H), (T+1, B, H)
         # Stage 3, over all T at once: the readout, a dense layer.
@@ -153,21 +150,11 @@ class SimpleRNN:
         mask = check.mask(mask, T, B, self.dtype)
         loss, do, losses = LOSSES[self.output](trace.o, trace.yhat, y, mask)   # do (T, B, O)
         # Readout backward over all T: dV = sum_t dL/do(t) h(t)^T (10.24), dc (10.22).
-        h, h_prev = trace.hs[1:], trace.hs[:-1]
+        h, h_prev = trace.hs[1:], trace.hs[:-1]                      # (T, B, H) each
         dh_out, dV, dc = dense_backward(do, h, p["V"])               # (T, B, H), (O, H), (O,)
         # The reverse loop keeps only the recurrent chain (10.21).
         dh, da, dh0 = backward_through_time(self.cell, dh_out, trace.hs, p["W"])
-        # Input side over all T: dW = sum_t dL/da(t) h(t-1)^T (10.26), db (10.23), dU (10.28).
-        H = self.n_hidden
-        da2 = da.reshape(-1, H)                                      # (T*B, H)
-        dW = da2.T @ h_prev.reshape(-1, H)                           # (H, H)
-        db = da2.sum(axis=0)                                         # (H,)
-        if trace.x.ndim == 2:
-            dUT = np.zeros((self.n_in, H), dtype=self.dtype)         # (I, H)
-            np.add.at(dUT, trace.x.ravel(), da2)
-            dU = dUT.T
-        else:
-            dU = da2.T @ trace.x.reshape(-1, self.n_in)              # (H, I)
+        dU, dW, db = self.input_grads(trace.x, da, h_prev)
         grads = {"U": dU, "W": dW, "b": db, "V": dV, "c": dc}
         steps = None
         if per_step:
@@ -175,6 +162,28 @@ class SimpleRNN:
         errors = {"o": do, "h": dh, "a": da}
         return Backward(loss=float(loss), losses=losses, grads=grads, dh0=dh0,
                         errors=errors, per_step=steps)
+
+    def project_inputs(self, x):
+        """Stage 1: b + U x(t) for every step at once. x validated int (T, B) or float (T, B, I) -> (T, B, H)."""
+        p = self.params
+        if x.ndim == 2:  # one-hot x(t): U x(t) is column x(t) of U, a gather
+            return np.take(p["U"].T, x, axis=0) + p["b"]
+        return dense_forward(x, p["U"], p["b"])
+
+    def input_grads(self, x, da, h_prev):
+        """The input side over all steps at once, from the errors dL/da(t) (T, B, H):
+        dU = sum_t dL/da(t) x(t)^T (10.28), dW = sum_t dL/da(t) h(t-1)^T (10.26), db (10.23)."""
+        H = self.n_hidden
+        da2 = da.reshape(-1, H)                                      # (T*B, H)
+        dW = da2.T @ h_prev.reshape(-1, H)                           # (H, H)
+        db = da2.sum(axis=0)                                         # (H,)
+        if x.ndim == 2:
+            dUT = np.zeros((self.n_in, H), dtype=self.dtype)         # (I, H)
+            np.add.at(dUT, x.ravel(), da2)                           # scatter-add into U's columns
+            dU = dUT.T
+        else:
+            dU = da2.T @ x.reshape(-1, self.n_in)                    # (H, I)
+        return dU, dW, db
 
     def _per_step(self, trace, do, da):
         """Each step's contribution to each gradient (T leading axis); they sum to ``grads``."""
