@@ -1,0 +1,27 @@
+"""`bptt sample`: generate text from a checkpoint."""
+
+from __future__ import annotations
+
+from ._args import nonnegative_int, positive_float
+
+
+def add(sub):
+    p = sub.add_parser("sample", help="generate text from a trained checkpoint",
+                       description="Generate characters from a checkpoint (a .npz file or a run folder).")
+    p.add_argument("checkpoint", metavar="CHECKPOINT")
+    p.add_argument("--prime", default="", help="text to start from")
+    p.add_argument("--length", type=nonnegative_int, default=500)
+    p.add_argument("--temperature", type=positive_float, default=0.8)
+    p.add_argument("--seed", type=nonnegative_int, default=None)
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from .. import checkpoint
+    from ..sample import sample
+    ck = checkpoint.load(args.checkpoint)
+    if ck.vocab is None:
+        raise ValueError(f"CHECKPOINT {args.checkpoint!r}: expected a checkpoint with a vocabulary (from bptt train)")
+    text = sample(ck.model, ck.vocab, args.prime, args.length, args.temperature, args.seed)
+    print(args.prime + text)
+    return 0

@@ -1,0 +1,187 @@
+"""`bptt train`: train a SimpleRNN on text with truncated BPTT, with a progress bar and a run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+from ._args import nonnegative_float, nonnegative_int, positive_float, positive_int
+
+
+def add(sub):
+    from ..train import TrainConfig
+    d = TrainConfig()
+    p = sub.add_parser("train", help="train on a text file (default: the embedded corpus)",
+                       description="Train a character-level SimpleRNN with truncated BPTT(k2; k1). With no FILE, "
+                                   "the embedded corpus (the standard library's pydoc reference text) is used.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file")
+    p.add_argument("--data", choices=("tinyshakespeare",), help="a named public corpus, downloaded once and cached")
+    p.add_argument("--encoding", default="utf-8", help="the text file's encoding (default utf-8)")
+    p.add_argument("--hidden", type=positive_int, default=d.hidden, help=f"H (default {d.hidden})")
+    p.add_argument("--seq-length", type=positive_int, default=d.seq_length, help=f"k1 (default {d.seq_length})")
+    p.add_argument("--bptt-depth", type=positive_int, default=None, help="k2 (default: k1)")
+    p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help=f"B (default {d.batch_size})")
+    p.add_argument("--steps", type=positive_int, default=None, help=f"updates (default {d.steps})")
+    p.add_argument("--epochs", type=positive_float, default=None, help="passes over the text, instead of --steps")
+    p.add_argument("--lr", type=positive_float, default=d.lr, help=f"learning rate (default {d.lr:g})")
+    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=d.optimizer)
+    p.add_argument("--momentum", type=nonnegative_float, default=d.momentum, help="for sgd")
+    p.add_argument("--clip", type=nonnegative_float, default=d.clip, help="global-norm clip (0: off)")
+    p.add_argument("--clip-value", type=positive_float, default=None, help="per-entry clip")
+    p.add_argument("--lr-decay", type=positive_float, default=d.lr_decay)
+    p.add_argument("--lr-decay-every", type=positive_int, default=d.lr_decay_every)
+    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=d.nonlinearity)
+    p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
+    p.add_argument("--seed", type=nonnegative_int, default=d.seed)
+    p.add_argument("--val-fraction", type=positive_float, default=d.val_fraction)
+    p.add_argument("--eval-every", type=positive_int, default=d.eval_every)
+    p.add_argument("--sample-every", type=nonnegative_int, default=d.sample_every, help="0: never")
+    p.add_argument("--sample-length", type=nonnegative_int, default=d.sample_length)
+    p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run in DIR up to --steps")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+class _Progress:
+    """A rich progress bar: loss, validation loss, bits per character, tokens/s, time left."""
+
+    def __init__(self, console, total, start):
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+        self.console = console
+        self.bar = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TextColumn("left"),
+                            TimeRemainingColumn(), console=console, refresh_per_second=4)
+        self.task = self.bar.add_task("train", total=total, completed=start, stats="")
+        self._last = 0.0
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+
+    def update(self, step, loss, val, tokens_per_s):
+        now = time.perf_counter()
+        if now - self._last < 0.2 and step < self.bar.tasks[0].total:
+            self.bar.update(self.task, completed=step)
+            return
+        self._last = now
+        val_s = f"val {val:.3f} ({val / math.log(2):.2f} bpc)" if val is not None else "val -"
+        self.bar.update(self.task, completed=step,
+                        stats=f"loss {loss:.3f}  {val_s}  {tokens_per_s:,.0f} tok/s")
+
+    def sample(self, step, text):
+        from rich.panel import Panel
+        from rich.text import Text
+        self.console.print(Panel(Text(text), title=f"sample at step {step}", expand=False))
+
+
+def run(args):
+    from rich.console import Console
+    from rich.table import Table
+
+    from .. import data
+    from ..loss_plot import plot_loss
+    from ..train import Diverged, TrainConfig, Trainer
+
+    console = Console()
+    if args.file and args.data:
+        raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
+    if args.resume is not None:
+        from .. import checkpoint
+        run_dir = checkpoint.resolve(args.resume, name="--resume").parent
+        meta_text = _text_for_resume(run_dir)
+        text = meta_text if meta_text is not None else data.read_text(args.file or args.data, encoding=args.encoding)
+        trainer = Trainer.resume(run_dir, text, args.steps, console=console)
+    else:
+        text = data.read_text(args.file or args.data, encoding=args.encoding)
+        source = args.file or args.data or "the embedded corpus (pydoc_data)"
+        d = TrainConfig()
+        config = TrainConfig(
+            hidden=args.hidden, seq_length=args.seq_length, bptt_depth=args.bptt_depth,
+            batch_size=args.batch_size, steps=args.steps or d.steps, lr=args.lr, optimizer=args.optimizer,
+            momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
+            lr_decay_every=args.lr_decay_every, nonlinearity=args.nonlinearity, dtype=args.dtype, seed=args.seed,
+            val_fraction=args.val_fraction, eval_every=args.eval_every, sample_every=args.sample_every,
+            sample_length=args.sample_length)
+        if args.epochs is not None:
+            n_train = int(len(text) * (1 - config.val_fraction))
+            per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
+            config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
+        out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
+        if (out / "checkpoint.npz").exists():
+            raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
+                             f"(continue it with --resume {out})")
+        _check_writable(out)
+        trainer = Trainer(config, text, out, console=console)
+        _remember_source(out, args.file, args.data, args.encoding)
+        console.print(f"training on {source}: {len(text):,} characters, vocabulary {len(trainer.vocab)}, "
+                      f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
+                      f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
+    c = trainer.config
+    console.print(f"run folder: {trainer.out}")
+    try:
+        if args.quiet:
+            summary = trainer.run()
+        else:
+            with _Progress(console, c.steps, trainer.step) as progress:
+                summary = trainer.run(progress)
+    except Diverged as err:
+        console.print(f"[red]bptt: {err}[/red]")
+        return 1
+    plot_loss(trainer.out / "metrics.jsonl", trainer.out / "loss.png")
+    table = Table(title="bptt train: summary")
+    table.add_column("")
+    table.add_column("value", justify="right")
+    rows = [("updates", f"{summary['steps']}"), ("epochs completed", f"{summary['epoch']}"),
+            ("training loss (nats/char)", f"{summary['loss']:.4f}")]
+    if summary["val_loss"] is not None:
+        rows += [("validation loss (nats/char)", f"{summary['val_loss']:.4f}"),
+                 ("validation bits/char", f"{summary['val_loss'] / math.log(2):.4f}")]
+    rows += [("tokens/s", f"{summary['tokens_per_s']:,.0f}"), ("seconds", f"{summary['seconds']:.1f}"),
+             ("skipped (non-finite) updates", f"{summary['skipped']}"),
+             ("files", f"{trainer.out}/checkpoint.npz, metrics.jsonl, loss.png, samples.txt")]
+    for r in rows:
+        table.add_row(*r)
+    console.print(table)
+    if summary["interrupted"] is not None:
+        code = 130 if summary["interrupted"] == 2 else 143
+        console.print(f"interrupted at step {summary['steps']}; checkpoint saved. Resume with: "
+                      f"bptt train --resume {trainer.out} --steps {c.steps}")
+        return code
+    return 0
+
+
+def _check_writable(out: Path):
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(f"--out: expected a writable folder, got {str(out)!r} ({err.strerror})") from None
+
+
+def _remember_source(out: Path, file, data_name, encoding):
+    """The run folder records where its text came from, so --resume finds it again."""
+    import json
+    source = {"file": str(Path(file).resolve()) if file else None, "data": data_name, "encoding": encoding}
+    (out / "source.json").write_text(json.dumps(source))
+
+
+def _text_for_resume(run_dir: Path):
+    import json
+
+    from .. import data
+    path = run_dir / "source.json"
+    if not path.is_file():
+        return None
+    source = json.loads(path.read_text())
+    return data.read_text(source.get("file") or source.get("data"), encoding=source.get("encoding", "utf-8"))

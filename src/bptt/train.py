@@ -1,0 +1,262 @@
+"""Training on text: truncated BPTT over B parallel streams, an optimiser, checkpoints, metrics.
+
+A run folder holds ``checkpoint.npz`` (the latest, written atomically), ``metrics.jsonl``
+(one JSON object per logged update; losses in nats per character), ``loss.png`` and
+``samples.txt``. A run resumes bit for bit: the checkpoint carries the parameters, the
+optimiser's state, the walk's position and rolling history, and the step; sampling draws from
+``default_rng([seed, step])`` so it needs no saved generator state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import checkpoint as ckpt
+from . import _validate as check
+from .data import Vocab, split, streams
+from .losses import LOSSES
+from .model import SimpleRNN
+from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
+from .sample import sample
+from .truncated import TruncatedBPTT
+
+MAX_BAD_IN_A_ROW = 5
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    hidden: int = 128             # H: hidden units
+    seq_length: int = 64          # k1: steps per update (the loss window)
+    bptt_depth: int | None = None  # k2: steps back-propagated through; None = k1
+    batch_size: int = 32          # B: parallel streams through the text
+    steps: int = 4000             # updates to run (the default finishes in about two minutes)
+    lr: float = 3e-3              # learning rate (Adam)
+    optimizer: str = "adam"       # sgd, adagrad, rmsprop or adam
+    momentum: float = 0.0         # for sgd
+    clip: float | None = 5.0      # global-norm clipping threshold (Pascanu et al. 2013); None: off
+    clip_value: float | None = None  # per-entry clipping (min-char-rnn uses 5); None: off
+    lr_decay: float = 1.0         # multiply lr by this every lr_decay_every updates
+    lr_decay_every: int = 1000
+    nonlinearity: str = "tanh"
+    dtype: str = "float32"        # float32 for speed; float64 to compare with references
+    seed: int = 0                 # initial weights and samples
+    val_fraction: float = 0.1     # the last 10% of the text is held out
+    eval_every: int = 250         # updates between validation losses and checkpoints
+    sample_every: int = 500       # updates between printed samples; 0: never
+    sample_length: int = 200
+    log_every: int = 10           # updates between metrics lines
+
+    @property
+    def k2(self) -> int:
+        return self.seq_length if self.bptt_depth is None else self.bptt_depth
+
+    def validate(self):
+        for name in ("hidden", "seq_length", "batch_size", "steps", "lr_decay_every", "eval_every",
+                     "log_every"):
+            check.positive_int(f"--{name.replace('_', '-')}", getattr(self, name))
+        if self.bptt_depth is not None:
+            check.positive_int("--bptt-depth", self.bptt_depth)
+        check.choice("--optimizer", self.optimizer, tuple(OPTIMIZERS))
+        check.choice("--nonlinearity", self.nonlinearity, ("tanh", "relu", "linear"))
+        check.choice("--dtype", self.dtype, ("float32", "float64"))
+        for name, lo in (("lr", 0), ("lr_decay", 0)):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > lo):
+                raise ValueError(f"--{name.replace('_', '-')}: expected a positive finite number, got {v!r}")
+        for name in ("clip", "clip_value"):
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and v > 0):
+                raise ValueError(f"--{name.replace('_', '-')}: expected a positive finite number, got {v!r}")
+        if not (0 <= self.momentum < 1):
+            raise ValueError(f"--momentum: expected a number in [0, 1), got {self.momentum!r}")
+        if not (0 < self.val_fraction < 1):
+            raise ValueError(f"--val-fraction: expected a number in (0, 1), got {self.val_fraction!r}")
+        if self.sample_every < 0 or self.sample_length < 0:
+            raise ValueError("--sample-every/--sample-length: expected whole numbers >= 0")
+        return self
+
+
+class Diverged(RuntimeError):
+    pass
+
+
+def evaluate(model, x, y, chunk=512) -> float:
+    """Mean loss per character (nats) over streams x, y (L, B), state carried across chunks."""
+    h = None
+    total, count = 0.0, 0
+    for s in range(0, x.shape[0], chunk):
+        trace = model.forward(x[s:s + chunk], h)
+        _, _, l = LOSSES[model.output](trace.o, trace.yhat, y[s:s + chunk])
+        total += float(l.sum())
+        count += l.size
+        h = trace.h[-1]
+    return total / count
+
+
+class Trainer:
+    """One run: a config, a text, a folder. ``run()`` trains up to ``config.steps`` updates."""
+
+    def __init__(self, config: TrainConfig, text: str, out: Path, *, console=None, vocab: Vocab | None = None):
+        self.config = config.validate()
+        self.out = Path(out)
+        self.console = console
+        self.vocab = vocab or Vocab.from_text(text)
+        ids = self.vocab.encode(text, name="FILE")
+        train_ids, val_ids = split(ids, config.val_fraction)
+        B, k1 = config.batch_size, config.seq_length
+        if len(train_ids) < k1 + 1:
+            raise ValueError(f"FILE: expected a text longer than one window (--seq-length {k1} + 1 "
+                             f"characters of training text), got {len(train_ids)} training characters")
+        if len(train_ids) - 1 < B * k1:
+            raise ValueError(f"--batch-size: expected at most {(len(train_ids) - 1) // k1} streams of "
+                             f"--seq-length {k1} for {len(train_ids)} training characters, got {B}")
+        self.x, self.y = streams(train_ids, B)                        # (L, B) each
+        self.val = streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
+        V = len(self.vocab)
+        self.model = SimpleRNN(V, config.hidden, V, nonlinearity=config.nonlinearity, seed=config.seed,
+                               dtype=config.dtype)
+        opt_cls = OPTIMIZERS[config.optimizer]
+        options = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
+        self.opt = opt_cls(self.model.params, config.lr, **options)
+        self.step = 0
+        self.epoch = 0
+        self.skipped = 0
+        self.walk = self._new_walk()
+        self._stop_signal = None
+
+    # ---- state -------------------------------------------------------------------------
+    def _new_walk(self):
+        return TruncatedBPTT(self.model, self.x, self.y, self.config.seq_length, self.config.k2)
+
+    def save(self):
+        state = {f"opt/{k}": v for k, v in self.opt.state().items()}
+        state.update({f"walk/{k}": v for k, v in self.walk.state().items()})
+        meta = {"config": dataclasses.asdict(self.config), "step": self.step, "epoch": self.epoch,
+                "skipped": self.skipped}
+        ckpt.save(self.out / ckpt.FILENAME, self.model, vocab=self.vocab, meta=meta, state=state)
+
+    @classmethod
+    def resume(cls, out: Path, text: str, steps: int | None, *, console=None):
+        ck = ckpt.load(out, name="--resume")
+        meta = ck.meta
+        try:
+            fields = {f.name for f in dataclasses.fields(TrainConfig)}
+            config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in fields})
+            step, epoch = int(meta["step"]), int(meta["epoch"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"--resume {str(out)!r}: expected a training checkpoint (config, step, epoch), "
+                             f"got one without them") from None
+        if steps is not None:
+            config = dataclasses.replace(config, steps=steps)
+        self = cls(config, text, Path(out) if Path(out).is_dir() else Path(out).parent, console=console,
+                   vocab=ck.vocab)
+        if self.model.params["W"].shape != ck.model.params["W"].shape or self.model.dtype != ck.model.dtype:
+            raise ValueError(f"--resume {str(out)!r}: the checkpoint's model does not match its own config")
+        self.model.set_params(ck.model.params)
+        self.opt.restore({k[4:]: v for k, v in ck.state.items() if k.startswith("opt/")})
+        self.walk.restore({k[5:]: v for k, v in ck.state.items() if k.startswith("walk/")})
+        self.step, self.epoch, self.skipped = step, epoch, int(meta.get("skipped", 0))
+        return self
+
+    # ---- the loop ----------------------------------------------------------------------
+    def _log(self, record):
+        with open(self.out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def _sample(self):
+        c = self.config
+        prime = self.vocab.decode(self.x[:1, 0])
+        return prime + sample(self.model, self.vocab, prime, c.sample_length, temperature=0.8,
+                              seed=[c.seed, self.step])
+
+    def train_step(self):
+        """One update; returns (loss per char, n tokens, grad norm, clipped) or None at an epoch's end."""
+        c = self.config
+        u = self.walk.next_update()
+        if u is None:
+            self.epoch += 1
+            self.walk = self._new_walk()
+            u = self.walk.next_update()
+        tokens = u.n_steps * c.batch_size
+        grads = u.grads
+        if not (math.isfinite(u.loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
+            self.skipped += 1
+            self._bad_in_a_row += 1
+            if self._bad_in_a_row >= MAX_BAD_IN_A_ROW:
+                raise Diverged(f"training diverged: {self._bad_in_a_row} updates in a row with a non-finite "
+                               f"loss or gradient at step {self.step}; nothing non-finite was applied or saved. "
+                               f"Try a lower --lr (now {c.lr:g}) or gradient clipping (--clip 1).")
+            self.walk = self._new_walk()      # the carried state may itself be non-finite
+            return float("nan"), tokens, float("nan"), False
+        self._bad_in_a_row = 0
+        norm, clipped = global_norm(grads), False
+        if c.clip is not None:
+            norm, clipped = clip_global_norm(grads, c.clip)
+        if c.clip_value is not None:
+            clipped = clip_value(grads, c.clip_value) or clipped
+        lr = learning_rate(c.lr, self.step, c.lr_decay, c.lr_decay_every)
+        self.opt.step(self.model.params, grads, lr=lr)
+        if not all(np.all(np.isfinite(p)) for p in self.model.params.values()):
+            raise Diverged(f"training diverged: the update at step {self.step} overflowed the parameters; "
+                           f"the last checkpoint on disk is intact. Try a lower --lr (now {c.lr:g}) or "
+                           f"gradient clipping (--clip 1).")
+        self.step += 1
+        return u.loss / u.n_steps, tokens, norm, clipped
+
+    def _on_signal(self, signum, frame):
+        self._stop_signal = signum
+
+    def run(self, progress=None):
+        """Train up to config.steps; returns a summary dict. Saves at every eval and at the end."""
+        c = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._bad_in_a_row = 0
+        old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        t0 = time.perf_counter()
+        tokens_done, val_loss, last_loss = 0, None, float("nan")
+        window_t, window_tokens = time.perf_counter(), 0
+        try:
+            while self.step < c.steps and self._stop_signal is None:
+                loss, tokens, norm, clipped = self.train_step()
+                tokens_done += tokens
+                window_tokens += tokens
+                if math.isfinite(loss):
+                    last_loss = loss
+                evaluate_now = self.step % c.eval_every == 0 or self.step == c.steps
+                if self.step % c.log_every == 0 or evaluate_now:
+                    now = time.perf_counter()
+                    record = {"step": self.step, "epoch": self.epoch, "loss": last_loss,
+                              "tokens_per_s": window_tokens / max(now - window_t, 1e-9),
+                              "grad_norm": norm, "clipped": clipped, "skipped": self.skipped}
+                    window_t, window_tokens = now, 0
+                    if evaluate_now:
+                        if self.val is not None:
+                            val_loss = evaluate(self.model, *self.val)
+                            record["val_loss"] = val_loss
+                            record["val_bpc"] = val_loss / math.log(2)
+                        self.save()
+                    self._log(record)
+                if c.sample_every and self.step % c.sample_every == 0:
+                    text = self._sample()
+                    with open(self.out / "samples.txt", "a") as f:
+                        f.write(f"--- step {self.step}\n{text}\n")
+                    if progress is not None:
+                        progress.sample(self.step, text)
+                if progress is not None:
+                    progress.update(self.step, last_loss, val_loss, tokens_done / (time.perf_counter() - t0))
+            self.save()
+        finally:
+            for s, handler in old.items():
+                signal.signal(s, handler)
+        return {"steps": self.step, "epoch": self.epoch, "loss": last_loss, "val_loss": val_loss,
+                "skipped": self.skipped, "seconds": time.perf_counter() - t0,
+                "tokens_per_s": tokens_done / max(time.perf_counter() - t0, 1e-9),
+                "interrupted": self._stop_signal}

@@ -1,0 +1,122 @@
+"""Training, resuming, sampling: the run folder, bit-exact resume, divergence, bad flags."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from bptt import checkpoint
+from bptt.cli import main
+from bptt.train import Diverged, TrainConfig, Trainer
+
+TEXT = ("the quick brown fox jumps over the lazy dog. " * 40
+        + "a simple recurrent network shares its parameters across time. " * 20)
+SMALL = ["--hidden", "16", "--seq-length", "8", "--batch-size", "4", "--eval-every", "10",
+         "--sample-every", "0", "--quiet"]
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text(TEXT)
+    return path
+
+
+def params_of(run):
+    return checkpoint.load(run).model.params
+
+
+def test_run_folder_holds_checkpoint_metrics_plot_and_samples(tmp_path, text_file):
+    out = tmp_path / "run"
+    assert main(["train", str(text_file), "--steps", "30", "--out", str(out), *SMALL[:-3],
+                 "--sample-every", "15", "--sample-length", "40", "--quiet"]) == 0
+    assert {p.name for p in out.iterdir()} >= {"checkpoint.npz", "metrics.jsonl", "loss.png", "samples.txt"}
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [10, 20, 30]
+    assert all({"step", "loss", "tokens_per_s", "val_loss"} <= r.keys() for r in rows)
+    assert rows[-1]["loss"] < math.log(len(set(TEXT)))          # learnt something
+    assert (out / "samples.txt").read_text().count("--- step") == 2
+    assert (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("extra", [[], ["--bptt-depth", "13"], ["--bptt-depth", "3", "--optimizer", "rmsprop"],
+                                   ["--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.1"],
+                                   ["--dtype", "float64", "--optimizer", "adagrad", "--lr", "0.1"]])
+def test_resume_is_bit_for_bit(tmp_path, text_file, extra):
+    a, b = tmp_path / "a", tmp_path / "b"
+    # 60 updates cross an epoch boundary (the text gives 35 windows per epoch here)
+    assert main(["train", str(text_file), "--steps", "60", "--out", str(a), *SMALL, *extra]) == 0
+    assert main(["train", str(text_file), "--steps", "25", "--out", str(b), *SMALL, *extra]) == 0
+    assert main(["train", "--resume", str(b), "--steps", "60", "--quiet"]) == 0
+    pa, pb = params_of(a), params_of(b)
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+    assert checkpoint.load(b).meta["step"] == 60
+
+
+def test_sample_from_a_run(tmp_path, text_file, capsys):
+    out = tmp_path / "run"
+    main(["train", str(text_file), "--steps", "20", "--out", str(out), *SMALL])
+    capsys.readouterr()
+    assert main(["sample", str(out), "--prime", "the ", "--length", "50", "--seed", "3"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("the ") and len(first.rstrip("\n")) == 54
+    main(["sample", str(out / "checkpoint.npz"), "--prime", "the ", "--length", "50", "--seed", "3"])
+    assert capsys.readouterr().out == first                      # seeded: reproducible
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_exploding_run_stops_and_never_saves_non_finite(tmp_path, text_file):
+    config = TrainConfig(hidden=16, seq_length=8, batch_size=4, steps=200, lr=1e6, optimizer="sgd",
+                         clip=None, nonlinearity="relu", eval_every=1, sample_every=0)
+    trainer = Trainer(config, TEXT, tmp_path / "run")
+    with pytest.raises(Diverged, match="Try a lower --lr"):
+        trainer.run()
+    ck = checkpoint.load(tmp_path / "run")
+    assert all(np.all(np.isfinite(v)) for v in ck.model.params.values())
+    assert all(np.all(np.isfinite(v)) for v in ck.state.values() if v.dtype.kind == "f")
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["--hidden", "0"], "--hidden"),
+    (["--steps", "-5"], "--steps"),
+    (["--lr", "nan"], "--lr"),
+    (["--lr", "abc"], "--lr"),
+    (["--seq-length", "inf"], "--seq-length"),
+    (["--batch-size", "100000"], "--batch-size"),
+    (["--seq-length", "100000"], "FILE"),
+    (["--optimizer", "lbfgs"], "--optimizer"),
+    (["--val-fraction", "1.5"], "--val-fraction"),
+])
+def test_bad_train_flags(tmp_path, text_file, capsys, args, flag):
+    assert main(["train", str(text_file), "--out", str(tmp_path / "r"), "--quiet", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bptt: error:") and flag in err and "\n" not in err
+
+
+def test_bad_files(tmp_path, capsys):
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "bin.dat").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "short.txt").write_text("abc")
+    cases = [(tmp_path / "missing.txt", "does not exist"), (tmp_path, "directory"),
+             (tmp_path / "empty.txt", "empty"), (tmp_path / "bin.dat", "binary"),
+             (tmp_path / "short.txt", "longer than one window")]
+    for path, what in cases:
+        assert main(["train", str(path), "--out", str(tmp_path / "r"), "--quiet"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert what in err and "\n" not in err, err
+
+
+def test_bad_sample_flags(tmp_path, text_file, capsys):
+    out = tmp_path / "run"
+    main(["train", str(text_file), "--steps", "10", "--out", str(out), *SMALL])
+    capsys.readouterr()
+    for args, what in [(["--prime", "XYZ"], "--prime: characters not in the model's vocabulary"),
+                       (["--temperature", "0"], "--temperature"), (["--temperature", "-1"], "--temperature"),
+                       (["--length", "-3"], "--length")]:
+        assert main(["sample", str(out), *args]) == 2
+        err = capsys.readouterr().err.strip()
+        assert what in err and "\n" not in err
+    assert main(["sample", str(text_file)]) == 2
+    assert "not one" in capsys.readouterr().err
