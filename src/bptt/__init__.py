@@ -8,8 +8,9 @@ __version__ = "0.1.0"
 
 from . import checkpoint, data
 from .data import Vocab
+from .diagnose import LagProfile, lag_profile, radius_sweep
 from .gradcheck import GradcheckReport, gradcheck
 from .model import Backward, SimpleRNN, Trace
 
 __all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
-           "checkpoint", "data", "__version__"]
+           "lag_profile", "radius_sweep", "LagProfile", "checkpoint", "data", "__version__"]
