@@ -139,7 +139,7 @@ def plot_training(records, path, *, lags=None) -> Path:
     a_update.set_title("Update relative to the parameters")
     a_radius.plot(steps, series("radius_W"), marker=".", color="tab:red", label="spectral radius of W")
     a_radius.plot(steps, series("sigma_max_W"), marker=".", color="tab:orange", label="largest singular value of W")
-    a_radius.axhline(1.0, color="0.4", ls="--", lw=1, label="1 (vanishing below, for gamma = 1)")
+    a_radius.axhline(1.0, color="0.4", ls="--", lw=1, label="1: sigma_max below it guarantees vanishing")
     a_radius.set_ylabel("radius / singular value (dimensionless)")
     a_radius.set_title("Size of the recurrent weights W")
     a_radius.legend(fontsize=8)
@@ -155,8 +155,8 @@ def plot_training(records, path, *, lags=None) -> Path:
     if a_lag.lines:
         a_lag.set_yscale("log")
         a_lag.legend(fontsize=8)
-    a_lag.set_ylabel("||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)|| (log)")
-    a_lag.set_title("Error reaching back `lag` steps")
+    a_lag.set_ylabel("||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)|| (ratio, log)")
+    a_lag.set_title("Share of each step's error reaching back lag steps")
     for ax in axes[1]:
         ax.set_xlabel("training step (updates)")
     for ax in axes.ravel():

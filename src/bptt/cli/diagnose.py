@@ -166,7 +166,11 @@ def _text(option, read_text, default_corpus):
     """(text, a name for messages): a file if the path exists, else the string itself."""
     if option is None:
         return default_corpus(), "the default corpus"
-    if Path(option).is_file():
+    try:
+        is_file = Path(option).is_file()
+    except (OSError, ValueError):        # too long or NUL: a string that cannot be a file name
+        is_file = False
+    if is_file:
         return read_text(option, name="--text"), option
     return option, "the --text string"
 
