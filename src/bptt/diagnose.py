@@ -88,9 +88,9 @@ def lag_profile(model: SimpleRNN, x, y, h0=None, mask=None) -> LagProfile:
     T, B, _ = trace.h.shape
     _require_two_steps(T)
     has_loss = _has_loss(mask, T, B)
-    result = model.backward(trace, y, mask=mask, per_step=True)
+    result = model.backward(trace, y, mask=mask)
     element_norms = _element_norms(model, trace, result, max_lag=T - 1)      # (T, T, B)
-    contribution = np.linalg.norm(result.per_step["W"], axis=(1, 2))         # (T,)
+    contribution = _per_step_norms(result.errors["a"], trace.hs[:-1])        # (T,)
     W = model.params["W"]
     sigma_max = largest_singular_value(W)
     gamma = GAMMA[model.nonlinearity]
@@ -216,12 +216,24 @@ def _element_norms(model, trace, result, max_lag):
             chains[k] = dh_own[k]
             hi = min(T, k + max_lag + 1)                         # sources within max_lag of k
             live = chains[k:hi]                                  # (n, B, H), a view
-            norms[k:hi, k] = np.linalg.norm(live, axis=-1)
+            norms[k:hi, k] = np.sqrt(np.einsum("nbh,nbh->nb", live, live))
             n = min(T, k + max_lag) - k                          # chains still needed at k - 1
             if k > 0 and n > 0:
                 # one step back through the cell for all of them at once, in place
                 model.cell.step_backward(live[:n], trace.h[k], W, da[:n], live[:n])
     return norms
+
+
+def _per_step_norms(da, h_prev):
+    """||dL/da(k) h(k-1)^T||_F for every k, without forming the (T, H, H) contributions.
+
+    The contribution of step k to dL/dW is sum_b da_b h_b^T (``Backward.per_step["W"]``); its
+    squared Frobenius norm is sum over b, c of (da_b . da_c)(h_b . h_c): two (T, B, B) Gram
+    matrices instead of T H^2 numbers built only to be summed.
+    """
+    gram_a = np.einsum("tbh,tch->tbc", da, da)                    # (T, B, B)
+    gram_h = np.einsum("tbh,tch->tbc", h_prev, h_prev)            # (T, B, B)
+    return np.sqrt(np.maximum(np.einsum("tbc,tbc->t", gram_a, gram_h), 0.0))
 
 
 def _mean_over_batch(element_norms, has_loss):
