@@ -63,6 +63,9 @@ def plot_lag(profile, sweep, path, *, title_extra="") -> Path:
     finite = np.concatenate([s[np.isfinite(s)] for s in shown]) if shown else np.array([1.0])
     if finite.size:
         ax.set_ylim(max(finite.min(), 10.0 ** -DECADES) / 3, min(finite.max(), 10.0 ** DECADES) * 3)
+        if finite.min() < 10.0 ** -DECADES or finite.max() > 10.0 ** DECADES:
+            ax.text(0.99, 0.01, f"axis cut at 1e-{DECADES} and 1e+{DECADES}; diagnostics.json has every value",
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="0.3")
     ax.set_xlim(0, len(own) - 1)
     ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
     ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
