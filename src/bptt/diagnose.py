@@ -151,7 +151,7 @@ def training_metrics(model: SimpleRNN, x, y, h0, grads, params_before=None, clip
     grad_norm = _global_norm(grads)
     param_norm = _global_norm(before if before is not None else model.params)
     update_ratio = None
-    if before is not None:
+    if before is not None and param_norm > 0:
         update_ratio = _global_norm({k: model.params[k] - before[k] for k in PARAM_NAMES}) / param_norm
     W = np.asarray(model.params["W"], dtype=np.float64)
     sigma_max = largest_singular_value(W)
