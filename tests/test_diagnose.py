@@ -232,6 +232,8 @@ def test_training_metrics_record():
     for lag in (1, 5, 10, 25):
         assert record[ratio_key(lag)] == pytest.approx(full.ratio[lag], rel=1e-10)
     assert record["ratio_lag_50"] is None                        # T = 30: no such lag
+    short = training_metrics(model, x, y, h0, grads, lags=(1, 5))  # chains cut after 5 steps back
+    assert short["ratio_lag_5"] == pytest.approx(full.ratio[5], rel=1e-10)
     plain = training_metrics(model, x, y, None, grads, clipped=0.25, lags=[2])
     assert plain["update_param_ratio"] is None and plain["clipped_fraction"] == 0.25 and "ratio_lag_2" in plain
 
