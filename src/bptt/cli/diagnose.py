@@ -1,0 +1,189 @@
+"""`bptt diagnose`: lag profile, radius sweep and pictures for a model on a piece of text."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from ._args import positive_int
+
+METRICS = "metrics.jsonl"
+
+
+def length(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer T >= 2, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer T >= 2 (errors need two steps to travel), "
+                                         f"got {text!r}")
+    return value
+
+
+def add(sub):
+    p = sub.add_parser("diagnose", help="measure and plot how errors vanish or explode back through time",
+                       description="Back-propagate every step's loss on its own, measure how much reaches "
+                                   "each earlier hidden state, sweep the spectral radius of W, and draw "
+                                   "lag.png, heatmap.png, contributions.png (and training.png for a run "
+                                   "folder with metrics.jsonl). Without CHECKPOINT: a random model on the "
+                                   "default corpus.")
+    p.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT",
+                   help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl)")
+    p.add_argument("--text", metavar="FILE_OR_STRING", default=None,
+                   help="a text file, or else the text itself (default: the default corpus)")
+    p.add_argument("--length", type=length, default=100, metavar="T", help="T, steps per sequence (default 100)")
+    p.add_argument("--batch", type=positive_int, default=4, metavar="B",
+                   help="B, sequences taken from evenly spaced places in the text (default 4)")
+    p.add_argument("--hidden", type=positive_int, default=128, metavar="H",
+                   help="H of the random model when there is no checkpoint (default 128)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random model (default 0)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from rich.console import Console
+
+    from .. import checkpoint
+    from ..data import Vocab, default_corpus, read_text
+    from ..diagnose import load_metrics
+    from ..model import SimpleRNN
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
+
+    ck, metrics_path, source = None, None, None
+    if args.checkpoint is not None:
+        where = Path(args.checkpoint)
+        if where.is_dir() and (where / METRICS).is_file():
+            metrics_path = where / METRICS
+            if (where / checkpoint.FILENAME).is_file():
+                ck = checkpoint.load(where)
+        else:
+            ck = checkpoint.load(where)
+        if ck is not None:
+            source = f"checkpoint {str(ck.path)!r}"
+            _require_character_model(ck)
+
+    # Read everything first so that a bad file fails before any work or output.
+    records = load_metrics(metrics_path) if metrics_path is not None else None
+    model = x = y = None
+    if ck is not None or args.checkpoint is None:
+        text, text_name = _text(args.text, read_text, default_corpus)
+        if ck is None:
+            vocab = Vocab.from_text(text)
+            model = SimpleRNN(len(vocab), args.hidden, len(vocab), seed=args.seed)
+            source = f"random SimpleRNN (seed {args.seed})"
+        else:
+            model, vocab = ck.model, ck.vocab
+        x, y = _windows(text, text_name, vocab, args.length, args.batch)
+
+    out.mkdir(parents=True, exist_ok=True)
+    console = Console(width=max(Console().width, 110))   # a pipe must not truncate numbers
+    written = []
+    if model is not None:
+        written += _diagnose_model(model, x, y, source, text_name, out, console)
+    if records is not None:
+        if records:
+            from ..diagnose_plots import plot_training
+            written.append(plot_training(records, out / "training.png"))
+            console.print(f"{len(records)} diagnostics records from {metrics_path}")
+        else:
+            console.print(f"{metrics_path} holds no diagnostics records yet "
+                          f"(train with --diagnose-every N): no training.png")
+    for path in written:
+        console.print(f"wrote {path}")
+    return 0
+
+
+def _diagnose_model(model, x, y, source, text_name, out, console):
+    from rich.table import Table
+
+    from ..diagnose import LAGS, RADII, lag_profile, radius_sweep
+    from ..diagnose_plots import plot_contributions, plot_heatmap, plot_lag
+
+    T, B = x.shape
+    started = time.perf_counter()
+    profile = lag_profile(model, x, y)
+    sweep = radius_sweep(model, x, y, RADII)
+    seconds = time.perf_counter() - started
+
+    report = {
+        "model": {"source": source, "n_in": model.n_in, "n_hidden": model.n_hidden,
+                  "n_out": model.n_out, "nonlinearity": model.nonlinearity, "output": model.output},
+        "data": {"text": text_name, "T": T, "B": B},
+        "seconds": seconds,
+        "profile": profile.to_dict(),
+        # the full (T, T) norms of every swept model would multiply the file by nine
+        "sweep": [{"target_radius": r, **p.to_dict(norms=False)} for r, p in sweep.items()],
+    }
+    json_path = out / "diagnostics.json"
+    json_path.write_text(json.dumps(report, allow_nan=False) + "\n", encoding="utf-8")
+
+    what = f"{source}, H={model.n_hidden}, T={T}, B={B}"
+    paths = [json_path,
+             plot_lag(profile, sweep, out / "lag.png", title_extra=what),
+             plot_heatmap(profile, out / "heatmap.png", title_extra=what),
+             plot_contributions(profile, out / "contributions.png", output=model.output, title_extra=what)]
+
+    lags = [lag for lag in LAGS if lag < T]
+    table = Table(title=f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}")
+    for col in ("W", "radius", "sigma_max", "Pascanu bound"):
+        table.add_column(col, justify="left" if col == "W" else "right", no_wrap=True)
+    for lag in lags:
+        table.add_column(f"lag {lag}", justify="right", no_wrap=True)
+
+    def row(name, p, style=None):
+        table.add_row(name, f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no",
+                      *[_fmt(p.ratio[lag]) for lag in lags], style=style)
+
+    row("this model", profile, style="bold")
+    for r, p in sweep.items():
+        row("rescaled", p)
+    console.print(table)
+    console.print(f"loss L = {profile.loss:.4g} (sum over t, mean over b); lag profile and sweep of "
+                  f"{len(sweep)} radii in {seconds:.2f} s")
+    return paths
+
+
+def _fmt(value):
+    return "-" if value != value else f"{value:.2g}"
+
+
+def _require_character_model(ck):
+    m = ck.model
+    if ck.vocab is None or m.output != "softmax":
+        raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a character model (softmax output with "
+                         f"a vocabulary), got output={m.output!r} and "
+                         f"{'no vocabulary' if ck.vocab is None else 'a vocabulary'}")
+
+
+def _text(option, read_text, default_corpus):
+    """(text, a name for messages): a file if the path exists, else the string itself."""
+    if option is None:
+        return default_corpus(), "the default corpus"
+    try:
+        is_file = Path(option).is_file()
+    except (OSError, ValueError):        # too long or NUL: a string that cannot be a file name
+        is_file = False
+    if is_file:
+        return read_text(option, name="--text"), option
+    return option, "the --text string"
+
+
+def _windows(text, text_name, vocab, T, B):
+    """x, y (T, B): B stretches of T + 1 characters from evenly spaced places of the text."""
+    import numpy as np
+
+    stride = len(text) // B
+    if stride < T + 1:
+        raise ValueError(f"--length: expected at most {max(stride - 1, 0)} for --batch {B} over "
+                         f"{text_name} ({len(text)} characters), got {T}")
+    # Only the characters used are encoded: a model need not know every character of the text.
+    windows = [vocab.encode(text[b * stride: b * stride + T + 1], name="--text") for b in range(B)]
+    ids = np.stack(windows, axis=1)                                   # (T + 1, B)
+    return ids[:-1], ids[1:]

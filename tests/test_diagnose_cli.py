@@ -1,0 +1,116 @@
+"""`bptt diagnose`: files written, run folders with metrics, one-line errors with exit code 2."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bptt import SimpleRNN, checkpoint
+from bptt.cli import main
+from bptt.data import Vocab
+from bptt.diagnose import training_metrics
+
+TEXT = "the cat sat on the mat and the dog sat on the log; " * 8
+SMALL = ["--length", "12", "--batch", "2", "--hidden", "8"]
+PICTURES = ("lag.png", "heatmap.png", "contributions.png")
+
+
+def no_nan(text):
+    def refuse(name):
+        raise AssertionError(f"{name} in JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def saved_model(folder, chars="".join(sorted(set(TEXT))), vocab=True, output="softmax"):
+    model = SimpleRNN(len(chars), 6, len(chars), output=output, seed=1)
+    return checkpoint.save(folder / "checkpoint.npz", model, vocab=Vocab(chars) if vocab else None)
+
+
+def test_random_model_on_the_default_corpus(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["diagnose", *SMALL, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("diagnostics.json", *PICTURES):
+        assert (out / name).stat().st_size > 0 and name in printed
+    report = no_nan((out / "diagnostics.json").read_text())
+    assert report["data"] == {"text": "the default corpus", "T": 12, "B": 2}
+    profile = report["profile"]
+    assert len(profile["norms"]) == 12 and profile["norms"][0][1] is None
+    assert profile["ratio"][0] == 1.0 and len(profile["contribution"]) == 12
+    assert [s["target_radius"] for s in report["sweep"]] == [0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0]
+    assert all(s["radius"] == pytest.approx(s["target_radius"]) for s in report["sweep"])
+    assert "this model" in printed and "lag 10" in printed
+
+
+def test_checkpoint_on_a_text_string(tmp_path, capsys):
+    path = saved_model(tmp_path / "run")
+    out = tmp_path / "out"
+    assert main(["diagnose", str(path), "--text", TEXT, *SMALL, "--out", str(out)]) == 0
+    report = no_nan((out / "diagnostics.json").read_text())
+    assert report["model"]["n_hidden"] == 6 and "checkpoint" in report["model"]["source"]
+    assert report["data"]["text"] == "the --text string"
+
+
+def test_run_folder_plots_training_metrics(tmp_path, capsys):
+    run = tmp_path / "run"
+    saved_model(run)
+    # a metrics.jsonl as the trainer writes it: loss lines and, every few updates, diagnostics
+    model, rng = SimpleRNN(5, 6, 5, seed=0), np.random.default_rng(0)
+    lines = []
+    for step in range(1, 13):
+        lines.append({"step": step, "loss": 3.0 / step})
+        if step % 3 == 0:
+            x = rng.integers(0, 5, (20, 3))
+            grads = model.gradients(x, np.roll(x, -1, 0)).grads
+            before = {k: v.copy() for k, v in model.params.items()}
+            model.set_params({k: model.params[k] - 0.5 * grads[k] for k in grads})
+            lines.append({"step": step, **training_metrics(model, x, np.roll(x, -1, 0), None, grads,
+                                                           before, clipped=step % 2 == 0)})
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    out = tmp_path / "out"
+    assert main(["diagnose", str(run), "--text", TEXT, *SMALL, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert (out / "training.png").stat().st_size > 0 and "4 diagnostics records" in printed
+    assert all((out / name).is_file() for name in PICTURES)
+
+
+def test_run_folder_with_metrics_only(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text('{"step": 1, "loss": 2.0}\n')
+    assert main(["diagnose", str(run), "--out", str(tmp_path / "out")]) == 0
+    assert "no diagnostics records" in capsys.readouterr().out
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("make_args,flag", [
+    (lambda p: [str(p / "junk.npz")], "CHECKPOINT"),                                  # not a checkpoint
+    (lambda p: [str(p / "missing.npz")], "CHECKPOINT"),
+    (lambda p: [str(saved_model(p / "r", chars="abc"))], "--text"),                  # characters it lacks
+    (lambda p: [str(saved_model(p / "r", vocab=False))], "CHECKPOINT"),
+    (lambda p: [str(saved_model(p / "r", output="identity"))], "CHECKPOINT"),
+    (lambda p: ["--length", "1"], "--length"),
+    (lambda p: ["--length", "ten"], "--length"),
+    (lambda p: ["--text", "short text", "--length", "50"], "--length"),
+    (lambda p: ["--batch", "0"], "--batch"),
+    (lambda p: ["--text", str(p / "binary.txt")], "--text"),
+    (lambda p: [str(p / "badrun")], "metrics.jsonl"),
+    (lambda p: ["--out", str(p / "junk.npz")], "--out"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make_args, flag):
+    (tmp_path / "junk.npz").write_text("not a checkpoint")
+    (tmp_path / "binary.txt").write_bytes(b"ab\x00cd" * 100)
+    (tmp_path / "badrun").mkdir()
+    (tmp_path / "badrun" / "metrics.jsonl").write_text('{"step": 1}\n{oops\n')
+    args = make_args(tmp_path)
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "out")]
+    assert main(["diagnose", *args, *SMALL[4:]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bptt: error:") and err.count("\n") == 0 and flag in err, err
+    assert "Traceback" not in err
+
+
+def test_out_is_required(capsys):
+    assert main(["diagnose"]) == 2
+    assert "--out" in capsys.readouterr().err
