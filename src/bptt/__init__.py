@@ -8,8 +8,9 @@ __version__ = "0.1.0"
 
 from . import checkpoint, data
 from .data import Vocab
+from .explain import Explanation, explain
 from .gradcheck import GradcheckReport, gradcheck
 from .model import Backward, SimpleRNN, Trace
 
-__all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
+__all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab", "explain", "Explanation",
            "checkpoint", "data", "__version__"]

@@ -11,7 +11,7 @@ import sys
 from .. import __version__
 from ._args import Parser, UsageError
 
-COMMANDS = ("gradcheck",)
+COMMANDS = ("gradcheck", "explain")
 
 
 def build_parser():
