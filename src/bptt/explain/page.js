@@ -460,7 +460,7 @@
     $("first").disabled = $("prev").disabled = S.i === 0;
     $("last").disabled = $("next").disabled = S.i === stages.length - 1;
     $("lag-toggle").setAttribute("aria-pressed", String(S.lag));
-    $("net").hidden = S.lag; $("lag").hidden = !S.lag;
+    $("net").toggleAttribute("hidden", S.lag); $("lag").toggleAttribute("hidden", !S.lag);  // SVG elements have no .hidden property
     if (S.lag) { drawLag(); $("panel").innerHTML = panelLag(); return; }
     drawNet();
     let html = "";
