@@ -32,8 +32,9 @@
   const SV = maxAbs([D.a, D.h]);
   const SE = maxAbs([D.errors.o, D.errors.h, D.errors.a]);
   // One scale per parameter, shared by its per-step contributions and its sum, so steps compare.
-  const SG = {};
-  for (const k in D.grads) SG[k] = maxAbs([D.per_step[k], D.grads[k]]);
+  // Per-step maps share one scale per parameter so steps compare; sums get their own.
+  const SG = {}, SS = {};
+  for (const k in D.grads) { SG[k] = maxAbs([D.per_step[k]]); SS[k] = maxAbs([D.grads[k]]); }
   const SP = maxAbs([D.params.U, D.params.W, D.params.V]);
   const mix = (c0, c1, u) => `rgb(${c0.map((c, i) => Math.round(c + (c1[i] - c) * u)).join(",")})`;
   const WHITE = [255, 255, 255], RED = [178, 24, 43], BLUE = [33, 102, 172], PURPLE = [84, 39, 143];
@@ -267,7 +268,7 @@
     mat.forEach((row, i) => row.forEach((v, j) => {
       s += `<rect class="cell" x="${1 + j * cell}" y="${1 + i * cell}" width="${cell - 0.5}" height="${cell - 0.5}" fill="${div(v, scale)}" data-tip="${label}[${rowsName(i)}, ${colsName(j)}] = ${v}"/>`;
     }));
-    return s + `</svg><figcaption>${label}</figcaption></figure>`;
+    return s + `</svg><figcaption style="max-width:${Math.max(cols * cell + 2, 90)}px">${label}<br>\u00b1${format(scale, "e1")}</figcaption></figure>`;
   }
   const unitName = (i) => `unit ${HU[i] + 1}`, outName = (i) => `'${chOf(OU[i])}'`;
   const col = (v) => v.map((x) => [x]);
@@ -335,9 +336,9 @@
       <div class="eq">\u2202L/\u2202a(t) = ${fPrime} \u2299 \u2202L/\u2202h(t)<span class="no">10.21</span></div>
       ${errorTable(t)}
       <h3>This step's contributions (summed later)</h3>
-      <div class="maps">${heat(D.per_step.W[t], SG.W, `\u2202W(${t + 1}) = \u2202L/\u2202a(t) h(t\u22121)\u1d40`, unitName, unitName, 10)}
-      ${heat(D.per_step.V[t], SG.V, `\u2202V(${t + 1}) = \u2202L/\u2202o(t) h(t)\u1d40`, outName, unitName, 10)}
-      ${xi >= 0 ? heat(col(D.per_step.U[t].map((r) => r[xi])), SG.U, `\u2202U(${t + 1}), column '${chOf(D.x[t])}'`, unitName, () => `'${chOf(D.x[t])}'`, 10) : ""}</div>
+      <div class="maps">${heat(D.per_step.W[t], SG.W, `\u2202W(${t + 1}) = \u2202L/\u2202a(t) h(t\u22121)\u1d40`, unitName, unitName, 12)}
+      ${heat(D.per_step.V[t], SG.V, `\u2202V(${t + 1}) = \u2202L/\u2202o(t) h(t)\u1d40`, outName, unitName, 12)}
+      ${xi >= 0 ? heat(col(D.per_step.U[t].map((r) => r[xi])), SG.U, `\u2202U(${t + 1}), column '${chOf(D.x[t])}'`, unitName, () => `'${chOf(D.x[t])}'`, 12) : ""}</div>
       <p class="hint">Click a U/W/V chip under any revealed column to frame every error that contribution needs.</p>`;
   }
   function panelSum() {
@@ -346,14 +347,16 @@
     const [vi, vj] = argmaxAbs(D.grads.V);
     return `<h2>Sum over the steps: one gradient per parameter</h2>
       <div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> \u2202L/\u2202a(t) h(t\u22121)\u1d40<span class="no">10.25\u201310.26</span></div>
-      <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) x(t)\u1d40,&nbsp; \u2202L/\u2202b = \u03a3<sub>t</sub> \u2202L/\u2202a(t)<span class="no">10.22\u201310.28</span></div>
-      <div class="eq">\u2202L/\u2202V = \u03a3<sub>t</sub> \u2202L/\u2202o(t) h(t)\u1d40,&nbsp; \u2202L/\u2202c = \u03a3<sub>t</sub> \u2202L/\u2202o(t)</div>
+      <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) x(t)\u1d40<span class="no">10.27\u201310.28</span></div>
+      <div class="eq">\u2202L/\u2202b = \u03a3<sub>t</sub> \u2202L/\u2202a(t)<span class="no">10.23</span></div>
+      <div class="eq">\u2202L/\u2202V = \u03a3<sub>t</sub> \u2202L/\u2202o(t) h(t)\u1d40<span class="no">10.24</span></div>
+      <div class="eq">\u2202L/\u2202c = \u03a3<sub>t</sub> \u2202L/\u2202o(t)<span class="no">10.22</span></div>
       <p>The largest entry, W[unit ${HU[i] + 1}, unit ${HU[j] + 1}]:</p>
       <p>${terms} = <b>${num(`grads.W.${i}.${j}`)}</b></p>
       <p>V['${chOf(OU[vi])}', unit ${HU[vj] + 1}] = <b>${num(`grads.V.${vi}.${vj}`)}</b></p>
-      <div class="maps">${heat(D.grads.U, SG.U, "\u2202L/\u2202U", unitName, outName, 9)}${heat(D.grads.W, SG.W, "\u2202L/\u2202W", unitName, unitName, 9)}
-      ${heat(D.grads.V, SG.V, "\u2202L/\u2202V", outName, unitName, 9)}${heat(col(D.grads.b), SG.b, "\u2202L/\u2202b", unitName, () => "", 9)}
-      ${heat(col(D.grads.c), SG.c, "\u2202L/\u2202c", outName, () => "", 9)}</div>`;
+      <div class="maps">${heat(D.grads.U, SS.U, "\u2202L/\u2202U", unitName, outName, 11)}${heat(D.grads.W, SS.W, "\u2202L/\u2202W", unitName, unitName, 11)}
+      ${heat(D.grads.V, SS.V, "\u2202L/\u2202V", outName, unitName, 11)}${heat(col(D.grads.b), SS.b, "\u2202L/\u2202b", unitName, () => "", 11)}
+      ${heat(col(D.grads.c), SS.c, "\u2202L/\u2202c", outName, () => "", 11)}</div>`;
   }
   function panelUpdate() {
     const lr = D.update.lrs[S.lr], after = D.update.loss_after[S.lr];
@@ -367,7 +370,7 @@
       <p class="big">L: ${num("loss", "f4")} \u2192 <span class="n" data-path="update.loss_after.${S.lr}" data-fmt="f4">${format(after, "f4")}</span></p>
       <p class="hint">The loss after the update was computed by bptt's own forward pass for each offered \u03b7.
       ${after < D.loss ? "It went down." : "It went up: this step size overshoots."}</p>
-      <div class="maps">${heat(D.params.W, SP, "W before", unitName, unitName, 10)}${heat(D.grads.W.map((r) => r.map((g) => -lr * g)), maxAbs([D.grads.W]) * lr, "\u2212\u03b7 \u2202L/\u2202W (own scale)", unitName, unitName, 10)}${heat(newW, SP, "W after", unitName, unitName, 10)}</div>`;
+      <div class="maps">${heat(D.params.W, SP, "W before", unitName, unitName, 12)}${heat(D.grads.W.map((r) => r.map((g) => -lr * g)), maxAbs([D.grads.W]) * lr, "\u2212\u03b7 \u2202L/\u2202W (own scale)", unitName, unitName, 12)}${heat(newW, SP, "W after", unitName, unitName, 12)}</div>`;
   }
   function panelSelection(sel) {
     const c = stepColour(sel.t), t = sel.t;
@@ -475,7 +478,8 @@
   }
 
   function about() {
-    const m = D.model, origin = m.source ? `weights from ${m.source}` : `random weights (seed ${m.seed})`;
+    const m = D.model;
+    const origin = m.source ? `weights from ${escapeHtml(m.source)}` : m.seed === null ? "weights given in Python" : `random weights (seed ${m.seed})`;
     let s = `A simple RNN of <i>Deep Learning</i> \u00a710.2: ${m.n_hidden} hidden units, ${fName}, a vocabulary of
       ${m.n_in} characters, ${origin}. It reads \u201c${escapeHtml(D.text)}\u201d and predicts each next character:
       ${T} steps, every number computed by bptt.`;
