@@ -9,10 +9,11 @@ __version__ = "0.1.0"
 from . import checkpoint, data
 from .data import Vocab
 from .diagnose import LagProfile, lag_profile, radius_sweep
+from .explain import Explanation, explain
 from .gradcheck import GradcheckReport, gradcheck
 from .model import Backward, SimpleRNN, Trace
 from .truncated import TruncatedBPTT, Update, truncated_bptt
 
 __all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
            "checkpoint", "data", "truncated_bptt", "TruncatedBPTT", "Update",
-           "lag_profile", "radius_sweep", "LagProfile", "__version__"]
+           "lag_profile", "radius_sweep", "LagProfile", "explain", "Explanation", "__version__"]

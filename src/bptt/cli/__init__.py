@@ -11,7 +11,7 @@ import sys
 from .. import __version__
 from ._args import Parser, UsageError
 
-COMMANDS = ("train", "sample", "gradcheck", "diagnose")
+COMMANDS = ("train", "sample", "gradcheck", "diagnose", "explain")
 
 
 def build_parser():

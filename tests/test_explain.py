@@ -1,0 +1,172 @@
+"""`bptt explain`: the page's embedded JSON against the library, and bad input at the CLI."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+import bptt
+from bptt import checkpoint
+from bptt.cli import main
+from bptt.data import Vocab
+from bptt.explain import MAX_CHARS, MAX_UNITS, lag_vectors
+
+TEXT = "hello world hello"
+
+
+def page_data(html):
+    m = re.search(r'<script type="application/json" id="bptt-data">(.*?)</script>', html, re.S)
+    assert m, "no embedded bptt-data JSON"
+    return json.loads(m.group(1))
+
+
+def reference(model, text, vocab=None):
+    vocab = vocab or Vocab.from_text(text)
+    ids = vocab.encode(text)
+    x, y = ids[:-1, None], ids[1:, None]
+    trace = model.forward(x)
+    return ids, trace, model.backward(trace, y, per_step=True)
+
+
+def close(got, want):
+    np.testing.assert_allclose(np.asarray(got, dtype=float), want, rtol=1e-12, atol=1e-15)
+
+
+def test_page_json_is_the_library_forward_and_backward(tmp_path):
+    model = bptt.SimpleRNN(8, 6, 8, seed=3)
+    path = bptt.explain(model, TEXT, lr=0.2).save(tmp_path / "page.html")
+    html = path.read_text(encoding="utf-8")
+    d = page_data(html)
+    ids, trace, res = reference(model, TEXT)
+    assert d["text"] == TEXT and d["vocab"] == Vocab.from_text(TEXT).chars
+    assert d["x"] == ids[:-1].tolist() and d["y"] == ids[1:].tolist()
+    for k, v in model.params.items():
+        close(d["params"][k], v)
+        close(d["grads"][k], res.grads[k])
+        close(d["per_step"][k], res.per_step[k])
+        close(np.sum(d["per_step"][k], axis=0), res.grads[k])          # the sum the page shows
+    close(d["a"], trace.a[:, 0]); close(d["h"], trace.h[:, 0])
+    close(d["o"], trace.o[:, 0]); close(d["yhat"], trace.yhat[:, 0])
+    assert d["loss"] == pytest.approx(res.loss, rel=1e-14)
+    close(d["losses"], res.losses[:, 0])
+    for k in ("o", "h", "a"):
+        close(d["errors"][k], res.errors[k][:, 0])
+    # The terms the side panel substitutes add up to what they explain.
+    t = d["terms"]
+    close(np.add(np.add(t["Ux"], t["Wh"]), d["params"]["b"]), trace.a[:, 0])
+    close(np.add(t["Vdo"], t["Wda"]), res.errors["h"][:, 0])
+    close(np.multiply(t["fprime"], d["errors"]["h"]), res.errors["a"][:, 0])
+    # The update stage's losses are the library's loss after one step at each offered rate.
+    assert 0.2 in d["update"]["lrs"] and d["update"]["lr"] == 0.2
+    for lr, after in zip(d["update"]["lrs"], d["update"]["loss_after"]):
+        stepped = model.copy()
+        stepped.set_params({k: v - lr * res.grads[k] for k, v in model.params.items()})
+        assert after == pytest.approx(stepped.loss(ids[:-1, None], ids[1:, None]), rel=1e-12)
+    # Self-contained: nothing fetched from anywhere.
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:|//)', html)
+    assert "@import" not in html and "url(http" not in html
+
+
+def test_lag_norms_sum_to_the_backward_errors():
+    model = bptt.SimpleRNN(8, 5, 8, seed=1)
+    ids, trace, res = reference(model, TEXT)
+    vec = lag_vectors(model, trace, res)                       # (T, T, H): dL(t)/dh(k)
+    close(vec.sum(axis=0), res.errors["h"][:, 0])              # summed over t: dL/dh(k)
+    d = bptt.explain(model, TEXT).data
+    T = len(ids) - 1
+    for t in range(T):
+        for k in range(T):
+            got = d["lag"]["norms"][t][k]
+            assert (got is None) if k > t else got == pytest.approx(np.linalg.norm(vec[t, k]), rel=1e-12)
+    assert d["lag"]["by_lag"][0] == pytest.approx(np.mean([np.linalg.norm(vec[t, t]) for t in range(T)]))
+
+
+def test_large_model_is_sliced_not_recomputed():
+    text = "ABCAB"
+    vocab = Vocab("".join(chr(c) for c in range(33, 33 + 40)))          # O = 40 > MAX_UNITS
+    model = bptt.SimpleRNN(40, 24, 40, seed=0)
+    d = bptt.explain(model, text, vocab=vocab).data
+    ids, trace, res = reference(model, text, vocab)
+    hi, oi = np.arange(MAX_UNITS), np.array(sorted(set(ids.tolist())))
+    assert d["hidden_units"] == hi.tolist() and d["output_units"] == oi.tolist()
+    close(d["h"], trace.h[:, 0, :MAX_UNITS])
+    close(d["params"]["W"], model.params["W"][np.ix_(hi, hi)])
+    close(d["per_step"]["V"], res.per_step["V"][:, oi][:, :, hi])
+    close(d["terms"]["Wh"], (trace.hs[:-1, 0] @ model.params["W"].T)[:, hi])   # from all 24 units
+    close(d["yhat"], trace.yhat[:, 0])
+
+
+def test_script_end_tags_in_the_text_cannot_break_the_page():
+    text = "</script><b>&"
+    model = bptt.SimpleRNN(len(Vocab.from_text(text)), 4, len(Vocab.from_text(text)), seed=0)
+    html = bptt.explain(model, text).html
+    assert page_data(html)["text"] == text
+    assert html.count("</script>") == 2
+
+
+def test_repr_html_is_an_isolated_frame():
+    model = bptt.SimpleRNN(4, 3, 4, seed=0)
+    frame = bptt.explain(model, "abcd")._repr_html_()
+    assert frame.startswith("<iframe srcdoc=") and "bptt-data" in frame
+
+
+def test_cli_writes_the_page(tmp_path, capsys):
+    out = tmp_path / "e.html"
+    assert main(["explain", "--text", "abcabc", "--hidden", "5", "--seed", "7", "--out", str(out)]) == 0
+    msg = capsys.readouterr().out
+    assert "seed=7" in msg and str(out) in msg
+    d = page_data(out.read_text(encoding="utf-8"))
+    assert d["model"]["seed"] == 7 and d["model"]["n_hidden"] == 5
+
+
+def test_cli_with_a_checkpoint(tmp_path, capsys):
+    vocab = Vocab.from_text("the quick brown fox")
+    model = bptt.SimpleRNN(len(vocab), 6, len(vocab), seed=2)
+    ck = checkpoint.save(tmp_path / "run" / "checkpoint.npz", model, vocab=vocab)
+    out = tmp_path / "e.html"
+    assert main(["explain", str(tmp_path / "run"), "--text", "the fox", "--out", str(out)]) == 0
+    d = page_data(out.read_text(encoding="utf-8"))
+    assert d["vocab"] == vocab.chars and d["model"]["source"] == str(ck)
+    close(d["params"]["W"], model.params["W"])
+
+
+@pytest.fixture
+def not_a_checkpoint(tmp_path):
+    p = tmp_path / "notes.txt"
+    p.write_text("hello")
+    return p
+
+
+@pytest.fixture
+def vocab_checkpoint(tmp_path):
+    vocab = Vocab("abc")
+    return checkpoint.save(tmp_path / "c.npz", bptt.SimpleRNN(3, 4, 3, seed=0), vocab=vocab)
+
+
+@pytest.mark.parametrize("case,argv,needles", [
+    ("empty", ["--text", ""], ["--text", "2 to 17 characters", "empty string"]),
+    ("one char", ["--text", "a"], ["--text", "2 to 17", "1 character"]),
+    ("too long", ["--text", "x" * (MAX_CHARS + 1)], ["--text", "2 to 17", f"{MAX_CHARS + 1} characters"]),
+    ("not a checkpoint", ["{bad}", "--text", "ab"], ["CHECKPOINT", "notes.txt", "expected a bptt checkpoint"]),
+    ("missing checkpoint", ["{missing}", "--text", "ab"], ["CHECKPOINT", "does not exist"]),
+    ("unknown characters", ["{ckpt}", "--text", "abz!"], ["--text", "not in the model's vocabulary", "'!z'"]),
+    ("bad lr", ["--lr", "-1"], ["--lr", "positive"]),
+])
+def test_bad_input_is_one_line_and_exit_2(case, argv, needles, not_a_checkpoint, vocab_checkpoint, tmp_path, capsys):
+    subs = {"{bad}": str(not_a_checkpoint), "{missing}": str(tmp_path / "nope.npz"), "{ckpt}": str(vocab_checkpoint)}
+    argv = [subs.get(a, a) for a in argv]
+    assert main(["explain", *argv, "--out", str(tmp_path / "out.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bptt: error:") and err.count("\n") == 0 and "Traceback" not in err
+    for needle in needles:
+        assert needle in err, (needle, err)
+    assert not (tmp_path / "out.html").exists()
+
+
+def test_library_rejects_bad_text_and_mismatched_model():
+    model = bptt.SimpleRNN(4, 3, 4, seed=0)
+    with pytest.raises(ValueError, match=r"^text: expected 2 to 17"):
+        bptt.explain(model, "")
+    with pytest.raises(ValueError, match=r"^model: expected a character model"):
+        bptt.explain(model, "abcde")                     # 5 characters, n_in = 4

@@ -1,0 +1,146 @@
+"""The explain page in headless Chromium: every stage by buttons and by keys, numbers as in the JSON.
+
+Needs Debian's chromium at /usr/bin/chromium (``.ci/run`` installs it) and the ``playwright``
+Python package (the ``test`` extra); only a missing Chromium skips.
+"""
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import bptt
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+TEXT = "hello world hello"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"),
+                                reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)")
+
+
+def fmt(v, f):
+    kind, digits = f[0], int(f[1:])
+    s = f"{v:.{digits}f}" if kind == "f" else f"{100 * v:.{digits}f}" if kind == "p" else f"{v:.{digits}e}"
+    return s[1:] if re.fullmatch(r"-0\.?0*", s) else s
+
+
+def lookup(data, path):
+    for key in path.split("."):
+        data = data[int(key)] if isinstance(data, list) else data[key]
+    return data
+
+
+SHOWN = """() => Array.from(document.querySelectorAll('[data-path]'))
+  .filter((e) => e.getClientRects().length > 0)
+  .map((e) => [e.dataset.path, e.dataset.fmt, e.dataset.minus || null, e.textContent])"""
+
+
+def check_numbers(page, data, where):
+    """Every number shown as text equals the JSON's value, rounded as the page says it rounds."""
+    shown = page.evaluate(SHOWN)
+    lr = data["update"]["lrs"][int(page.input_value("#lr"))]
+    for path, f, minus, text in shown:
+        value = lookup(data, path)
+        if minus:                                    # the update: params - lr * grads
+            value = value - lr * lookup(data, minus)
+        assert text == fmt(value, f), f"{where}: {path} shows {text!r}, JSON says {fmt(value, f)!r}"
+    return len(shown)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
+    exe = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_every_stage_by_buttons_and_keys(browser, tmp_path):
+    model = bptt.SimpleRNN(len(set(TEXT)), 8, len(set(TEXT)), seed=0)
+    explanation = bptt.explain(model, TEXT)
+    path = explanation.save(tmp_path / "explain.html")
+    data = explanation.data
+    T = len(TEXT) - 1
+    kinds = ["intro"] + [f"fwd.{t}" for t in range(T)] + ["loss"] + [f"bwd.{t}" for t in reversed(range(T))] + ["sum", "update"]
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+
+    stage = lambda: page.get_attribute("#stage-label", "data-stage")
+    # By buttons, forward through every stage.
+    checked = 0
+    for i, kind in enumerate(kinds):
+        assert stage() == kind, f"button step {i}"
+        checked += check_numbers(page, data, kind)
+        page.screenshot(path=str(shots / f"{i:02d}-{kind}.png"))
+        if i < len(kinds) - 1:
+            page.click("#next")
+    assert page.is_disabled("#next") and page.is_disabled("#last")
+    assert checked > 500                              # the panels really show numbers
+    # By keys, back to the start and forward again; Home and End jump.
+    page.locator("body").click(position={"x": 5, "y": 5})
+    for i in reversed(range(len(kinds) - 1)):
+        page.keyboard.press("ArrowLeft")
+        assert stage() == kinds[i], f"ArrowLeft to {i}"
+        check_numbers(page, data, kinds[i])
+    assert page.is_disabled("#prev")
+    for i in range(1, len(kinds)):
+        page.keyboard.press("ArrowRight")
+        assert stage() == kinds[i], f"ArrowRight to {i}"
+    page.keyboard.press("Home"); assert stage() == "intro"
+    page.keyboard.press("End"); assert stage() == "update"
+
+    # Another learning rate: the update's numbers follow, and still match the JSON.
+    page.select_option("#lr", index=len(data["update"]["lrs"]) - 1)
+    check_numbers(page, data, "update, last lr")
+    page.screenshot(path=str(shots / "update-large-lr.png"))
+
+    # A step's gradient contribution frames every error it needs: W at step 3 needs steps 3..T.
+    page.click("#prev"); page.click("#prev")                 # the last backward stage, t = 1
+    assert stage() == "bwd.0"
+    page.locator("#net text.click", has_text="W").nth(2).click()
+    frames = page.locator('#net rect[stroke-width="2.5"]')
+    assert frames.count() == 3 * (T - 2)                     # dL/do, dL/dh, dL/da of steps 3..T
+    page.screenshot(path=str(shots / "select-contribution-W3.png"))
+    page.locator("#net text.click", has_text="V").nth(2).click()
+    assert frames.count() == 1                               # dV(3) needs only dL/do(3)
+    # Selecting an error shows the terms it is summed from.
+    page.locator('#net g[data-strip="dh.5"] rect').first.click()
+    assert frames.count() == 2                               # dL/do(6) and dL/da(7)
+    assert "V\u1d40\u2202L/\u2202o(6) + W\u1d40\u2202L/\u2202a(7)" in page.inner_text("#panel")
+    check_numbers(page, data, "error selection")
+    page.screenshot(path=str(shots / "select-error-dh6.png"))
+    page.keyboard.press("Escape")
+    assert frames.count() == 0
+
+    # Hover shows the exact value.
+    cell = page.locator('#net g[data-strip="dh.5"] rect').nth(2)
+    cell.hover()
+    tip = page.inner_text("#tip")
+    assert float(tip.split("=")[-1]) == data["errors"]["h"][5][2]
+
+    # The lag view.
+    page.click("#lag-toggle")
+    assert page.is_visible("#lag") and not page.is_visible("#net")
+    assert check_numbers(page, data, "lag view") >= 2
+    page.screenshot(path=str(shots / "lag-view.png"))
+    page.click("#lag-toggle")
+    assert page.is_visible("#net")
+
+    assert errors == [], errors
+    assert requests == [path.as_uri()], requests          # nothing but the file itself
+    assert len(list(shots.glob("*.png"))) == len(kinds) + 4
+    page.close()
