@@ -10,7 +10,7 @@ import bptt
 from bptt import checkpoint
 from bptt.cli import main
 from bptt.data import Vocab
-from bptt.explain import MAX_CHARS, MAX_UNITS, lag_vectors
+from bptt.explainer import MAX_CHARS, MAX_UNITS, lag_vectors
 
 TEXT = "hello world hello"
 

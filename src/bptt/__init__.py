@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 from . import checkpoint, data
 from .data import Vocab
 from .diagnose import LagProfile, lag_profile, radius_sweep
-from .explain import Explanation, explain
+from .explainer import Explanation, explain
 from .gradcheck import GradcheckReport, gradcheck
 from .model import Backward, SimpleRNN, Trace
 from .truncated import TruncatedBPTT, Update, truncated_bptt

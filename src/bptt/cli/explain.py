@@ -6,7 +6,7 @@ from ._args import positive_float, positive_int
 
 
 def add(sub):
-    from ..explain import DEFAULT_TEXT, MAX_CHARS
+    from ..explainer import DEFAULT_TEXT, MAX_CHARS
     p = sub.add_parser("explain", help="write an interactive page stepping through forward and backward",
                        description="Write ONE self-contained HTML file that steps through the unfolded "
                                    "RNN's forward and backward pass on a short text, with the numbers "
@@ -29,7 +29,7 @@ def run(args):
 
     from .. import checkpoint
     from ..data import Vocab
-    from ..explain import check_model, check_text, explain
+    from ..explainer import check_model, check_text, explain
     from ..model import SimpleRNN
 
     text = check_text(args.text, name="--text")
