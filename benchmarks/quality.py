@@ -59,7 +59,6 @@ def compare(text, steps, hidden, seq_length, batch_size, lr, clip, dtype, checkp
     tdtype = rnn.weight_ih_l0.dtype
     rows, t_bptt, t_torch = [], 0.0, 0.0
     pos, h = 0, None
-    trainer._bad_in_a_row = 0
     for step in range(1, steps + 1):
         t0 = time.perf_counter()
         trainer.train_step()

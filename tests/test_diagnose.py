@@ -240,8 +240,8 @@ def test_training_metrics_record():
 
 def test_load_metrics_keeps_diagnostics_records(tmp_path):
     path = tmp_path / "metrics.jsonl"
-    path.write_text('{"step": 1, "loss": 3.0}\n\n{"step": 2, "grad_norm": 1.5, "ratio_lag_1": 0.5}\n')
-    assert load_metrics(path) == [{"step": 2, "grad_norm": 1.5, "ratio_lag_1": 0.5}]
+    path.write_text('{"step": 1, "loss": 3.0}\n\n{"step": 2, "grad_norm": 1.5, "ratio_lag_1": 0.5, "radius_W": 0.9}\n')
+    assert load_metrics(path) == [{"step": 2, "grad_norm": 1.5, "ratio_lag_1": 0.5, "radius_W": 0.9}]
     path.write_text('{"step": 1, "grad_norm": 1}\nnot json\n')
     with pytest.raises(ValueError, match=r"metrics.jsonl' line 2: expected a JSON object"):
         load_metrics(path)

@@ -120,3 +120,16 @@ def test_bad_sample_flags(tmp_path, text_file, capsys):
         assert what in err and "\n" not in err
     assert main(["sample", str(text_file)]) == 2
     assert "not one" in capsys.readouterr().err
+
+
+def test_diagnose_every_records_gradient_diagnostics_that_diagnose_plots(tmp_path, text_file, capsys):
+    out = tmp_path / "run"
+    assert main(["train", str(text_file), "--steps", "20", "--out", str(out), *SMALL, "--diagnose-every", "5"]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    diag = [r for r in rows if "radius_W" in r]
+    assert [r["step"] for r in diag] == [5, 10, 15, 20]
+    for r in diag:
+        assert 0 <= r["clipped_fraction"] <= 1 and r["grad_norm"] > 0 and r["ratio_lag_1"] > 0
+        assert r["ratio_lag_10"] is None                           # lag 10 >= k1 = 8
+    assert main(["diagnose", str(out), "--out", str(tmp_path / "diag"), "--length", "20"]) == 0
+    assert (tmp_path / "diag" / "training.png").is_file()

@@ -87,6 +87,27 @@ def read_text(source=None, *, name="FILE", encoding="utf-8") -> str:
         raise ValueError(f"--encoding: expected a known text encoding, got {encoding!r}") from None
 
 
+def run_source(run_dir):
+    """The text a run folder was trained on, from its ``source.json``; None if it has none.
+
+    Returns (text, a name for messages).
+    """
+    import json
+    path = Path(run_dir) / "source.json"
+    if not path.is_file():
+        return None
+    source = json.loads(path.read_text())
+    origin = source.get("file") or source.get("data")
+    return read_text(origin, encoding=source.get("encoding", "utf-8")), origin or "the embedded corpus"
+
+
+def remember_source(run_dir, file, data_name, encoding) -> None:
+    """Record in a run folder where its text came from, so resuming and diagnosing find it."""
+    import json
+    source = {"file": str(Path(file).resolve()) if file else None, "data": data_name, "encoding": encoding}
+    (Path(run_dir) / "source.json").write_text(json.dumps(source))
+
+
 @dataclass(frozen=True)
 class Vocab:
     """The characters of a text, sorted; ids are positions in ``chars``."""

@@ -192,7 +192,8 @@ def load_metrics(path) -> list:
             if not isinstance(record, dict) or not isinstance(record.get("step"), (int, float)):
                 raise ValueError(f"{str(path)!r} line {lineno}: expected a JSON object with a "
                                  f"numeric 'step', got {line.strip()[:40]!r}")
-            if any(k in record for k in METRIC_KEYS) or any(k.startswith("ratio_lag_") for k in record):
+            # plain loss lines carry grad_norm too; a diagnostics record always has radius_W
+            if "radius_W" in record:
                 records.append(record)
     return records
 

@@ -53,6 +53,7 @@ class TrainConfig:
     sample_every: int = 500       # updates between printed samples; 0: never
     sample_length: int = 200
     log_every: int = 10           # updates between metrics lines
+    diagnose_every: int = 0       # updates between gradient diagnostics records; 0: never
 
     @property
     def k2(self) -> int:
@@ -79,6 +80,8 @@ class TrainConfig:
             raise ValueError(f"--momentum: expected a number in [0, 1), got {self.momentum!r}")
         if not (0 < self.val_fraction < 1):
             raise ValueError(f"--val-fraction: expected a number in (0, 1), got {self.val_fraction!r}")
+        if self.diagnose_every < 0:
+            raise ValueError(f"--diagnose-every: expected a whole number >= 0, got {self.diagnose_every!r}")
         if self.sample_every < 0 or self.sample_length < 0:
             raise ValueError("--sample-every/--sample-length: expected whole numbers >= 0")
         return self
@@ -131,6 +134,8 @@ class Trainer:
         self.skipped = 0
         self.walk = self._new_walk()
         self._stop_signal = None
+        self._bad_in_a_row = 0                        # non-finite updates in a row
+        self._clipped_since = self._updates_since = 0  # for the clipped fraction of diagnostics
 
     # ---- state -------------------------------------------------------------------------
     def _new_walk(self):
@@ -180,11 +185,12 @@ class Trainer:
     def train_step(self):
         """One update; returns (loss per char, n tokens, grad norm, clipped) or None at an epoch's end."""
         c = self.config
-        u = self.walk.next_update()
-        if u is None:
+        if self.walk.position >= self.x.shape[0]:
             self.epoch += 1
             self.walk = self._new_walk()
-            u = self.walk.next_update()
+        diagnose_now = c.diagnose_every and (self.step + 1) % c.diagnose_every == 0
+        h_before = self.walk.h.copy() if diagnose_now else None
+        u = self.walk.next_update()
         tokens = u.n_steps * c.batch_size
         grads = u.grads
         if not (math.isfinite(u.loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
@@ -197,6 +203,9 @@ class Trainer:
             self.walk = self._new_walk()      # the carried state may itself be non-finite
             return float("nan"), tokens, float("nan"), False
         self._bad_in_a_row = 0
+        if diagnose_now:
+            raw_grads = {k: g.copy() for k, g in grads.items()}
+            params_before = {k: p.copy() for k, p in self.model.params.items()}
         norm, clipped = global_norm(grads), False
         if c.clip is not None:
             norm, clipped = clip_global_norm(grads, c.clip)
@@ -209,6 +218,14 @@ class Trainer:
                            f"the last checkpoint on disk is intact. Try a lower --lr (now {c.lr:g}) or "
                            f"gradient clipping (--clip 1).")
         self.step += 1
+        self._clipped_since += clipped
+        self._updates_since += 1
+        if diagnose_now:
+            from .diagnose import training_metrics
+            record = training_metrics(self.model, self.x[u.start:u.stop], self.y[u.start:u.stop], h_before,
+                                      raw_grads, params_before, self._clipped_since / self._updates_since)
+            self._log({"step": self.step, **record})
+            self._clipped_since = self._updates_since = 0
         return u.loss / u.n_steps, tokens, norm, clipped
 
     def _on_signal(self, signum, frame):
@@ -218,7 +235,6 @@ class Trainer:
         """Train up to config.steps; returns a summary dict. Saves at every eval and at the end."""
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
-        self._bad_in_a_row = 0
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         t0 = time.perf_counter()
         tokens_done, val_loss, last_loss = 0, None, float("nan")

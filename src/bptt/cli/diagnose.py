@@ -33,7 +33,7 @@ def add(sub):
     p.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT",
                    help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl)")
     p.add_argument("--text", metavar="FILE_OR_STRING", default=None,
-                   help="a text file, or else the text itself (default: the default corpus)")
+                   help="a text file, or else the text itself (default: the run's own text, else the default corpus)")
     p.add_argument("--length", type=length, default=100, metavar="T", help="T, steps per sequence (default 100)")
     p.add_argument("--batch", type=positive_int, default=4, metavar="B",
                    help="B, sequences taken from evenly spaced places in the text (default 4)")
@@ -48,7 +48,7 @@ def run(args):
     from rich.console import Console
 
     from .. import checkpoint
-    from ..data import Vocab, default_corpus, read_text
+    from ..data import Vocab, default_corpus, read_text, run_source
     from ..diagnose import load_metrics
     from ..model import SimpleRNN
 
@@ -73,7 +73,8 @@ def run(args):
     records = load_metrics(metrics_path) if metrics_path is not None else None
     model = x = y = None
     if ck is not None or args.checkpoint is None:
-        text, text_name = _text(args.text, read_text, default_corpus)
+        remembered = run_source(ck.path.parent) if ck is not None and args.text is None else None
+        text, text_name = remembered or _text(args.text, read_text, default_corpus)
         if ck is None:
             vocab = Vocab.from_text(text)
             model = SimpleRNN(len(vocab), args.hidden, len(vocab), seed=args.seed)

@@ -39,6 +39,8 @@ def add(sub):
     p.add_argument("--eval-every", type=positive_int, default=d.eval_every)
     p.add_argument("--sample-every", type=nonnegative_int, default=d.sample_every, help="0: never")
     p.add_argument("--sample-length", type=nonnegative_int, default=d.sample_length)
+    p.add_argument("--diagnose-every", type=nonnegative_int, default=0,
+                   help="record gradient diagnostics (bptt diagnose RUN_DIR plots them) every N updates; 0: never")
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run in DIR up to --steps")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -95,8 +97,8 @@ def run(args):
     if args.resume is not None:
         from .. import checkpoint
         run_dir = checkpoint.resolve(args.resume, name="--resume").parent
-        meta_text = _text_for_resume(run_dir)
-        text = meta_text if meta_text is not None else data.read_text(args.file or args.data, encoding=args.encoding)
+        remembered = data.run_source(run_dir)
+        text = remembered[0] if remembered else data.read_text(args.file or args.data, encoding=args.encoding)
         trainer = Trainer.resume(run_dir, text, args.steps, console=console)
     else:
         text = data.read_text(args.file or args.data, encoding=args.encoding)
@@ -108,7 +110,7 @@ def run(args):
             momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
             lr_decay_every=args.lr_decay_every, nonlinearity=args.nonlinearity, dtype=args.dtype, seed=args.seed,
             val_fraction=args.val_fraction, eval_every=args.eval_every, sample_every=args.sample_every,
-            sample_length=args.sample_length)
+            sample_length=args.sample_length, diagnose_every=args.diagnose_every)
         if args.epochs is not None:
             n_train = int(len(text) * (1 - config.val_fraction))
             per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
@@ -121,7 +123,7 @@ def run(args):
                              f"(continue it with --resume {out})")
         _check_writable(out)
         trainer = Trainer(config, text, out, console=console)
-        _remember_source(out, args.file, args.data, args.encoding)
+        data.remember_source(out, args.file, args.data, args.encoding)
         console.print(f"training on {source}: {len(text):,} characters, vocabulary {len(trainer.vocab)}, "
                       f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
                       f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
@@ -167,21 +169,3 @@ def _check_writable(out: Path):
         probe.unlink()
     except OSError as err:
         raise PermissionError(f"--out: expected a writable folder, got {str(out)!r} ({err.strerror})") from None
-
-
-def _remember_source(out: Path, file, data_name, encoding):
-    """The run folder records where its text came from, so --resume finds it again."""
-    import json
-    source = {"file": str(Path(file).resolve()) if file else None, "data": data_name, "encoding": encoding}
-    (out / "source.json").write_text(json.dumps(source))
-
-
-def _text_for_resume(run_dir: Path):
-    import json
-
-    from .. import data
-    path = run_dir / "source.json"
-    if not path.is_file():
-        return None
-    source = json.loads(path.read_text())
-    return data.read_text(source.get("file") or source.get("data"), encoding=source.get("encoding", "utf-8"))
