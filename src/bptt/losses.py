@@ -32,7 +32,13 @@ def cross_entropy(o, yhat, y, mask=None):
     """o, yhat (T, B, O), y int (T, B) -> (L, dL/do (T, B, O), l (T, B) per-step losses)."""
     T, B, O = o.shape
     t_idx, b_idx = np.indices((T, B), sparse=True)
-    l = -log_softmax(o)[t_idx, b_idx, y]          # (T, B)
+    # -log yhat[y] reuses the forward softmax; only where yhat[y] underflowed (a confident
+    # wrong guess) is the exact log-softmax recomputed, for those rows alone.
+    p = yhat[t_idx, b_idx, y]                     # (T, B)
+    tiny = p < 1e-30
+    l = -np.log(np.where(tiny, 1, p))
+    if tiny.any():
+        l[tiny] = -log_softmax(o[tiny])[np.arange(int(tiny.sum())), y[tiny]]
     do = yhat.copy()                              # (T, B, O)
     do[t_idx, b_idx, y] -= 1
     if mask is not None:

@@ -29,6 +29,20 @@ from .unroll import backward_through_time, forward_through_time
 PARAM_NAMES = ("U", "W", "b", "V", "c")
 
 
+def scatter_rows(ids, rows, n):
+    """out (n, H) with out[i] = sum of rows[j] over j where ids[j] == i.
+
+    The one-hot product onehot(ids)^T rows, without the one-hot matrix: sort the ids, then
+    one segmented sum (np.add.reduceat), several times faster than np.add.at's scatter.
+    """
+    out = np.zeros((n, rows.shape[1]), dtype=rows.dtype)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    out[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return out
+
+
 @dataclass(frozen=True)
 class Trace:
     """Everything forward propagation keeps, one entry per step (leading T axis).
@@ -178,9 +192,7 @@ class SimpleRNN:
         dW = da2.T @ h_prev.reshape(-1, H)                           # (H, H)
         db = da2.sum(axis=0)                                         # (H,)
         if x.ndim == 2:
-            dUT = np.zeros((self.n_in, H), dtype=self.dtype)         # (I, H)
-            np.add.at(dUT, x.ravel(), da2)                           # scatter-add into U's columns
-            dU = dUT.T
+            dU = scatter_rows(x.ravel(), da2, self.n_in).T           # (H, I): column i sums dL/da(t) where x(t) = i
         else:
             dU = da2.T @ x.reshape(-1, self.n_in)                    # (H, I)
         return dU, dW, db

@@ -81,8 +81,11 @@ class TruncatedBPTT:
         xu = model.project_inputs(self.x[start:stop])                       # (n, B, H)
         a_new, hs_new = forward_through_time(model.cell, xu, self.h, p["W"])
         keep = max(k1, k2)
-        hs = np.concatenate([self.history["hs"], hs_new[1:]])[-(keep + 1):]  # (span+1, B, H)
-        a = np.concatenate([self.history["a"], a_new])[-keep:]              # (span, B, H)
+        if stop - start >= keep:          # k2 <= k1: the new steps are all the history needed
+            hs, a = hs_new[-(keep + 1):], a_new[-keep:]
+        else:
+            hs = np.concatenate([self.history["hs"], hs_new[1:]])[-(keep + 1):]  # (span+1, B, H)
+            a = np.concatenate([self.history["a"], a_new])[-keep:]              # (span, B, H)
         span = a.shape[0]
         first = stop - span                                                 # stream index of a[0]
         # Readout, softmax and loss over the update's steps at once.

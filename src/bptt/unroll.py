@@ -27,18 +27,24 @@ def forward_through_time(cell, xu, h0, W):
     return a, hs
 
 
-def backward_through_time(cell, dh_out, hs, W):
+def backward_through_time(cell, dh_out, hs, W, carry=None):
     """Walk the steps in reverse, keeping only the recurrent chain.
 
     dh_out (T, B, H): what each step's own output sends back, V^T dL/do(t).
     The error at h(t) adds what step t+1 sends back through W       (book eq. 10.21):
         dL/dh(t) = V^T dL/do(t) + W^T dL/da(t+1)
+    ``carry`` (B, H): what later steps, outside this stretch, send back into its last state
+    (zero by default: the stretch ends the sequence). Segments of one long sequence chain
+    their backward passes through it.
     Returns dh (T, B, H), da (T, B, H) and W^T dL/da(0), the error sent to h0 (B, H).
     """
     T, B, H = dh_out.shape
     dh = np.empty_like(dh_out)                        # (T, B, H)
     da = np.empty_like(dh_out)                        # (T, B, H)
-    carry = np.zeros((B, H), dtype=dh_out.dtype)      # W^T dL/da(t+1)
+    if carry is None:
+        carry = np.zeros((B, H), dtype=dh_out.dtype)  # W^T dL/da(t+1)
+    else:
+        carry = np.array(carry, dtype=dh_out.dtype)   # a copy: the loop writes into it
     for t in reversed(range(T)):
         np.add(dh_out[t], carry, out=dh[t])
         cell.step_backward(dh[t], hs[t + 1], W, da[t], carry)
