@@ -3,8 +3,8 @@
 One training update = forward over T steps, BPTT, global-norm clip, Adam step, float32, for
 bptt (TruncatedBPTT + bptt.optim.Adam, the path `bptt train` runs) and for PyTorch
 (nn.Embedding + nn.RNN + nn.Linear, autograd, clip_grad_norm_, torch.optim.Adam), same sizes,
-same thread count, measured in the same run, interleaved (a round of each, many rounds, the
-median kept). Also a min-char-rnn-style unbatched NumPy loop, sampling speed, and the fraction
+same thread count, measured in the same run, interleaved (each round a block of updates of
+each, with a pause between so that neither inherits the other's busy threads; the median kept). Also a min-char-rnn-style unbatched NumPy loop, sampling speed, and the fraction
 of this machine's float32 matrix-multiply rate (measured in the same run) that each reaches.
 
     python benchmarks/speed.py                 # all sizes (a few minutes)
@@ -39,7 +39,7 @@ def flops_per_token(H, I=V, O=V):
     return 6 * (H * H + H * O + H * I)
 
 
-def matmul_rate(n=1024, reps=10):
+def matmul_rate(n=2048, reps=10):
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     b = a.copy()
     a @ b
@@ -143,17 +143,24 @@ class MinCharRunner:
         self.hprev = hs[len(inputs) - 1]
 
 
-def measure(runners, rounds, warmup=2):
-    """Interleaved rounds: each runner once per round; median seconds per update each."""
-    for r in runners.values():
-        for _ in range(warmup):
-            r()
+def measure(runners, rounds, block=3, pause=0.25, warmup=1):
+    """Interleaved rounds: each runner runs a block of updates per round; median s/update each.
+
+    Before each block the machine rests for ``pause`` seconds: the previous runner's worker
+    threads (OpenBLAS's, or torch's OpenMP pool, which spins after each operation) would
+    otherwise still hold the cores and slow whoever runs next. The first update of a block
+    warms caches and is not counted.
+    """
     times = {k: [] for k in runners}
-    for _ in range(rounds):
+    for i in range(rounds + warmup):
         for k, r in runners.items():
-            t = time.perf_counter()
+            time.sleep(pause)
             r()
-            times[k].append(time.perf_counter() - t)
+            for _ in range(block):
+                t = time.perf_counter()
+                r()
+                if i >= warmup:
+                    times[k].append(time.perf_counter() - t)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -190,15 +197,16 @@ def main(argv=None):
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}, "
           f"torch {torch.__version__} ({threads} threads); float32; vocabulary V={V}")
     rate = matmul_rate()
-    print(f"float32 matmul rate (1024x1024 @ 1024x1024, numpy, best of 10): {rate / 1e9:.1f} GFLOP/s")
+    print(f"float32 matmul rate (2048x2048 @ 2048x2048, numpy, best of 10): {rate / 1e9:.1f} GFLOP/s")
     print(f"{'H':>5} {'B':>4} {'T':>4} | {'bptt tok/s':>11} {'torch tok/s':>12} {'bptt/torch':>10} | "
           f"{'min-char tok/s':>14} {'bptt/min-char':>13} | {'bptt % of matmul':>16} {'torch %':>8}")
     for H, B, T in sizes:
         big = H * B >= 512 * 64
-        rounds = (5 if big else 15) if args.quick else (10 if big else 40)
-        runners = {"bptt": BpttRunner(H, B, T, rounds + 2), "torch": TorchRunner(H, B, T, rounds + 2)}
+        rounds = (3 if big else 5) if args.quick else (6 if big else 12)
+        n = (rounds + 1) * 4 + 2                          # updates each runner makes
+        runners = {"bptt": BpttRunner(H, B, T, n), "torch": TorchRunner(H, B, T, n)}
         if B == 1 or H <= 256:
-            runners["minchar"] = MinCharRunner(H, B, T, rounds + 2)
+            runners["minchar"] = MinCharRunner(H, B, T, n)
         t = measure(runners, rounds)
         tok = {k: (B if k != "minchar" else 1) * T / v for k, v in t.items()}
         fpt = flops_per_token(H)

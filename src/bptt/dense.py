@@ -15,7 +15,7 @@ import numpy as np
 def dense_forward(x, M, v):
     """x (..., n_in), M (n_out, n_in), v (n_out,) -> out (..., n_out)."""
     # One 2-D product over all leading axes: a single BLAS call instead of one per step.
-    out = np.matmul(x.reshape(-1, x.shape[-1]), M.T)
+    out = np.matmul(x.reshape(-1, x.shape[-1]), np.ascontiguousarray(M.T))
     out += v
     return out.reshape(*x.shape[:-1], M.shape[0])
 

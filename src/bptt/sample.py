@@ -29,6 +29,7 @@ def sample(model, vocab, prime="", length=200, temperature=1.0, seed=None) -> st
     if prime:
         ids = vocab.encode(prime, name="--prime")
         h = model.forward(ids[:, None]).h[-1].copy()                 # (1, H)
+    W_T = np.ascontiguousarray(p["W"].T)                            # (H, H)
     a = np.empty((1, H), dtype=model.dtype)
     h_next = np.empty((1, H), dtype=model.dtype)
     out = []
@@ -38,6 +39,6 @@ def sample(model, vocab, prime="", length=200, temperature=1.0, seed=None) -> st
         i = int(rng.choice(len(probs), p=probs))
         out.append(i)
         xu = p["U"][:, i] + p["b"]                                   # b + U x(t), x one-hot
-        model.cell.step_forward(xu[None], h, p["W"], a, h_next)
+        model.cell.step_forward(xu[None], h, W_T, a, h_next)
         h, h_next = h_next, h
     return vocab.decode(out)

@@ -22,8 +22,9 @@ def forward_through_time(cell, xu, h0, W):
     a = np.empty_like(xu)                             # (T, B, H)
     hs = np.empty((T + 1, B, H), dtype=xu.dtype)      # (T+1, B, H)
     hs[0] = h0
+    W_T = np.ascontiguousarray(W.T)                   # (H, H)
     for t in range(T):
-        cell.step_forward(xu[t], hs[t], W, a[t], hs[t + 1])
+        cell.step_forward(xu[t], hs[t], W_T, a[t], hs[t + 1])
     return a, hs
 
 
