@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -88,6 +89,24 @@ class Diverged(RuntimeError):
     pass
 
 
+def _trim_log(path: Path, step: int):
+    """Keep the complete lines logged up to ``step``: a resumed run writes the later ones again."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(errors="replace").splitlines(keepends=True):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            break   # a line cut short by a crash, and nothing valid after it
+        if not line.endswith("\n") or not isinstance(record, dict) or record.get("step", step + 1) > step:
+            break
+        kept.append(line)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(kept))
+    os.replace(tmp, path)
+
+
 def evaluate(model, x, y, chunk=512) -> float:
     """Mean loss per character (nats) over streams x, y (L, B), state carried across chunks."""
     h = None
@@ -146,25 +165,65 @@ class Trainer:
     @classmethod
     def resume(cls, out: Path, text: str, steps: int | None, *, console=None):
         ck = ckpt.load(out, name="--resume")
+        where = f"--resume {str(ck.path.parent)!r}"
         meta = ck.meta
         try:
             fields = {f.name for f in dataclasses.fields(TrainConfig)}
             config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in fields})
-            step, epoch = int(meta["step"]), int(meta["epoch"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"--resume {str(out)!r}: expected a training checkpoint (config, step, epoch), "
-                             f"got one without them") from None
+            step, epoch, skipped = (meta["step"], meta["epoch"], meta.get("skipped", 0))
+            for name, v in (("step", step), ("epoch", epoch), ("skipped", skipped)):
+                if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                    raise ValueError(f"{name} = {v!r}")
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ValueError(f"{where}: expected a training checkpoint (config, step, epoch), "
+                             f"got one without them ({err})") from None
         if steps is not None:
             config = dataclasses.replace(config, steps=steps)
-        self = cls(config, text, Path(out) if Path(out).is_dir() else Path(out).parent, console=console,
-                   vocab=ck.vocab)
-        if self.model.params["W"].shape != ck.model.params["W"].shape or self.model.dtype != ck.model.dtype:
-            raise ValueError(f"--resume {str(out)!r}: the checkpoint's model does not match its own config")
-        self.model.set_params(ck.model.params)
-        self.opt.restore({k[4:]: v for k, v in ck.state.items() if k.startswith("opt/")})
-        self.walk.restore({k[5:]: v for k, v in ck.state.items() if k.startswith("walk/")})
-        self.step, self.epoch, self.skipped = step, epoch, int(meta.get("skipped", 0))
+        try:
+            config.validate()
+        except ValueError as err:
+            raise ValueError(f"{where}: the checkpoint's config is invalid: {err}") from None
+        self = cls(config, text, ck.path.parent, console=console, vocab=ck.vocab)
+        m = ck.model
+        if (m.n_in, m.n_hidden, m.n_out, m.nonlinearity, m.dtype) != (
+                self.model.n_in, self.model.n_hidden, self.model.n_out, self.model.nonlinearity, self.model.dtype):
+            raise ValueError(f"{where}: expected a model matching the checkpoint's config ({self.model!r}), "
+                             f"got {m!r}")
+        self.model.set_params(m.params)
+        self._restore(ck.state, where)
+        self.step, self.epoch, self.skipped = step, epoch, skipped
+        # A crash may have left a half-written save and log lines past the checkpoint.
+        ckpt.remove_stale_temps(self.out)
+        _trim_log(self.out / "metrics.jsonl", step)
         return self
+
+    def _restore(self, state: dict, where: str):
+        """The optimiser's and the walk's state, each array checked against what this run expects."""
+        def take(key, shape=None, kind="f"):
+            v = state.get(key)
+            if v is None:
+                raise ValueError(f"{where}: expected the array state/{key} in the checkpoint, got none")
+            if v.dtype.kind not in kind or (shape is not None and v.shape != shape):
+                want = f"shape {shape}" if shape is not None else "a scalar"
+                raise ValueError(f"{where}: expected state/{key} of {want} and kind {kind!r}, "
+                                 f"got {check.describe(v)}")
+            return v
+        opt = {}
+        for k, v in self.opt.state().items():
+            opt[k] = take(f"opt/{k}", v.shape, "iu" if k == "t" else "f")
+        if int(opt["t"]) < 0:
+            raise ValueError(f"{where}: expected state/opt/t >= 0, got {int(opt['t'])}")
+        self.opt.restore(opt)
+        B, H, L = self.config.batch_size, self.config.hidden, self.x.shape[0]
+        keep = max(self.config.seq_length, self.config.k2)
+        position = int(take("walk/position", (), "iu"))
+        hs, a = take("walk/hs"), take("walk/a")
+        n = a.shape[0] if a.ndim == 3 else -1
+        if not (0 <= position <= L) or a.shape != (n, B, H) or hs.shape != (n + 1, B, H) or n > keep:
+            raise ValueError(f"{where}: expected a walk state with position in [0, {L}], a (n, {B}, {H}) and "
+                             f"hs (n + 1, {B}, {H}) with n <= {keep}, got position {position}, "
+                             f"a {a.shape}, hs {hs.shape}")
+        self.walk.restore({"position": position, "hs": hs, "a": a})
 
     # ---- the loop ----------------------------------------------------------------------
     def _log(self, record):

@@ -173,7 +173,9 @@ def _remember_source(out: Path, file, data_name, encoding):
     """The run folder records where its text came from, so --resume finds it again."""
     import json
     source = {"file": str(Path(file).resolve()) if file else None, "data": data_name, "encoding": encoding}
-    (out / "source.json").write_text(json.dumps(source))
+    tmp = out / ".source.json.tmp"
+    tmp.write_text(json.dumps(source))
+    tmp.replace(out / "source.json")
 
 
 def _text_for_resume(run_dir: Path):
