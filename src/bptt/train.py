@@ -301,8 +301,11 @@ class Trainer:
                             val_loss = evaluate(self.model, *self.val)
                             record["val_loss"] = val_loss
                             record["val_bpc"] = val_loss / math.log(2)
-                        self.save()
+                    # Log, then save: a crash between the two leaves a line past the checkpoint,
+                    # which resume trims and writes again, never a checkpointed step unlogged.
                     self._log(record)
+                    if evaluate_now:
+                        self.save()
                 if c.sample_every and self.step % c.sample_every == 0:
                     text = self._sample()
                     with open(self.out / "samples.txt", "a") as f:

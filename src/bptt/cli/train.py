@@ -152,10 +152,14 @@ def run(args):
         table.add_row(*r)
     console.print(table)
     if summary["interrupted"] is not None:
-        code = 130 if summary["interrupted"] == 2 else 143
-        console.print(f"interrupted at step {summary['steps']}; checkpoint saved. Resume with: "
-                      f"bptt train --resume {trainer.out} --steps {c.steps}")
-        return code
+        import signal
+        import sys
+        name = signal.Signals(summary["interrupted"]).name
+        # One unwrapped line on stderr, so the resume command can be copied whole.
+        print(f"bptt: interrupted by {name} at step {summary['steps']}; the checkpoint "
+              f"{trainer.out / 'checkpoint.npz'} is saved. Resume with: "
+              f"bptt train --resume {trainer.out} --steps {c.steps}", file=sys.stderr)
+        return 128 + summary["interrupted"]
     return 0
 
 
