@@ -22,7 +22,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import _validate as check
-from .data import Vocab, split, streams
+from .data import Corpus, Vocab, lazy_streams, split
 from .losses import LOSSES
 from .model import SimpleRNN
 from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
@@ -60,29 +60,29 @@ class TrainConfig:
         return self.seq_length if self.bptt_depth is None else self.bptt_depth
 
     def validate(self):
+        """Every field checked; each error names the command-line flag that sets it."""
         for name in ("hidden", "seq_length", "batch_size", "steps", "lr_decay_every", "eval_every",
                      "log_every"):
-            check.positive_int(f"--{name.replace('_', '-')}", getattr(self, name))
+            check.positive_int(_flag(name), getattr(self, name))
         if self.bptt_depth is not None:
             check.positive_int("--bptt-depth", self.bptt_depth)
+        for name in ("seed", "sample_every", "sample_length"):
+            check.nonnegative_int(_flag(name), getattr(self, name))
         check.choice("--optimizer", self.optimizer, tuple(OPTIMIZERS))
         check.choice("--nonlinearity", self.nonlinearity, ("tanh", "relu", "linear"))
         check.choice("--dtype", self.dtype, ("float32", "float64"))
-        for name, lo in (("lr", 0), ("lr_decay", 0)):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > lo):
-                raise ValueError(f"--{name.replace('_', '-')}: expected a positive finite number, got {v!r}")
+        check.number_in("--lr", self.lr, 0)
+        check.number_in("--lr-decay", self.lr_decay, 0)
         for name in ("clip", "clip_value"):
-            v = getattr(self, name)
-            if v is not None and not (math.isfinite(v) and v > 0):
-                raise ValueError(f"--{name.replace('_', '-')}: expected a positive finite number, got {v!r}")
-        if not (0 <= self.momentum < 1):
-            raise ValueError(f"--momentum: expected a number in [0, 1), got {self.momentum!r}")
-        if not (0 < self.val_fraction < 1):
-            raise ValueError(f"--val-fraction: expected a number in (0, 1), got {self.val_fraction!r}")
-        if self.sample_every < 0 or self.sample_length < 0:
-            raise ValueError("--sample-every/--sample-length: expected whole numbers >= 0")
+            if getattr(self, name) is not None:
+                check.number_in(_flag(name), getattr(self, name), 0)
+        check.number_in("--momentum", self.momentum, 0, 1, lo_open=False)
+        check.number_in("--val-fraction", self.val_fraction, 0, 1)
         return self
+
+
+def _flag(field: str) -> str:
+    return "--" + field.replace("_", "-")
 
 
 class Diverged(RuntimeError):
@@ -120,16 +120,32 @@ def evaluate(model, x, y, chunk=512) -> float:
     return total / count
 
 
+class _StreamWalk(TruncatedBPTT):
+    """The truncated-BPTT walk over lazy ``Streams``: only the window being trained is gathered.
+
+    The parent validates one step (as intp ids) and sets up the history; the walk then reads
+    ``x[start:stop]`` and ``y[start:stop]`` from the streams, which return validated intp ids.
+    """
+
+    def __init__(self, model, x, y, k1, k2):
+        super().__init__(model, x[:1], y[:1], k1, k2)
+        self.x, self.y = x, y
+
+
 class Trainer:
     """One run: a config, a text, a folder. ``run()`` trains up to ``config.steps`` updates."""
 
-    def __init__(self, config: TrainConfig, text: str, out: Path, *, console=None, vocab: Vocab | None = None):
+    def __init__(self, config: TrainConfig, text, out: Path, *, console=None, vocab: Vocab | None = None):
+        """text: a string, or a ``data.Corpus`` (a file streamed into memory-mapped ids)."""
         self.config = config.validate()
         self.out = Path(out)
         self.console = console
-        self.vocab = vocab or Vocab.from_text(text)
-        ids = self.vocab.encode(text, name="FILE")
-        train_ids, val_ids = split(ids, config.val_fraction)
+        corpus = text if isinstance(text, Corpus) else Corpus.from_text(text, vocab, name="FILE")
+        if vocab is not None and corpus.vocab != vocab:
+            raise ValueError(f"FILE: expected the text of the run, with its vocabulary of {len(vocab)} characters, "
+                             f"got a text with a vocabulary of {len(corpus.vocab)}")
+        self.corpus, self.vocab = corpus, corpus.vocab
+        train_ids, val_ids = split(corpus.ids, config.val_fraction)
         B, k1 = config.batch_size, config.seq_length
         if len(train_ids) < k1 + 1:
             raise ValueError(f"FILE: expected a text longer than one window (--seq-length {k1} + 1 "
@@ -137,8 +153,9 @@ class Trainer:
         if len(train_ids) - 1 < B * k1:
             raise ValueError(f"--batch-size: expected at most {(len(train_ids) - 1) // k1} streams of "
                              f"--seq-length {k1} for {len(train_ids)} training characters, got {B}")
-        self.x, self.y = streams(train_ids, B)                        # (L, B) each
-        self.val = streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
+        # Lazy (L, B) views: a window's ids are gathered when the walk reaches it.
+        self.x, self.y = lazy_streams(train_ids, B)
+        self.val = lazy_streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
         V = len(self.vocab)
         self.model = SimpleRNN(V, config.hidden, V, nonlinearity=config.nonlinearity, seed=config.seed,
                                dtype=config.dtype)
@@ -153,7 +170,7 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------
     def _new_walk(self):
-        return TruncatedBPTT(self.model, self.x, self.y, self.config.seq_length, self.config.k2)
+        return _StreamWalk(self.model, self.x, self.y, self.config.seq_length, self.config.k2)
 
     def save(self):
         state = {f"opt/{k}": v for k, v in self.opt.state().items()}

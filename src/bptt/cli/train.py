@@ -7,7 +7,8 @@ import math
 import time
 from pathlib import Path
 
-from ._args import nonnegative_float, nonnegative_int, positive_float, positive_int
+from .. import _validate as check
+from ._args import integer, number, positive_float
 
 
 def add(sub):
@@ -19,26 +20,26 @@ def add(sub):
     p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file")
     p.add_argument("--data", choices=("tinyshakespeare",), help="a named public corpus, downloaded once and cached")
     p.add_argument("--encoding", default="utf-8", help="the text file's encoding (default utf-8)")
-    p.add_argument("--hidden", type=positive_int, default=d.hidden, help=f"H (default {d.hidden})")
-    p.add_argument("--seq-length", type=positive_int, default=d.seq_length, help=f"k1 (default {d.seq_length})")
-    p.add_argument("--bptt-depth", type=positive_int, default=None, help="k2 (default: k1)")
-    p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help=f"B (default {d.batch_size})")
-    p.add_argument("--steps", type=positive_int, default=None, help=f"updates (default {d.steps})")
+    p.add_argument("--hidden", type=integer, default=d.hidden, help=f"H (default {d.hidden})")
+    p.add_argument("--seq-length", type=integer, default=d.seq_length, help=f"k1 (default {d.seq_length})")
+    p.add_argument("--bptt-depth", type=integer, default=None, help="k2 (default: k1)")
+    p.add_argument("--batch-size", type=integer, default=d.batch_size, help=f"B (default {d.batch_size})")
+    p.add_argument("--steps", type=integer, default=None, help=f"updates (default {d.steps})")
     p.add_argument("--epochs", type=positive_float, default=None, help="passes over the text, instead of --steps")
-    p.add_argument("--lr", type=positive_float, default=d.lr, help=f"learning rate (default {d.lr:g})")
+    p.add_argument("--lr", type=number, default=d.lr, help=f"learning rate (default {d.lr:g})")
     p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=d.optimizer)
-    p.add_argument("--momentum", type=nonnegative_float, default=d.momentum, help="for sgd")
-    p.add_argument("--clip", type=nonnegative_float, default=d.clip, help="global-norm clip (0: off)")
-    p.add_argument("--clip-value", type=positive_float, default=None, help="per-entry clip")
-    p.add_argument("--lr-decay", type=positive_float, default=d.lr_decay)
-    p.add_argument("--lr-decay-every", type=positive_int, default=d.lr_decay_every)
+    p.add_argument("--momentum", type=number, default=d.momentum, help="for sgd")
+    p.add_argument("--clip", type=number, default=d.clip, help="global-norm clip (0: off)")
+    p.add_argument("--clip-value", type=number, default=None, help="per-entry clip")
+    p.add_argument("--lr-decay", type=number, default=d.lr_decay)
+    p.add_argument("--lr-decay-every", type=integer, default=d.lr_decay_every)
     p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=d.nonlinearity)
     p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
-    p.add_argument("--seed", type=nonnegative_int, default=d.seed)
-    p.add_argument("--val-fraction", type=positive_float, default=d.val_fraction)
-    p.add_argument("--eval-every", type=positive_int, default=d.eval_every)
-    p.add_argument("--sample-every", type=nonnegative_int, default=d.sample_every, help="0: never")
-    p.add_argument("--sample-length", type=nonnegative_int, default=d.sample_length)
+    p.add_argument("--seed", type=integer, default=d.seed)
+    p.add_argument("--val-fraction", type=number, default=d.val_fraction)
+    p.add_argument("--eval-every", type=integer, default=d.eval_every)
+    p.add_argument("--sample-every", type=integer, default=d.sample_every, help="0: never")
+    p.add_argument("--sample-length", type=integer, default=d.sample_length)
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run in DIR up to --steps")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -92,15 +93,17 @@ def run(args):
     console = Console()
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
+    if args.steps is not None:
+        check.positive_int("--steps", args.steps)
     if args.resume is not None:
         from .. import checkpoint
         run_dir = checkpoint.resolve(args.resume, name="--resume").parent
-        meta_text = _text_for_resume(run_dir)
-        text = meta_text if meta_text is not None else data.read_text(args.file or args.data, encoding=args.encoding)
-        trainer = Trainer.resume(run_dir, text, args.steps, console=console)
+        vocab = checkpoint.load(run_dir, name="--resume").vocab
+        source = _source_for_resume(run_dir) or {"file": args.file, "data": args.data, "encoding": args.encoding}
+        corpus = _read_corpus(source["file"] or source["data"], source.get("encoding", "utf-8"), vocab, run_dir,
+                              console, args.quiet)
+        trainer = Trainer.resume(run_dir, corpus, args.steps, console=console)
     else:
-        text = data.read_text(args.file or args.data, encoding=args.encoding)
-        source = args.file or args.data or "the embedded corpus (pydoc_data)"
         d = TrainConfig()
         config = TrainConfig(
             hidden=args.hidden, seq_length=args.seq_length, bptt_depth=args.bptt_depth,
@@ -108,11 +111,7 @@ def run(args):
             momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
             lr_decay_every=args.lr_decay_every, nonlinearity=args.nonlinearity, dtype=args.dtype, seed=args.seed,
             val_fraction=args.val_fraction, eval_every=args.eval_every, sample_every=args.sample_every,
-            sample_length=args.sample_length)
-        if args.epochs is not None:
-            n_train = int(len(text) * (1 - config.val_fraction))
-            per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
-            config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
+            sample_length=args.sample_length).validate()   # bad flags are named before a big file is read
         out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
         if out.exists() and not out.is_dir():
             raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
@@ -120,9 +119,15 @@ def run(args):
             raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
                              f"(continue it with --resume {out})")
         _check_writable(out)
-        trainer = Trainer(config, text, out, console=console)
+        source = args.file or args.data or "the embedded corpus (pydoc_data)"
+        corpus = _read_corpus(args.file or args.data, args.encoding, None, out, console, args.quiet)
+        if args.epochs is not None:
+            n_train = int(len(corpus) * (1 - config.val_fraction))
+            per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
+            config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
+        trainer = Trainer(config, corpus, out, console=console)
         _remember_source(out, args.file, args.data, args.encoding)
-        console.print(f"training on {source}: {len(text):,} characters, vocabulary {len(trainer.vocab)}, "
+        console.print(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
                       f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
                       f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     c = trainer.config
@@ -182,12 +187,33 @@ def _remember_source(out: Path, file, data_name, encoding):
     tmp.replace(out / "source.json")
 
 
-def _text_for_resume(run_dir: Path):
+def _source_for_resume(run_dir: Path):
     import json
-
-    from .. import data
     path = run_dir / "source.json"
     if not path.is_file():
         return None
-    source = json.loads(path.read_text())
-    return data.read_text(source.get("file") or source.get("data"), encoding=source.get("encoding", "utf-8"))
+    try:
+        source = json.loads(path.read_text())
+        if not isinstance(source, dict) or not all(isinstance(source.get(k), (str, type(None)))
+                                                   for k in ("file", "data", "encoding")):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"--resume {str(run_dir)!r}: expected source.json to name the run's text, "
+                         f"got an unreadable one") from None
+    return source
+
+
+def _read_corpus(source, encoding, vocab, workdir, console, quiet):
+    """The text as ids: a file is streamed (two passes, a progress bar), the embedded corpus is a string."""
+    from .. import data
+    if source is None:
+        return data.Corpus.from_text(data.default_corpus(), vocab)
+    if quiet:
+        return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir)
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                               TransferSpeedColumn)
+    with Progress(TextColumn("[bold]read"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("read", total=None)
+        return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir,
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
