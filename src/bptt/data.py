@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-CHUNK_BYTES = 1 << 22   # read and encode files 4 MiB at a time
+CHUNK_BYTES = 1 << 20   # read and encode files 1 MiB at a time: the temporaries stay near 20 MB
 
 PUBLIC_CORPORA = {
     "tinyshakespeare": {
@@ -86,12 +86,13 @@ def _text_path(source, name) -> Path:
     return path
 
 
-def _decoded_chunks(path: Path, name: str, encoding: str, chunk_bytes: int = CHUNK_BYTES):
+def _decoded_chunks(path: Path, name: str, encoding: str, chunk_bytes: int | None = None):
     """Yield (text, bytes read so far), decoding incrementally so memory does not grow with the file."""
     try:
         decoder = codecs.getincrementaldecoder(encoding)("strict")
     except LookupError:
         raise ValueError(f"--encoding: expected a known text encoding, got {encoding!r}") from None
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     done = 0
     with open(path, "rb") as f:
         while True:
@@ -170,15 +171,23 @@ def _codepoints(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
-def _ids(text: str, table: np.ndarray, vocab: "Vocab", name: str) -> np.ndarray:
-    """Vectorised encoding: ``table`` holds the vocabulary's code points, sorted as ``chars`` is."""
+def _lookup(vocab: "Vocab") -> np.ndarray:
+    """Code point -> id, -1 where the vocabulary has no such character (at most 4.4 MB)."""
+    cps = np.array([ord(c) for c in vocab.chars], dtype=np.int64)
+    lut = np.full(int(cps.max()) + 1 if len(cps) else 1, -1, dtype=np.int32)
+    lut[cps] = np.arange(len(cps), dtype=np.int32)
+    return lut
+
+
+def _ids(text: str, lut: np.ndarray, vocab: "Vocab", name: str) -> np.ndarray:
+    """Vectorised encoding through a lookup table: a gather per character, no Python loop."""
     cps = _codepoints(text)
-    ids = np.searchsorted(table, cps)
-    bad = (ids >= len(table)) | (table[np.minimum(ids, len(table) - 1)] != cps)
+    ids = lut[np.minimum(cps, len(lut) - 1)]
+    bad = (ids < 0) | (cps >= len(lut))
     if bad.any():
-        missing = sorted({chr(c) for c in np.unique(cps[bad])[:20]})
+        missing = "".join(chr(c) for c in np.unique(cps[bad])[:20])
         raise ValueError(f"{name}: expected only characters of the model's vocabulary of {len(vocab)}, "
-                         f"got {''.join(missing)!r}")
+                         f"got {missing!r}")
     return ids
 
 
@@ -199,8 +208,7 @@ class Corpus:
     @classmethod
     def from_text(cls, text: str, vocab: "Vocab | None" = None, *, name="FILE") -> "Corpus":
         vocab = vocab or Vocab.from_text(text)
-        table = np.array([ord(c) for c in vocab.chars], dtype=np.uint32)
-        return cls(_ids(text, table, vocab, name).astype(id_dtype(len(vocab))), vocab)
+        return cls(_ids(text, _lookup(vocab), vocab, name).astype(id_dtype(len(vocab))), vocab)
 
     @classmethod
     def from_file(cls, source, *, name="FILE", encoding="utf-8", vocab: "Vocab | None" = None,
@@ -220,7 +228,7 @@ class Corpus:
                     progress(done, total)
             vocab = Vocab("".join(map(chr, np.flatnonzero(seen))))
             base = total // 2
-        table = np.array([ord(c) for c in vocab.chars], dtype=np.uint32)
+        table = _lookup(vocab)
         dtype = id_dtype(len(vocab))
         n = 0
         with tempfile.TemporaryFile(dir=workdir) as f:
