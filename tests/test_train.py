@@ -112,7 +112,7 @@ def test_bad_sample_flags(tmp_path, text_file, capsys):
     out = tmp_path / "run"
     main(["train", str(text_file), "--steps", "10", "--out", str(out), *SMALL])
     capsys.readouterr()
-    for args, what in [(["--prime", "XYZ"], "--prime: characters not in the model's vocabulary"),
+    for args, what in [(["--prime", "XYZ"], "--prime: expected only characters of the model's vocabulary"),
                        (["--temperature", "0"], "--temperature"), (["--temperature", "-1"], "--temperature"),
                        (["--length", "-3"], "--length")]:
         assert main(["sample", str(out), *args]) == 2

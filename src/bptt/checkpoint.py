@@ -168,8 +168,8 @@ def load(path, *, name="CHECKPOINT") -> Checkpoint:
     missing = sorted(expected - arrays.keys())
     extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
     if missing or extra:
-        raise ValueError(f"{where}: expected arrays {', '.join(sorted(expected))}, "
-                         f"missing {missing or 'none'}, unexpected {extra or 'none'}")
+        raise ValueError(f"{where}: expected arrays {', '.join(sorted(expected))} (and state/*), "
+                         f"got missing {missing or 'none'}, unexpected {extra or 'none'}")
     spec = header.get("model")
     keys = ("n_in", "n_hidden", "n_out", "nonlinearity", "output", "dtype")
     if not isinstance(spec, dict) or not all(k in spec for k in keys):

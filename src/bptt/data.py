@@ -130,12 +130,7 @@ class Vocab:
         return len(self.chars)
 
     def encode(self, text: str, *, name="text") -> np.ndarray:
-        index = {ch: i for i, ch in enumerate(self.chars)}
-        missing = sorted(set(text) - index.keys())
-        if missing:
-            shown = "".join(missing[:20])
-            raise ValueError(f"{name}: characters not in the model's vocabulary of {len(self)}: {shown!r}")
-        return np.fromiter((index[ch] for ch in text), dtype=np.int64, count=len(text))
+        return _ids(text, _lookup(self), self, name).astype(np.int64)
 
     def decode(self, ids) -> str:
         return "".join(self.chars[int(i)] for i in ids)
