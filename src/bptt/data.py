@@ -196,6 +196,7 @@ class Corpus:
 
     ids: np.ndarray
     vocab: "Vocab"
+    name: str = "FILE"      # how errors about this text name it
 
     def __len__(self):
         return len(self.ids)
@@ -236,7 +237,7 @@ class Corpus:
             f.flush()
             # The mapping keeps the (already unlinked) file alive after it is closed.
             ids = np.memmap(f, dtype=dtype, mode="r", shape=(n,))
-        return cls(ids, vocab)
+        return cls(ids, vocab, f"{name} {str(path)!r}")
 
 
 class Streams:

@@ -142,13 +142,13 @@ class Trainer:
         self.console = console
         corpus = text if isinstance(text, Corpus) else Corpus.from_text(text, vocab, name="FILE")
         if vocab is not None and corpus.vocab != vocab:
-            raise ValueError(f"FILE: expected the text of the run, with its vocabulary of {len(vocab)} characters, "
+            raise ValueError(f"{corpus.name}: expected the text of the run, with its vocabulary of {len(vocab)} characters, "
                              f"got a text with a vocabulary of {len(corpus.vocab)}")
         self.corpus, self.vocab = corpus, corpus.vocab
         train_ids, val_ids = split(corpus.ids, config.val_fraction)
         B, k1 = config.batch_size, config.seq_length
         if len(train_ids) < k1 + 1:
-            raise ValueError(f"FILE: expected a text longer than one window (--seq-length {k1} + 1 "
+            raise ValueError(f"{corpus.name}: expected a text longer than one window (--seq-length {k1} + 1 "
                              f"characters of training text), got {len(train_ids)} training characters")
         if len(train_ids) - 1 < B * k1:
             raise ValueError(f"--batch-size: expected at most {(len(train_ids) - 1) // k1} streams of "

@@ -14,7 +14,12 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump, in the words "expected ..., got ..."
-        raise UsageError(f"{self.prog}: {_reword(message)}")
+        message = _reword(message)
+        m = re.fullmatch(r"argument ([^:]+): (.*)", message)
+        if m:   # "--lr: ..." as the library says it, so the CLI and the API give the same line
+            raise UsageError(f"{m[1]}: {m[2]}")
+        prefix = "" if " " not in self.prog else f"{self.prog}: "   # "bptt: error: bptt:" says it twice
+        raise UsageError(f"{prefix}{message}")
 
 
 def _reword(message: str) -> str:

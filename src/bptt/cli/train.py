@@ -97,7 +97,10 @@ def run(args):
         check.positive_int("--steps", args.steps)
     if args.resume is not None:
         from .. import checkpoint
-        run_dir = checkpoint.resolve(args.resume, name="--resume").parent
+        resolved = checkpoint.resolve(args.resume, name="--resume")
+        if resolved.name != checkpoint.FILENAME:   # a run is its folder: metrics, source, checkpoint
+            raise ValueError(f"--resume: expected a run folder or its {checkpoint.FILENAME}, got {str(resolved)!r}")
+        run_dir = resolved.parent
         vocab = checkpoint.load(run_dir, name="--resume").vocab
         source = _source_for_resume(run_dir) or {"file": args.file, "data": args.data, "encoding": args.encoding}
         corpus = _read_corpus(source["file"] or source["data"], source.get("encoding", "utf-8"), vocab, run_dir,
@@ -208,7 +211,7 @@ def _read_corpus(source, encoding, vocab, workdir, console, quiet):
     from .. import data
     if source is None:
         return data.Corpus.from_text(data.default_corpus(), vocab)
-    if quiet:
+    if quiet or not console.is_terminal:
         return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir)
     from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                                TransferSpeedColumn)
