@@ -20,8 +20,10 @@ def positive_int(name: str, value) -> int:
 
 
 def choice(name: str, value, options) -> str:
-    if value not in options:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, options))}, got {value!r}")
+    # Only strings are compared: an array's "in" would be elementwise, an object's could be anything.
+    if not isinstance(value, str) or value not in options:
+        got = repr(value) if isinstance(value, str) else describe(value)
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, options))}, got {got}")
     return value
 
 
