@@ -89,6 +89,24 @@ def test_a_signal_finishes_the_step_saves_and_says_how_to_resume(tmp_path, text_
     assert_same_params(checkpoint.load(run).model.params, reference_params(tmp_path, stopped + 7, 100000))
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_starting_up_is_one_line_too(tmp_path, text_file, sig):
+    """Before training (reading the text) or before the first log: no traceback, the same exit code."""
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "bptt", "train", str(text_file), "--steps", "100000",
+                             "--eval-every", "100000", "--out", str(run), *TINY],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+    for line in proc.stdout:
+        if line.startswith("run folder:"):        # the moment training is about to begin
+            break
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, err
+    assert err.count("\n") == 1 and err.startswith(f"bptt: interrupted by {signal.Signals(sig).name}"), err
+    if (run / checkpoint.FILENAME).exists():
+        checkpoint.load(run)
+
+
 # ---- kill -9 -----------------------------------------------------------------------------
 # The child runs the real CLI; in the "mid-write" and "before-rename" trials it pauses inside
 # its n-th checkpoint save (half the archive written, or written and synced but not renamed)

@@ -83,14 +83,80 @@ class _Progress:
 
 
 def run(args):
+    import signal
+    import sys
+
     from rich.console import Console
     from rich.table import Table
 
-    from .. import data
     from ..loss_plot import plot_loss
-    from ..train import Diverged, TrainConfig, Trainer
+    from ..train import Diverged
 
     console = Console()
+    # Until training starts (reading a large file takes a while) a signal just stops, in one line;
+    # from then on Trainer.run's handlers let the current step finish and save.
+    old = {s: signal.signal(s, _stop_before_training) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        trainer = _setup(args, console)
+    except _Stopped as stop:
+        print(f"bptt: interrupted by {signal.Signals(stop.signum).name} before training began; nothing "
+              f"to save", file=sys.stderr)
+        return 128 + stop.signum
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    c = trainer.config
+    console.print(f"run folder: {trainer.out}")
+    try:
+        if args.quiet:
+            summary = trainer.run()
+        else:
+            with _Progress(console, c.steps, trainer.step) as progress:
+                summary = trainer.run(progress)
+    except Diverged as err:
+        console.print(f"[red]bptt: {err}[/red]")
+        return 1
+    if (trainer.out / "metrics.jsonl").is_file():   # a run stopped before its first log has no curve
+        plot_loss(trainer.out / "metrics.jsonl", trainer.out / "loss.png")
+    table = Table(title="bptt train: summary")
+    table.add_column("")
+    table.add_column("value", justify="right")
+    rows = [("updates", f"{summary['steps']}"), ("epochs completed", f"{summary['epoch']}"),
+            ("training loss (nats/char)", f"{summary['loss']:.4f}")]
+    if summary["val_loss"] is not None:
+        rows += [("validation loss (nats/char)", f"{summary['val_loss']:.4f}"),
+                 ("validation bits/char", f"{summary['val_loss'] / math.log(2):.4f}")]
+    rows += [("tokens/s", f"{summary['tokens_per_s']:,.0f}"), ("seconds", f"{summary['seconds']:.1f}"),
+             ("skipped (non-finite) updates", f"{summary['skipped']}"),
+             ("files", f"{trainer.out}/checkpoint.npz, metrics.jsonl, loss.png, samples.txt")]
+    for r in rows:
+        table.add_row(*r)
+    console.print(table)
+    if summary["interrupted"] is not None:
+        name = signal.Signals(summary["interrupted"]).name
+        # One unwrapped line on stderr, so the resume command can be copied whole.
+        print(f"bptt: interrupted by {name} at step {summary['steps']}; the checkpoint "
+              f"{trainer.out / 'checkpoint.npz'} is saved. Resume with: "
+              f"bptt train --resume {trainer.out} --steps {c.steps}", file=sys.stderr)
+        return 128 + summary["interrupted"]
+    return 0
+
+
+
+class _Stopped(BaseException):
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_before_training(signum, frame):
+    raise _Stopped(signum)
+
+
+def _setup(args, console):
+    """Check the flags, read the text, and make (or resume) the Trainer."""
+    from ..train import TrainConfig, Trainer
+
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
     if args.steps is not None:
@@ -133,43 +199,7 @@ def run(args):
         console.print(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
                       f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
                       f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
-    c = trainer.config
-    console.print(f"run folder: {trainer.out}")
-    try:
-        if args.quiet:
-            summary = trainer.run()
-        else:
-            with _Progress(console, c.steps, trainer.step) as progress:
-                summary = trainer.run(progress)
-    except Diverged as err:
-        console.print(f"[red]bptt: {err}[/red]")
-        return 1
-    plot_loss(trainer.out / "metrics.jsonl", trainer.out / "loss.png")
-    table = Table(title="bptt train: summary")
-    table.add_column("")
-    table.add_column("value", justify="right")
-    rows = [("updates", f"{summary['steps']}"), ("epochs completed", f"{summary['epoch']}"),
-            ("training loss (nats/char)", f"{summary['loss']:.4f}")]
-    if summary["val_loss"] is not None:
-        rows += [("validation loss (nats/char)", f"{summary['val_loss']:.4f}"),
-                 ("validation bits/char", f"{summary['val_loss'] / math.log(2):.4f}")]
-    rows += [("tokens/s", f"{summary['tokens_per_s']:,.0f}"), ("seconds", f"{summary['seconds']:.1f}"),
-             ("skipped (non-finite) updates", f"{summary['skipped']}"),
-             ("files", f"{trainer.out}/checkpoint.npz, metrics.jsonl, loss.png, samples.txt")]
-    for r in rows:
-        table.add_row(*r)
-    console.print(table)
-    if summary["interrupted"] is not None:
-        import signal
-        import sys
-        name = signal.Signals(summary["interrupted"]).name
-        # One unwrapped line on stderr, so the resume command can be copied whole.
-        print(f"bptt: interrupted by {name} at step {summary['steps']}; the checkpoint "
-              f"{trainer.out / 'checkpoint.npz'} is saved. Resume with: "
-              f"bptt train --resume {trainer.out} --steps {c.steps}", file=sys.stderr)
-        return 128 + summary["interrupted"]
-    return 0
-
+    return trainer
 
 def _check_writable(out: Path):
     try:
