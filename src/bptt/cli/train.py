@@ -87,24 +87,47 @@ def run(args):
     import sys
 
     from rich.console import Console
+
+    console = Console()
+    # Outside Trainer.run (reading a large file, plotting) a signal stops at once, in one line;
+    # inside it, Trainer.run's own handlers let the current step finish and save.
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    trainer = None
+    try:
+        trainer = _setup(args, console)
+        code, summary = _train(args, trainer, console)
+        signum = summary["interrupted"] if summary else None
+    except _Stopped as stop:
+        code, signum = 128 + stop.signum, stop.signum
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if signum is not None:
+        name = signal.Signals(signum).name
+        saved = trainer is not None and (trainer.out / "checkpoint.npz").is_file()
+        if not saved:
+            print(f"bptt: interrupted by {name} before training began; nothing to save", file=sys.stderr)
+        else:
+            step = checkpoint_step(trainer.out)
+            # One unwrapped line on stderr, so the resume command can be copied whole.
+            print(f"bptt: interrupted by {name} at step {step}; the checkpoint {trainer.out / 'checkpoint.npz'} "
+                  f"is saved. Resume with: bptt train --resume {trainer.out} --steps {trainer.config.steps}",
+                  file=sys.stderr)
+    return code
+
+
+def checkpoint_step(run_dir) -> int:
+    from .. import checkpoint
+    return checkpoint.load(run_dir).meta.get("step", 0)
+
+
+def _train(args, trainer, console):
+    """Run, plot, print the summary; (exit code, summary)."""
     from rich.table import Table
 
     from ..loss_plot import plot_loss
     from ..train import Diverged
 
-    console = Console()
-    # Until training starts (reading a large file takes a while) a signal just stops, in one line;
-    # from then on Trainer.run's handlers let the current step finish and save.
-    old = {s: signal.signal(s, _stop_before_training) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        trainer = _setup(args, console)
-    except _Stopped as stop:
-        print(f"bptt: interrupted by {signal.Signals(stop.signum).name} before training began; nothing "
-              f"to save", file=sys.stderr)
-        return 128 + stop.signum
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
     c = trainer.config
     console.print(f"run folder: {trainer.out}")
     try:
@@ -115,7 +138,7 @@ def run(args):
                 summary = trainer.run(progress)
     except Diverged as err:
         console.print(f"[red]bptt: {err}[/red]")
-        return 1
+        return 1, None
     if (trainer.out / "metrics.jsonl").is_file():   # a run stopped before its first log has no curve
         plot_loss(trainer.out / "metrics.jsonl", trainer.out / "loss.png")
     table = Table(title="bptt train: summary")
@@ -133,14 +156,8 @@ def run(args):
         table.add_row(*r)
     console.print(table)
     if summary["interrupted"] is not None:
-        name = signal.Signals(summary["interrupted"]).name
-        # One unwrapped line on stderr, so the resume command can be copied whole.
-        print(f"bptt: interrupted by {name} at step {summary['steps']}; the checkpoint "
-              f"{trainer.out / 'checkpoint.npz'} is saved. Resume with: "
-              f"bptt train --resume {trainer.out} --steps {c.steps}", file=sys.stderr)
-        return 128 + summary["interrupted"]
-    return 0
-
+        return 128 + summary["interrupted"], summary
+    return 0, summary
 
 
 class _Stopped(BaseException):
@@ -149,7 +166,7 @@ class _Stopped(BaseException):
         self.signum = signum
 
 
-def _stop_before_training(signum, frame):
+def _stop(signum, frame):
     raise _Stopped(signum)
 
 
