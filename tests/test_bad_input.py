@@ -160,6 +160,9 @@ CASES = [
     (["gradcheck", "--tol", "inf"], ["--tol", "'inf'"], None),
     (["gradcheck", "--input", "images"], ["--input", "tokens", "'images'"], None),
     (["gradcheck", "--max-entries", "-1"], ["--max-entries", "'-1'"], None),
+    (["gradcheck", "--steps", "-2"], ["--steps", "'-2'"], None),
+    (["gradcheck", "--nonlinearity", "sigmoid"], ["--nonlinearity", "tanh", "'sigmoid'"], None),
+    (["gradcheck", "--bogus"], ["unrecognized", "--bogus"], None),
     (["frobnicate"], ["COMMAND", "train", "'frobnicate'"], None),
 ]
 
