@@ -99,7 +99,8 @@ def _trim_log(path: Path, step: int):
             record = json.loads(line)
         except ValueError:
             break   # a line cut short by a crash, and nothing valid after it
-        if not line.endswith("\n") or not isinstance(record, dict) or record.get("step", step + 1) > step:
+        logged = record.get("step") if isinstance(record, dict) else None
+        if not line.endswith("\n") or isinstance(logged, bool) or not isinstance(logged, int) or logged > step:
             break
         kept.append(line)
     tmp = path.with_name(f".{path.name}.tmp")

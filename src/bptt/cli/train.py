@@ -218,6 +218,7 @@ def _setup(args, console):
                       f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     return trainer
 
+
 def _check_writable(out: Path):
     try:
         out.mkdir(parents=True, exist_ok=True)
