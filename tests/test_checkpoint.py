@@ -47,7 +47,7 @@ def _rewrite(path, mutate):
 
 @pytest.mark.parametrize("mutate,match", [
     (lambda a, h: a.pop("params/W"), r"missing \['params/W'\]"),
-    (lambda a, h: a.__setitem__("extra", np.zeros(2)), r"unexpected \['extra'\]"),
+    (lambda a, h: a.__setitem__("extra", np.zeros(2)), r"got a member named 'extra.npy'"),
     (lambda a, h: a.__setitem__("params/W", np.zeros((2, 2))), r"params\['W'\]: expected a float array of shape \(3, 3\)"),
     (lambda a, h: a.__setitem__("params/W", np.zeros((3, 3), np.float32)), r"expected params/W of dtype float64, got float32"),
     (lambda a, h: a.__setitem__("params/b", np.full(3, np.nan)), r"params\['b'\]: expected finite values"),
@@ -83,6 +83,6 @@ def test_a_pickled_object_array_is_refused(tmp_path):
         arrays = {k: npz[k] for k in npz.files}
     arrays["state/evil"] = np.array([object()], dtype=object)
     np.savez(path, **arrays)
-    with pytest.raises(ValueError, match="damaged file"):
+    with pytest.raises(ValueError, match="got dtype object .objects and pickles are never loaded"):
         checkpoint.load(path)
     assert zipfile.is_zipfile(path)

@@ -13,7 +13,7 @@ def test_default_corpus_is_embedded_and_deterministic():
 
 def test_unknown_characters_are_named():
     vocab = data.Vocab("abc")
-    with pytest.raises(ValueError, match=r"--prime: characters not in the model's vocabulary of 3: 'xz'"):
+    with pytest.raises(ValueError, match=r"--prime: expected only characters of the model's vocabulary of 3, got 'xz'"):
         vocab.encode("abzx", name="--prime")
 
 

@@ -150,7 +150,7 @@ def vocab_checkpoint(tmp_path):
     ("too long", ["--text", "x" * (MAX_CHARS + 1)], ["--text", "2 to 17", f"{MAX_CHARS + 1} characters"]),
     ("not a checkpoint", ["{bad}", "--text", "ab"], ["CHECKPOINT", "notes.txt", "expected a bptt checkpoint"]),
     ("missing checkpoint", ["{missing}", "--text", "ab"], ["CHECKPOINT", "does not exist"]),
-    ("unknown characters", ["{ckpt}", "--text", "abz!"], ["--text", "not in the model's vocabulary", "'!z'"]),
+    ("unknown characters", ["{ckpt}", "--text", "abz!"], ["--text", "of the model's vocabulary", "'!z'"]),
     ("bad lr", ["--lr", "-1"], ["--lr", "positive"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(case, argv, needles, not_a_checkpoint, vocab_checkpoint, tmp_path, capsys):

@@ -73,53 +73,10 @@ def test_exploding_run_stops_and_never_saves_non_finite(tmp_path, text_file):
     trainer = Trainer(config, TEXT, tmp_path / "run")
     with pytest.raises(Diverged, match="Try a lower --lr"):
         trainer.run()
+    assert trainer.skipped >= 5                                  # counted, not applied
     ck = checkpoint.load(tmp_path / "run")
     assert all(np.all(np.isfinite(v)) for v in ck.model.params.values())
     assert all(np.all(np.isfinite(v)) for v in ck.state.values() if v.dtype.kind == "f")
-
-
-@pytest.mark.parametrize("args,flag", [
-    (["--hidden", "0"], "--hidden"),
-    (["--steps", "-5"], "--steps"),
-    (["--lr", "nan"], "--lr"),
-    (["--lr", "abc"], "--lr"),
-    (["--seq-length", "inf"], "--seq-length"),
-    (["--batch-size", "100000"], "--batch-size"),
-    (["--seq-length", "100000"], "FILE"),
-    (["--optimizer", "lbfgs"], "--optimizer"),
-    (["--val-fraction", "1.5"], "--val-fraction"),
-])
-def test_bad_train_flags(tmp_path, text_file, capsys, args, flag):
-    assert main(["train", str(text_file), "--out", str(tmp_path / "r"), "--quiet", *args]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("bptt: error:") and flag in err and "\n" not in err
-
-
-def test_bad_files(tmp_path, capsys):
-    (tmp_path / "empty.txt").write_text("")
-    (tmp_path / "bin.dat").write_bytes(b"\x00\x01\x02")
-    (tmp_path / "short.txt").write_text("abc")
-    cases = [(tmp_path / "missing.txt", "does not exist"), (tmp_path, "directory"),
-             (tmp_path / "empty.txt", "empty"), (tmp_path / "bin.dat", "binary"),
-             (tmp_path / "short.txt", "longer than one window")]
-    for path, what in cases:
-        assert main(["train", str(path), "--out", str(tmp_path / "r"), "--quiet"]) == 2
-        err = capsys.readouterr().err.strip()
-        assert what in err and "\n" not in err, err
-
-
-def test_bad_sample_flags(tmp_path, text_file, capsys):
-    out = tmp_path / "run"
-    main(["train", str(text_file), "--steps", "10", "--out", str(out), *SMALL])
-    capsys.readouterr()
-    for args, what in [(["--prime", "XYZ"], "--prime: characters not in the model's vocabulary"),
-                       (["--temperature", "0"], "--temperature"), (["--temperature", "-1"], "--temperature"),
-                       (["--length", "-3"], "--length")]:
-        assert main(["sample", str(out), *args]) == 2
-        err = capsys.readouterr().err.strip()
-        assert what in err and "\n" not in err
-    assert main(["sample", str(text_file)]) == 2
-    assert "not one" in capsys.readouterr().err
 
 
 def test_diagnose_every_records_gradient_diagnostics_that_diagnose_plots(tmp_path, text_file, capsys):

@@ -20,8 +20,10 @@ def positive_int(name: str, value) -> int:
 
 
 def choice(name: str, value, options) -> str:
-    if value not in options:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, options))}, got {value!r}")
+    # Only strings are compared: an array's "in" would be elementwise, an object's could be anything.
+    if not isinstance(value, str) or value not in options:
+        got = repr(value) if isinstance(value, str) else describe(value)
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, options))}, got {got}")
     return value
 
 
@@ -97,3 +99,27 @@ def mask(m, T: int, B: int, dtype: np.dtype):
         raise ValueError(f"mask: expected an array of shape (T, B) = ({T}, {B}) of 0/1 or weights, got {describe(m)}")
     finite("mask", m)
     return m.astype(dtype)
+
+
+def nonnegative_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name}: expected a whole number >= 0, got {describe(value)}")
+    return int(value)
+
+
+def number_in(name: str, value, lo=None, hi=None, *, lo_open=True, hi_open=True) -> float:
+    """A finite real number within the given bounds (open unless said otherwise)."""
+    if lo is not None and hi is not None:
+        want = f"a finite number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    elif lo is not None:
+        want = f"a finite number {'>' if lo_open else '>='} {lo:g}"
+    elif hi is not None:
+        want = f"a finite number {'<' if hi_open else '<='} {hi:g}"
+    else:
+        want = "a finite number"
+    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and np.isfinite(float(value))
+          and (lo is None or (value > lo if lo_open else value >= lo))
+          and (hi is None or (value < hi if hi_open else value <= hi)))
+    if not ok:
+        raise ValueError(f"{name}: expected {want}, got {describe(value)}")
+    return float(value)

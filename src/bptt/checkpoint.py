@@ -13,20 +13,53 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import re
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from . import _validate as check
 from .data import Vocab
 from .model import PARAM_NAMES, SimpleRNN
 
 FORMAT = "bptt-checkpoint"
 VERSION = 1
 FILENAME = "checkpoint.npz"
+# Far above any model this NumPy code trains; a file or archive claiming more is refused unread.
+MAX_BYTES = 1 << 31
+# Plain names only: no "..", no absolute paths, no backslashes, nothing numpy would not write.
+MEMBER = re.compile(r"(?:(?:params|state)(?:/[A-Za-z0-9_]+)+|meta\.json)\.npy")
+
+
+TEMP_SUFFIX = ".tmp"
+
+
+class SaveError(OSError):
+    """A checkpoint could not be written (disk full, read-only folder): the previous one is intact."""
+
+    def __init__(self, err: OSError, path):
+        reason = err.strerror or str(err) or type(err).__name__
+        super().__init__(f"{path}: could not write the checkpoint ({reason}); the previous checkpoint "
+                         f"on disk is intact")
+        self.errno = err.errno
+
+
+def remove_stale_temps(folder) -> list[Path]:
+    """Delete the temporary files of saves that a crash (kill -9, power loss) left half-written."""
+    removed = []
+    for tmp in Path(folder).glob(f".{FILENAME}.*{TEMP_SUFFIX}"):
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            pass
+    return removed
 
 
 @dataclass
@@ -50,6 +83,9 @@ def resolve(path, *, name="CHECKPOINT") -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{name}: expected a checkpoint file or run folder, got {str(path)!r}, "
                                 f"which does not exist")
+    if not path.is_file():   # a FIFO or a device would block or never end
+        raise ValueError(f"{name}: expected a checkpoint file or run folder, got {str(path)!r}, "
+                         f"which is not a regular file")
     return path
 
 
@@ -71,19 +107,23 @@ def save(path, model: SimpleRNN, *, vocab: Vocab | None = None, meta: dict | Non
         "meta": meta or {},
     }
     arrays["meta.json"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+    except BaseException as err:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(err, OSError):
+            raise SaveError(err, path) from None
         raise
     try:  # make the rename itself durable
         dfd = os.open(path.parent, os.O_RDONLY)
@@ -97,44 +137,61 @@ def save(path, model: SimpleRNN, *, vocab: Vocab | None = None, meta: dict | Non
 
 
 def load(path, *, name="CHECKPOINT") -> Checkpoint:
-    """Read and validate; every problem is a one-line ValueError naming the file."""
+    """Read and validate; every problem is a one-line ValueError naming the file.
+
+    The file is untrusted: nothing is unpickled, nothing is extracted to disk, every member
+    name, dtype and shape is checked against its actual bytes before any array is built, and
+    the model is built only after its declared sizes agree with the arrays.
+    """
     path = resolve(path, name=name)
     where = f"{name} {str(path)!r}"
-    raw = path.read_bytes()
-    if not zipfile.is_zipfile(io.BytesIO(raw)):
-        raise ValueError(f"{where}: expected a bptt checkpoint (.npz), got a file that is not one")
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except Exception as err:  # truncated or corrupt members surface as many exception types
-        raise ValueError(f"{where}: expected a readable bptt checkpoint, got a damaged file ({type(err).__name__})") from None
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ValueError(f"{where}: expected a checkpoint of at most {MAX_BYTES} bytes, got {size} bytes")
+    arrays = _read_members(path.read_bytes(), where)
     if "meta.json" not in arrays:
         raise ValueError(f"{where}: expected a bptt checkpoint, got an .npz without meta.json")
+    meta_bytes = arrays.pop("meta.json")
+    if meta_bytes.dtype != np.uint8 or meta_bytes.ndim != 1:
+        raise ValueError(f"{where}: expected meta.json as a uint8 vector, got {check.describe(meta_bytes)}")
     try:
-        header = json.loads(arrays.pop("meta.json").tobytes().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        header = json.loads(meta_bytes.tobytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ValueError(f"{where}: expected JSON metadata, got unreadable meta.json") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"{where}: expected format {FORMAT!r}, got {(header.get('format') if isinstance(header, dict) else header)!r}")
     version = header.get("version")
-    if not isinstance(version, int) or version > VERSION or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version > VERSION or version < 1:
         raise ValueError(f"{where}: expected format version <= {VERSION}, got {version!r} "
                          f"(written by a newer bptt? upgrade to read it)")
-    spec = header.get("model")
-    try:
-        model = SimpleRNN(spec["n_in"], spec["n_hidden"], spec["n_out"], nonlinearity=spec["nonlinearity"],
-                          output=spec["output"], dtype=spec["dtype"])
-    except (KeyError, TypeError) as err:
-        raise ValueError(f"{where}: expected model settings n_in, n_hidden, n_out, nonlinearity, output, "
-                         f"dtype, got {spec!r}") from None
-    except ValueError as err:
-        raise ValueError(f"{where}: {err}") from None
     expected = {f"params/{k}" for k in PARAM_NAMES}
     missing = sorted(expected - arrays.keys())
     extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
     if missing or extra:
-        raise ValueError(f"{where}: expected arrays {', '.join(sorted(expected))}, "
-                         f"missing {missing or 'none'}, unexpected {extra or 'none'}")
+        raise ValueError(f"{where}: expected arrays {', '.join(sorted(expected))} (and state/*), "
+                         f"got missing {missing or 'none'}, unexpected {extra or 'none'}")
+    spec = header.get("model")
+    keys = ("n_in", "n_hidden", "n_out", "nonlinearity", "output", "dtype")
+    if not isinstance(spec, dict) or not all(k in spec for k in keys):
+        raise ValueError(f"{where}: expected model settings {', '.join(keys)}, got {spec!r:.200}")
+    # The declared sizes must match the arrays before a model of those sizes is allocated.
+    for k in ("n_in", "n_hidden", "n_out"):
+        try:
+            check.positive_int(k, spec[k])
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+    I, H, O = spec["n_in"], spec["n_hidden"], spec["n_out"]
+    shapes = {"U": (H, I), "W": (H, H), "b": (H,), "V": (O, H), "c": (O,)}
+    for k, shape in shapes.items():
+        got = arrays[f"params/{k}"]
+        if got.shape != shape:
+            raise ValueError(f"{where}: params['{k}']: expected a float array of shape {shape} "
+                             f"(n_in={I}, n_hidden={H}, n_out={O}), got {check.describe(got)}")
+    try:
+        model = SimpleRNN(I, H, O, nonlinearity=spec["nonlinearity"], output=spec["output"],
+                          dtype=spec["dtype"], seed=0)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
     params = {k: arrays[f"params/{k}"] for k in PARAM_NAMES}
     for k, v in params.items():
         if v.dtype != model.dtype:
@@ -146,12 +203,80 @@ def load(path, *, name="CHECKPOINT") -> Checkpoint:
     chars = header.get("vocab")
     vocab = None
     if chars is not None:
-        if not isinstance(chars, str) or len(chars) != model.n_in or len(set(chars)) != len(chars):
-            raise ValueError(f"{where}: expected a vocabulary of {model.n_in} distinct characters, "
-                             f"got {chars!r:.60}")
+        if (not isinstance(chars, str) or len(chars) != model.n_in or len(chars) != model.n_out
+                or len(set(chars)) != len(chars)):
+            raise ValueError(f"{where}: expected a vocabulary of {model.n_in} distinct characters "
+                             f"(n_in = n_out), got {chars!r:.60}")
         vocab = Vocab(chars)
     state = {k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")}
+    for k, v in state.items():
+        if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
+            raise ValueError(f"{where}: state/{k}: expected finite values, got non-finite ones")
     meta = header.get("meta") or {}
     if not isinstance(meta, dict):
         raise ValueError(f"{where}: expected a JSON object for meta, got {type(meta).__name__}")
     return Checkpoint(model=model, vocab=vocab, meta=meta, state=state, path=path)
+
+
+def _read_members(raw: bytes, where: str) -> dict:
+    """The arrays of an .npz held in memory, read without numpy's pickle path or any extraction."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ValueError(f"{where}: expected a bptt checkpoint (.npz), got a file that is not one") from None
+    arrays = {}
+    with zf:
+        infos = zf.infolist()
+        declared = 0
+        for info in infos:
+            if not MEMBER.fullmatch(info.filename):
+                raise ValueError(f"{where}: expected members named params/*.npy, state/*.npy and "
+                                 f"meta.json.npy, got a member named {info.filename!r:.80}")
+            if info.filename[:-4] in arrays:
+                raise ValueError(f"{where}: expected each array once, got {info.filename!r} twice")
+            arrays[info.filename[:-4]] = None
+            declared += info.file_size
+        if declared > MAX_BYTES:   # a zip bomb declares far more than it stores
+            raise ValueError(f"{where}: expected at most {MAX_BYTES} bytes of arrays, got members "
+                             f"declaring {declared} bytes")
+        for info in infos:
+            try:
+                with zf.open(info) as f:
+                    data = f.read(info.file_size + 1)   # reading to the end checks the CRC
+            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError,
+                    ValueError, zlib.error) as err:
+                raise ValueError(f"{where}: expected a readable bptt checkpoint, got a damaged member "
+                                 f"{info.filename!r} ({_first_line(err)})") from None
+            arrays[info.filename[:-4]] = _parse_npy(data, where, info.filename)
+    return arrays
+
+
+def _parse_npy(data: bytes, where: str, member: str) -> np.ndarray:
+    """One .npy payload: a plain numeric dtype whose shape accounts for exactly the bytes there are."""
+    f = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(f)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}[version]
+        shape, fortran, dtype = read_header(f)
+    except (ValueError, KeyError, EOFError, SyntaxError, TypeError) as err:
+        raise ValueError(f"{where}: expected an .npy array in {member!r}, got an unreadable header "
+                         f"({_first_line(err)})") from None
+    if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None or dtype.kind not in "biuf":
+        raise ValueError(f"{where}: expected a numeric array in {member!r}, got dtype {dtype} "
+                         f"(objects and pickles are never loaded)")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{where}: expected a non-negative shape in {member!r}, got {shape}")
+    need = math.prod(shape) * dtype.itemsize
+    have = len(data) - f.tell()
+    if need != have:
+        raise ValueError(f"{where}: expected {need} bytes of data for shape {shape} {dtype} in {member!r}, "
+                         f"got {have}")
+    arr = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=f.tell())
+    arr = arr.reshape(shape, order="F" if fortran else "C")
+    return arr.astype(dtype.newbyteorder("="), order="C", copy=True)
+
+
+def _first_line(err) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__

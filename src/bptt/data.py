@@ -9,14 +9,18 @@ Corpora:
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
+import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+CHUNK_BYTES = 1 << 20   # read and encode files 1 MiB at a time: the temporaries stay near 20 MB
 
 PUBLIC_CORPORA = {
     "tinyshakespeare": {
@@ -63,9 +67,13 @@ def _sha256(data: bytes) -> str:
 
 
 def read_text(source=None, *, name="FILE", encoding="utf-8") -> str:
-    """None: the default corpus; a public corpus name; or a path to a text file."""
+    """None: the default corpus; a public corpus name; or a path to a text file, read whole."""
     if source is None:
         return default_corpus()
+    return "".join(chunk for chunk, _ in _decoded_chunks(_text_path(source, name), name, encoding))
+
+
+def _text_path(source, name) -> Path:
     if str(source) in PUBLIC_CORPORA and not Path(source).exists():
         source = fetch_public(str(source))
     path = Path(source)
@@ -73,39 +81,65 @@ def read_text(source=None, *, name="FILE", encoding="utf-8") -> str:
         raise FileNotFoundError(f"{name}: expected a text file, got {str(path)!r}, which does not exist")
     if path.is_dir():
         raise IsADirectoryError(f"{name}: expected a text file, got {str(path)!r}, which is a directory")
-    raw = path.read_bytes()
-    if not raw:
-        raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is empty")
-    if b"\x00" in raw[:65536]:
-        raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is binary (NUL bytes)")
+    if not path.is_file():
+        raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is not a regular file")
+    return path
+
+
+def _decoded_chunks(path: Path, name: str, encoding: str, chunk_bytes: int | None = None):
+    """Yield (text, bytes read so far), decoding incrementally so memory does not grow with the file."""
     try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{name}: expected {encoding} text, got {str(path)!r} with an undecodable byte "
-                         f"at offset {err.start} (pass --encoding to read another encoding)") from None
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
     except LookupError:
         raise ValueError(f"--encoding: expected a known text encoding, got {encoding!r}") from None
-
-
-def run_source(run_dir):
-    """The text a run folder was trained on, from its ``source.json``; None if it has none.
-
-    Returns (text, a name for messages).
-    """
-    import json
-    path = Path(run_dir) / "source.json"
-    if not path.is_file():
-        return None
-    source = json.loads(path.read_text())
-    origin = source.get("file") or source.get("data")
-    return read_text(origin, encoding=source.get("encoding", "utf-8")), origin or "the embedded corpus"
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    done = 0
+    with open(path, "rb") as f:
+        while True:
+            raw = f.read(chunk_bytes)
+            if done == 0:
+                if not raw:
+                    raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is empty")
+                if b"\x00" in raw[:65536]:
+                    raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is binary (NUL bytes)")
+            pending = len(decoder.getstate()[0])
+            try:
+                text = decoder.decode(raw, final=not raw)
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{name}: expected {encoding} text, got {str(path)!r} with an undecodable byte "
+                                 f"at offset {done - pending + err.start} (pass --encoding to read another "
+                                 f"encoding)") from None
+            done += len(raw)
+            if text:
+                yield text, done
+            if not raw:
+                return
 
 
 def remember_source(run_dir, file, data_name, encoding) -> None:
     """Record in a run folder where its text came from, so resuming and diagnosing find it."""
     import json
     source = {"file": str(Path(file).resolve()) if file else None, "data": data_name, "encoding": encoding}
-    (Path(run_dir) / "source.json").write_text(json.dumps(source))
+    tmp = Path(run_dir) / ".source.json.tmp"
+    tmp.write_text(json.dumps(source))
+    tmp.replace(Path(run_dir) / "source.json")
+
+
+def run_source(run_dir, *, name="--resume"):
+    """The {"file", "data", "encoding"} a run folder was trained on, or None if it records none."""
+    import json
+    path = Path(run_dir) / "source.json"
+    if not path.is_file():
+        return None
+    try:
+        source = json.loads(path.read_text())
+        if not isinstance(source, dict) or not all(isinstance(source.get(k), (str, type(None)))
+                                                   for k in ("file", "data", "encoding")):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"{name} {str(run_dir)!r}: expected source.json to name the run's text, "
+                         f"got an unreadable one") from None
+    return source
 
 
 @dataclass(frozen=True)
@@ -122,12 +156,7 @@ class Vocab:
         return len(self.chars)
 
     def encode(self, text: str, *, name="text") -> np.ndarray:
-        index = {ch: i for i, ch in enumerate(self.chars)}
-        missing = sorted(set(text) - index.keys())
-        if missing:
-            shown = "".join(missing[:20])
-            raise ValueError(f"{name}: characters not in the model's vocabulary of {len(self)}: {shown!r}")
-        return np.fromiter((index[ch] for ch in text), dtype=np.int64, count=len(text))
+        return _ids(text, _lookup(self), self, name).astype(np.int64)
 
     def decode(self, ids) -> str:
         return "".join(self.chars[int(i)] for i in ids)
@@ -152,3 +181,123 @@ def streams(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     x = ids[: L * batch_size].reshape(batch_size, L).T
     y = ids[1: L * batch_size + 1].reshape(batch_size, L).T
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def id_dtype(n_tokens: int) -> np.dtype:
+    """The smallest unsigned type for ids of a vocabulary: a 100 MB text fits in 100 MB of uint8."""
+    return np.dtype(np.uint8 if n_tokens <= 1 << 8 else np.uint16 if n_tokens <= 1 << 16 else np.uint32)
+
+
+def _codepoints(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _lookup(vocab: "Vocab") -> np.ndarray:
+    """Code point -> id, -1 where the vocabulary has no such character (at most 4.4 MB)."""
+    cps = np.array([ord(c) for c in vocab.chars], dtype=np.int64)
+    lut = np.full(int(cps.max()) + 1 if len(cps) else 1, -1, dtype=np.int32)
+    lut[cps] = np.arange(len(cps), dtype=np.int32)
+    return lut
+
+
+def _ids(text: str, lut: np.ndarray, vocab: "Vocab", name: str) -> np.ndarray:
+    """Vectorised encoding through a lookup table: a gather per character, no Python loop."""
+    cps = _codepoints(text)
+    ids = lut[np.minimum(cps, len(lut) - 1)]
+    bad = (ids < 0) | (cps >= len(lut))
+    if bad.any():
+        missing = "".join(chr(c) for c in np.unique(cps[bad])[:20])
+        raise ValueError(f"{name}: expected only characters of the model's vocabulary of {len(vocab)}, "
+                         f"got {missing!r}")
+    return ids
+
+
+@dataclass
+class Corpus:
+    """A text as token ids (N,), with its vocabulary: the form training reads.
+
+    From a string the ids live in memory; from a file they are written, one chunk at a time, to
+    an anonymous temporary file and memory-mapped, so only the windows being read occupy memory.
+    """
+
+    ids: np.ndarray
+    vocab: "Vocab"
+    name: str = "FILE"      # how errors about this text name it
+
+    def __len__(self):
+        return len(self.ids)
+
+    @classmethod
+    def from_text(cls, text: str, vocab: "Vocab | None" = None, *, name="FILE") -> "Corpus":
+        vocab = vocab or Vocab.from_text(text)
+        return cls(_ids(text, _lookup(vocab), vocab, name).astype(id_dtype(len(vocab))), vocab)
+
+    @classmethod
+    def from_file(cls, source, *, name="FILE", encoding="utf-8", vocab: "Vocab | None" = None,
+                  workdir=None, progress=None) -> "Corpus":
+        """Two streaming passes over the file: the vocabulary (unless given), then the ids.
+
+        progress(done, total): bytes processed over both passes, called after each chunk.
+        """
+        path = _text_path(source, name)
+        total = 2 * path.stat().st_size if vocab is None else path.stat().st_size
+        base = 0
+        if vocab is None:
+            seen = np.zeros(0x110000, dtype=bool)   # one flag per Unicode code point
+            for text, done in _decoded_chunks(path, name, encoding):
+                seen[_codepoints(text)] = True
+                if progress:
+                    progress(done, total)
+            vocab = Vocab("".join(map(chr, np.flatnonzero(seen))))
+            base = total // 2
+        table = _lookup(vocab)
+        dtype = id_dtype(len(vocab))
+        n = 0
+        with tempfile.TemporaryFile(dir=workdir) as f:
+            for text, done in _decoded_chunks(path, name, encoding):
+                ids = _ids(text, table, vocab, name).astype(dtype)
+                f.write(ids.tobytes())
+                n += len(ids)
+                if progress:
+                    progress(base + done, total)
+            f.flush()
+            # The mapping keeps the (already unlinked) file alive after it is closed.
+            ids = np.memmap(f, dtype=dtype, mode="r", shape=(n,))
+        return cls(ids, vocab, f"{name} {str(path)!r}")
+
+
+class Streams:
+    """B parallel streams over ids, read lazily: ``s[t, b] = ids[shift + b * L + t]``.
+
+    The same sequential partitioning as ``streams()``, without materialising the (L, B)
+    arrays: indexing a range of steps gathers just those ids, as intp.
+    """
+
+    def __init__(self, ids: np.ndarray, batch_size: int, shift: int = 0):
+        self.ids, self.batch_size, self.shift = ids, batch_size, shift
+        self.length = (len(ids) - 1) // batch_size
+        if self.length < 1:
+            raise ValueError(f"--batch-size: expected at most {len(ids) - 1} for a text of {len(ids)} "
+                             f"characters, got {batch_size}")
+        self._starts = np.arange(batch_size, dtype=np.intp) * self.length + shift
+
+    shape = property(lambda self: (self.length, self.batch_size))
+    ndim = 2
+    dtype = np.dtype(np.intp)
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, key):
+        t, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        if isinstance(t, slice):
+            steps = np.arange(*t.indices(self.length), dtype=np.intp)
+        else:
+            steps = np.arange(self.length, dtype=np.intp)[t]
+        window = np.asarray(self.ids[steps[..., None] + self._starts], dtype=np.intp)
+        return window[(slice(None),) * steps.ndim + rest] if rest else window
+
+
+def lazy_streams(ids: np.ndarray, batch_size: int) -> tuple[Streams, Streams]:
+    """Inputs and next-character targets as lazy ``Streams`` (the same values as ``streams``)."""
+    return Streams(ids, batch_size, 0), Streams(ids, batch_size, 1)

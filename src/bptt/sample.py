@@ -14,12 +14,13 @@ def sample(model, vocab, prime="", length=200, temperature=1.0, seed=None) -> st
     The hidden state carries on from the prime; with no prime the first character is drawn
     from the readout of the zero state. Randomness comes only from ``default_rng(seed)``.
     """
-    length = int(length)
-    if length < 0:
-        raise ValueError(f"--length: expected a whole number >= 0, got {length}")
-    temperature = float(temperature)
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"--temperature: expected a positive finite number, got {temperature}")
+    length = check.nonnegative_int("--length", length)
+    temperature = check.number_in("--temperature", temperature, 0)
+    if isinstance(seed, (list, tuple)):          # default_rng's entropy list, e.g. [seed, step]
+        for part in seed:
+            check.nonnegative_int("--seed", part)
+    elif seed is not None:
+        check.nonnegative_int("--seed", seed)
     if model.output != "softmax":
         raise ValueError(f"model: expected a softmax output to sample from, got {model.output!r}")
     rng = np.random.default_rng(seed)

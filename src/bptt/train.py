@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import _validate as check
-from .data import Vocab, split, streams
+from .data import Corpus, Vocab, lazy_streams, split
 from .losses import LOSSES
 from .model import SimpleRNN
 from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
@@ -60,39 +61,59 @@ class TrainConfig:
         return self.seq_length if self.bptt_depth is None else self.bptt_depth
 
     def validate(self):
+        """Every field checked; each error names the command-line flag that sets it."""
         for name in ("hidden", "seq_length", "batch_size", "steps", "lr_decay_every", "eval_every",
                      "log_every"):
-            check.positive_int(f"--{name.replace('_', '-')}", getattr(self, name))
+            check.positive_int(_flag(name), getattr(self, name))
         if self.bptt_depth is not None:
             check.positive_int("--bptt-depth", self.bptt_depth)
+        for name in ("seed", "sample_every", "sample_length", "diagnose_every"):
+            check.nonnegative_int(_flag(name), getattr(self, name))
         check.choice("--optimizer", self.optimizer, tuple(OPTIMIZERS))
         check.choice("--nonlinearity", self.nonlinearity, ("tanh", "relu", "linear"))
         check.choice("--dtype", self.dtype, ("float32", "float64"))
-        for name, lo in (("lr", 0), ("lr_decay", 0)):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > lo):
-                raise ValueError(f"--{name.replace('_', '-')}: expected a positive finite number, got {v!r}")
+        check.number_in("--lr", self.lr, 0)
+        check.number_in("--lr-decay", self.lr_decay, 0)
         for name in ("clip", "clip_value"):
-            v = getattr(self, name)
-            if v is not None and not (math.isfinite(v) and v > 0):
-                raise ValueError(f"--{name.replace('_', '-')}: expected a positive finite number, got {v!r}")
-        if not (0 <= self.momentum < 1):
-            raise ValueError(f"--momentum: expected a number in [0, 1), got {self.momentum!r}")
-        if not (0 < self.val_fraction < 1):
-            raise ValueError(f"--val-fraction: expected a number in (0, 1), got {self.val_fraction!r}")
-        if self.diagnose_every < 0:
-            raise ValueError(f"--diagnose-every: expected a whole number >= 0, got {self.diagnose_every!r}")
-        if self.sample_every < 0 or self.sample_length < 0:
-            raise ValueError("--sample-every/--sample-length: expected whole numbers >= 0")
+            if getattr(self, name) is not None:
+                check.number_in(_flag(name), getattr(self, name), 0)
+        check.number_in("--momentum", self.momentum, 0, 1, lo_open=False)
+        check.number_in("--val-fraction", self.val_fraction, 0, 1)
         return self
+
+
+def _flag(field: str) -> str:
+    return "--" + field.replace("_", "-")
 
 
 class Diverged(RuntimeError):
     pass
 
 
-def evaluate(model, x, y, chunk=512) -> float:
-    """Mean loss per character (nats) over streams x, y (L, B), state carried across chunks."""
+def _trim_log(path: Path, step: int):
+    """Keep the complete lines logged up to ``step``: a resumed run writes the later ones again."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(errors="replace").splitlines(keepends=True):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            break   # a line cut short by a crash, and nothing valid after it
+        logged = record.get("step") if isinstance(record, dict) else None
+        if not line.endswith("\n") or isinstance(logged, bool) or not isinstance(logged, int) or logged > step:
+            break
+        kept.append(line)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(kept))
+    os.replace(tmp, path)
+
+
+def evaluate(model, x, y, chunk=128) -> float:
+    """Mean loss per character (nats) over streams x, y (L, B), state carried across chunks.
+
+    Chunks of 128 steps keep the (chunk, B, V) temporaries to a few MB however long the text.
+    """
     h = None
     total, count = 0.0, 0
     for s in range(0, x.shape[0], chunk):
@@ -104,25 +125,42 @@ def evaluate(model, x, y, chunk=512) -> float:
     return total / count
 
 
+class _StreamWalk(TruncatedBPTT):
+    """The truncated-BPTT walk over lazy ``Streams``: only the window being trained is gathered.
+
+    The parent validates one step (as intp ids) and sets up the history; the walk then reads
+    ``x[start:stop]`` and ``y[start:stop]`` from the streams, which return validated intp ids.
+    """
+
+    def __init__(self, model, x, y, k1, k2):
+        super().__init__(model, x[:1], y[:1], k1, k2)
+        self.x, self.y = x, y
+
+
 class Trainer:
     """One run: a config, a text, a folder. ``run()`` trains up to ``config.steps`` updates."""
 
-    def __init__(self, config: TrainConfig, text: str, out: Path, *, console=None, vocab: Vocab | None = None):
+    def __init__(self, config: TrainConfig, text, out: Path, *, console=None, vocab: Vocab | None = None):
+        """text: a string, or a ``data.Corpus`` (a file streamed into memory-mapped ids)."""
         self.config = config.validate()
         self.out = Path(out)
         self.console = console
-        self.vocab = vocab or Vocab.from_text(text)
-        ids = self.vocab.encode(text, name="FILE")
-        train_ids, val_ids = split(ids, config.val_fraction)
+        corpus = text if isinstance(text, Corpus) else Corpus.from_text(text, vocab, name="FILE")
+        if vocab is not None and corpus.vocab != vocab:
+            raise ValueError(f"{corpus.name}: expected the text of the run, with its vocabulary of {len(vocab)} characters, "
+                             f"got a text with a vocabulary of {len(corpus.vocab)}")
+        self.corpus, self.vocab = corpus, corpus.vocab
+        train_ids, val_ids = split(corpus.ids, config.val_fraction)
         B, k1 = config.batch_size, config.seq_length
         if len(train_ids) < k1 + 1:
-            raise ValueError(f"FILE: expected a text longer than one window (--seq-length {k1} + 1 "
+            raise ValueError(f"{corpus.name}: expected a text longer than one window (--seq-length {k1} + 1 "
                              f"characters of training text), got {len(train_ids)} training characters")
         if len(train_ids) - 1 < B * k1:
             raise ValueError(f"--batch-size: expected at most {(len(train_ids) - 1) // k1} streams of "
                              f"--seq-length {k1} for {len(train_ids)} training characters, got {B}")
-        self.x, self.y = streams(train_ids, B)                        # (L, B) each
-        self.val = streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
+        # Lazy (L, B) views: a window's ids are gathered when the walk reaches it.
+        self.x, self.y = lazy_streams(train_ids, B)
+        self.val = lazy_streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
         V = len(self.vocab)
         self.model = SimpleRNN(V, config.hidden, V, nonlinearity=config.nonlinearity, seed=config.seed,
                                dtype=config.dtype)
@@ -139,7 +177,7 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------
     def _new_walk(self):
-        return TruncatedBPTT(self.model, self.x, self.y, self.config.seq_length, self.config.k2)
+        return _StreamWalk(self.model, self.x, self.y, self.config.seq_length, self.config.k2)
 
     def save(self):
         state = {f"opt/{k}": v for k, v in self.opt.state().items()}
@@ -151,25 +189,65 @@ class Trainer:
     @classmethod
     def resume(cls, out: Path, text: str, steps: int | None, *, console=None):
         ck = ckpt.load(out, name="--resume")
+        where = f"--resume {str(ck.path.parent)!r}"
         meta = ck.meta
         try:
             fields = {f.name for f in dataclasses.fields(TrainConfig)}
             config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in fields})
-            step, epoch = int(meta["step"]), int(meta["epoch"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"--resume {str(out)!r}: expected a training checkpoint (config, step, epoch), "
-                             f"got one without them") from None
+            step, epoch, skipped = (meta["step"], meta["epoch"], meta.get("skipped", 0))
+            for name, v in (("step", step), ("epoch", epoch), ("skipped", skipped)):
+                if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                    raise ValueError(f"{name} = {v!r}")
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ValueError(f"{where}: expected a training checkpoint (config, step, epoch), "
+                             f"got one without them ({err})") from None
         if steps is not None:
             config = dataclasses.replace(config, steps=steps)
-        self = cls(config, text, Path(out) if Path(out).is_dir() else Path(out).parent, console=console,
-                   vocab=ck.vocab)
-        if self.model.params["W"].shape != ck.model.params["W"].shape or self.model.dtype != ck.model.dtype:
-            raise ValueError(f"--resume {str(out)!r}: the checkpoint's model does not match its own config")
-        self.model.set_params(ck.model.params)
-        self.opt.restore({k[4:]: v for k, v in ck.state.items() if k.startswith("opt/")})
-        self.walk.restore({k[5:]: v for k, v in ck.state.items() if k.startswith("walk/")})
-        self.step, self.epoch, self.skipped = step, epoch, int(meta.get("skipped", 0))
+        try:
+            config.validate()
+        except ValueError as err:
+            raise ValueError(f"{where}: the checkpoint's config is invalid: {err}") from None
+        self = cls(config, text, ck.path.parent, console=console, vocab=ck.vocab)
+        m = ck.model
+        if (m.n_in, m.n_hidden, m.n_out, m.nonlinearity, m.dtype) != (
+                self.model.n_in, self.model.n_hidden, self.model.n_out, self.model.nonlinearity, self.model.dtype):
+            raise ValueError(f"{where}: expected a model matching the checkpoint's config ({self.model!r}), "
+                             f"got {m!r}")
+        self.model.set_params(m.params)
+        self._restore(ck.state, where)
+        self.step, self.epoch, self.skipped = step, epoch, skipped
+        # A crash may have left a half-written save and log lines past the checkpoint.
+        ckpt.remove_stale_temps(self.out)
+        _trim_log(self.out / "metrics.jsonl", step)
         return self
+
+    def _restore(self, state: dict, where: str):
+        """The optimiser's and the walk's state, each array checked against what this run expects."""
+        def take(key, shape=None, kind="f"):
+            v = state.get(key)
+            if v is None:
+                raise ValueError(f"{where}: expected the array state/{key} in the checkpoint, got none")
+            if v.dtype.kind not in kind or (shape is not None and v.shape != shape):
+                want = f"shape {shape}" if shape is not None else "a scalar"
+                raise ValueError(f"{where}: expected state/{key} of {want} and kind {kind!r}, "
+                                 f"got {check.describe(v)}")
+            return v
+        opt = {}
+        for k, v in self.opt.state().items():
+            opt[k] = take(f"opt/{k}", v.shape, "iu" if k == "t" else "f")
+        if int(opt["t"]) < 0:
+            raise ValueError(f"{where}: expected state/opt/t >= 0, got {int(opt['t'])}")
+        self.opt.restore(opt)
+        B, H, L = self.config.batch_size, self.config.hidden, self.x.shape[0]
+        keep = max(self.config.seq_length, self.config.k2)
+        position = int(take("walk/position", (), "iu"))
+        hs, a = take("walk/hs"), take("walk/a")
+        n = a.shape[0] if a.ndim == 3 else -1
+        if not (0 <= position <= L) or a.shape != (n, B, H) or hs.shape != (n + 1, B, H) or n > keep:
+            raise ValueError(f"{where}: expected a walk state with position in [0, {L}], a (n, {B}, {H}) and "
+                             f"hs (n + 1, {B}, {H}) with n <= {keep}, got position {position}, "
+                             f"a {a.shape}, hs {hs.shape}")
+        self.walk.restore({"position": position, "hs": hs, "a": a})
 
     # ---- the loop ----------------------------------------------------------------------
     def _log(self, record):
@@ -235,6 +313,7 @@ class Trainer:
         """Train up to config.steps; returns a summary dict. Saves at every eval and at the end."""
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
+        self._bad_in_a_row = 0
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         t0 = time.perf_counter()
         tokens_done, val_loss, last_loss = 0, None, float("nan")
@@ -258,8 +337,11 @@ class Trainer:
                             val_loss = evaluate(self.model, *self.val)
                             record["val_loss"] = val_loss
                             record["val_bpc"] = val_loss / math.log(2)
-                        self.save()
+                    # Log, then save: a crash between the two leaves a line past the checkpoint,
+                    # which resume trims and writes again, never a checkpointed step unlogged.
                     self._log(record)
+                    if evaluate_now:
+                        self.save()
                 if c.sample_every and self.step % c.sample_every == 0:
                     text = self._sample()
                     with open(self.out / "samples.txt", "a") as f:

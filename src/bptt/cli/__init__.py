@@ -1,4 +1,5 @@
-"""The ``bptt`` command line: parse, call the library, print. Bad input exits 2 with one line.
+"""The ``bptt`` command line: parse, call the library, print. Bad input exits 2 with one line;
+a failing disk (a save that could not be written) exits 1 with one line.
 
 Each command is a module here with ``add(subparsers)``; ``run(args)`` returns the exit code.
 """
@@ -36,6 +37,9 @@ def main(argv=None) -> int:
             PermissionError) as err:
         print(f"bptt: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:   # disk full, folder gone read-only: not the user's input, still one line
+        print(f"bptt: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("bptt: interrupted", file=sys.stderr)
         return 130

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 import numpy as np
 
@@ -12,8 +13,45 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, no usage dump
-        raise UsageError(f"{self.prog}: {message}")
+    def error(self, message):  # one line, no usage dump, in the words "expected ..., got ..."
+        message = _reword(message)
+        m = re.fullmatch(r"argument ([^:]+): (.*)", message)
+        if m:   # "--lr: ..." as the library says it, so the CLI and the API give the same line
+            raise UsageError(f"{m[1]}: {m[2]}")
+        prefix = "" if " " not in self.prog else f"{self.prog}: "   # "bptt: error: bptt:" says it twice
+        raise UsageError(f"{prefix}{message}")
+
+
+def _reword(message: str) -> str:
+    m = re.fullmatch(r"(argument [^:]+): invalid choice: (.*) \(choose from (.*)\)", message)
+    if m:
+        return f"{m[1]}: expected one of {m[3]}, got {m[2]}"
+    m = re.fullmatch(r"(argument [^:]+): expected (one|at least one) argument", message)
+    if m:
+        return f"{m[1]}: expected {m[2]} value, got none"
+    m = re.fullmatch(r"unrecognized arguments: (.*)", message)
+    if m:
+        return f"expected only the arguments that --help lists, got unrecognized arguments: {m[1]}"
+    m = re.fullmatch(r"the following arguments are required: (.*)", message)
+    if m:
+        return f"expected the argument {m[1]}, got none"
+    return message
+
+
+def integer(text):
+    """An int; its range is checked where it is used, so the API and the CLI say the same."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def number(text):
+    """A float (nan and inf included: the range check that refuses them names the flag)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def positive_int(text):

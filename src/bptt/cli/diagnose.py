@@ -73,8 +73,13 @@ def run(args):
     records = load_metrics(metrics_path) if metrics_path is not None else None
     model = x = y = None
     if ck is not None or args.checkpoint is None:
-        remembered = run_source(ck.path.parent) if ck is not None and args.text is None else None
-        text, text_name = remembered or _text(args.text, read_text, default_corpus)
+        remembered = run_source(ck.path.parent, name="CHECKPOINT") if ck is not None and args.text is None else None
+        if remembered is not None:
+            origin = remembered["file"] or remembered["data"]
+            text = read_text(origin, encoding=remembered.get("encoding") or "utf-8")
+            text_name = origin or "the embedded corpus"
+        else:
+            text, text_name = _text(args.text, read_text, default_corpus)
         if ck is None:
             vocab = Vocab.from_text(text)
             model = SimpleRNN(len(vocab), args.hidden, len(vocab), seed=args.seed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._args import nonnegative_int, positive_float
+from ._args import integer, number
 
 
 def add(sub):
@@ -10,9 +10,9 @@ def add(sub):
                        description="Generate characters from a checkpoint (a .npz file or a run folder).")
     p.add_argument("checkpoint", metavar="CHECKPOINT")
     p.add_argument("--prime", default="", help="text to start from")
-    p.add_argument("--length", type=nonnegative_int, default=500)
-    p.add_argument("--temperature", type=positive_float, default=0.8)
-    p.add_argument("--seed", type=nonnegative_int, default=None)
+    p.add_argument("--length", type=integer, default=500)
+    p.add_argument("--temperature", type=number, default=0.8)
+    p.add_argument("--seed", type=integer, default=None)
     p.set_defaults(run=run)
 
 

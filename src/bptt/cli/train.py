@@ -7,7 +7,9 @@ import math
 import time
 from pathlib import Path
 
-from ._args import nonnegative_float, nonnegative_int, positive_float, positive_int
+from .. import _validate as check
+from .. import data
+from ._args import integer, number, positive_float
 
 
 def add(sub):
@@ -19,27 +21,27 @@ def add(sub):
     p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file")
     p.add_argument("--data", choices=("tinyshakespeare",), help="a named public corpus, downloaded once and cached")
     p.add_argument("--encoding", default="utf-8", help="the text file's encoding (default utf-8)")
-    p.add_argument("--hidden", type=positive_int, default=d.hidden, help=f"H (default {d.hidden})")
-    p.add_argument("--seq-length", type=positive_int, default=d.seq_length, help=f"k1 (default {d.seq_length})")
-    p.add_argument("--bptt-depth", type=positive_int, default=None, help="k2 (default: k1)")
-    p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help=f"B (default {d.batch_size})")
-    p.add_argument("--steps", type=positive_int, default=None, help=f"updates (default {d.steps})")
+    p.add_argument("--hidden", type=integer, default=d.hidden, help=f"H (default {d.hidden})")
+    p.add_argument("--seq-length", type=integer, default=d.seq_length, help=f"k1 (default {d.seq_length})")
+    p.add_argument("--bptt-depth", type=integer, default=None, help="k2 (default: k1)")
+    p.add_argument("--batch-size", type=integer, default=d.batch_size, help=f"B (default {d.batch_size})")
+    p.add_argument("--steps", type=integer, default=None, help=f"updates (default {d.steps})")
     p.add_argument("--epochs", type=positive_float, default=None, help="passes over the text, instead of --steps")
-    p.add_argument("--lr", type=positive_float, default=d.lr, help=f"learning rate (default {d.lr:g})")
+    p.add_argument("--lr", type=number, default=d.lr, help=f"learning rate (default {d.lr:g})")
     p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=d.optimizer)
-    p.add_argument("--momentum", type=nonnegative_float, default=d.momentum, help="for sgd")
-    p.add_argument("--clip", type=nonnegative_float, default=d.clip, help="global-norm clip (0: off)")
-    p.add_argument("--clip-value", type=positive_float, default=None, help="per-entry clip")
-    p.add_argument("--lr-decay", type=positive_float, default=d.lr_decay)
-    p.add_argument("--lr-decay-every", type=positive_int, default=d.lr_decay_every)
+    p.add_argument("--momentum", type=number, default=d.momentum, help="for sgd")
+    p.add_argument("--clip", type=number, default=d.clip, help="global-norm clip (0: off)")
+    p.add_argument("--clip-value", type=number, default=None, help="per-entry clip")
+    p.add_argument("--lr-decay", type=number, default=d.lr_decay)
+    p.add_argument("--lr-decay-every", type=integer, default=d.lr_decay_every)
     p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=d.nonlinearity)
     p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
-    p.add_argument("--seed", type=nonnegative_int, default=d.seed)
-    p.add_argument("--val-fraction", type=positive_float, default=d.val_fraction)
-    p.add_argument("--eval-every", type=positive_int, default=d.eval_every)
-    p.add_argument("--sample-every", type=nonnegative_int, default=d.sample_every, help="0: never")
-    p.add_argument("--sample-length", type=nonnegative_int, default=d.sample_length)
-    p.add_argument("--diagnose-every", type=nonnegative_int, default=0,
+    p.add_argument("--seed", type=integer, default=d.seed)
+    p.add_argument("--val-fraction", type=number, default=d.val_fraction)
+    p.add_argument("--eval-every", type=integer, default=d.eval_every)
+    p.add_argument("--sample-every", type=integer, default=d.sample_every, help="0: never")
+    p.add_argument("--sample-length", type=integer, default=d.sample_length)
+    p.add_argument("--diagnose-every", type=integer, default=0,
                    help="record gradient diagnostics (bptt diagnose RUN_DIR plots them) every N updates; 0: never")
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run in DIR up to --steps")
@@ -84,49 +86,51 @@ class _Progress:
 
 
 def run(args):
-    from rich.console import Console
-    from rich.table import Table
+    import signal
+    import sys
 
-    from .. import data
-    from ..loss_plot import plot_loss
-    from ..train import Diverged, TrainConfig, Trainer
+    from rich.console import Console
 
     console = Console()
-    if args.file and args.data:
-        raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
-    if args.resume is not None:
-        from .. import checkpoint
-        run_dir = checkpoint.resolve(args.resume, name="--resume").parent
-        remembered = data.run_source(run_dir)
-        text = remembered[0] if remembered else data.read_text(args.file or args.data, encoding=args.encoding)
-        trainer = Trainer.resume(run_dir, text, args.steps, console=console)
-    else:
-        text = data.read_text(args.file or args.data, encoding=args.encoding)
-        source = args.file or args.data or "the embedded corpus (pydoc_data)"
-        d = TrainConfig()
-        config = TrainConfig(
-            hidden=args.hidden, seq_length=args.seq_length, bptt_depth=args.bptt_depth,
-            batch_size=args.batch_size, steps=args.steps or d.steps, lr=args.lr, optimizer=args.optimizer,
-            momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
-            lr_decay_every=args.lr_decay_every, nonlinearity=args.nonlinearity, dtype=args.dtype, seed=args.seed,
-            val_fraction=args.val_fraction, eval_every=args.eval_every, sample_every=args.sample_every,
-            sample_length=args.sample_length, diagnose_every=args.diagnose_every)
-        if args.epochs is not None:
-            n_train = int(len(text) * (1 - config.val_fraction))
-            per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
-            config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
-        out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-        if out.exists() and not out.is_dir():
-            raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
-        if (out / "checkpoint.npz").exists():
-            raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
-                             f"(continue it with --resume {out})")
-        _check_writable(out)
-        trainer = Trainer(config, text, out, console=console)
-        data.remember_source(out, args.file, args.data, args.encoding)
-        console.print(f"training on {source}: {len(text):,} characters, vocabulary {len(trainer.vocab)}, "
-                      f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
-                      f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
+    # Outside Trainer.run (reading a large file, plotting) a signal stops at once, in one line;
+    # inside it, Trainer.run's own handlers let the current step finish and save.
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    trainer = None
+    try:
+        trainer = _setup(args, console)
+        code, summary = _train(args, trainer, console)
+        signum = summary["interrupted"] if summary else None
+    except _Stopped as stop:
+        code, signum = 128 + stop.signum, stop.signum
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if signum is not None:
+        name = signal.Signals(signum).name
+        saved = trainer is not None and (trainer.out / "checkpoint.npz").is_file()
+        if not saved:
+            print(f"bptt: interrupted by {name} before training began; nothing to save", file=sys.stderr)
+        else:
+            step = checkpoint_step(trainer.out)
+            # One unwrapped line on stderr, so the resume command can be copied whole.
+            print(f"bptt: interrupted by {name} at step {step}; the checkpoint {trainer.out / 'checkpoint.npz'} "
+                  f"is saved. Resume with: bptt train --resume {trainer.out} --steps {trainer.config.steps}",
+                  file=sys.stderr)
+    return code
+
+
+def checkpoint_step(run_dir) -> int:
+    from .. import checkpoint
+    return checkpoint.load(run_dir).meta.get("step", 0)
+
+
+def _train(args, trainer, console):
+    """Run, plot, print the summary; (exit code, summary)."""
+    from rich.table import Table
+
+    from ..loss_plot import plot_loss
+    from ..train import Diverged
+
     c = trainer.config
     console.print(f"run folder: {trainer.out}")
     try:
@@ -137,8 +141,9 @@ def run(args):
                 summary = trainer.run(progress)
     except Diverged as err:
         console.print(f"[red]bptt: {err}[/red]")
-        return 1
-    plot_loss(trainer.out / "metrics.jsonl", trainer.out / "loss.png")
+        return 1, None
+    if (trainer.out / "metrics.jsonl").is_file():   # a run stopped before its first log has no curve
+        plot_loss(trainer.out / "metrics.jsonl", trainer.out / "loss.png")
     table = Table(title="bptt train: summary")
     table.add_column("")
     table.add_column("value", justify="right")
@@ -154,11 +159,67 @@ def run(args):
         table.add_row(*r)
     console.print(table)
     if summary["interrupted"] is not None:
-        code = 130 if summary["interrupted"] == 2 else 143
-        console.print(f"interrupted at step {summary['steps']}; checkpoint saved. Resume with: "
-                      f"bptt train --resume {trainer.out} --steps {c.steps}")
-        return code
-    return 0
+        return 128 + summary["interrupted"], summary
+    return 0, summary
+
+
+class _Stopped(BaseException):
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    raise _Stopped(signum)
+
+
+def _setup(args, console):
+    """Check the flags, read the text, and make (or resume) the Trainer."""
+    from ..train import TrainConfig, Trainer
+
+    if args.file and args.data:
+        raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
+    if args.steps is not None:
+        check.positive_int("--steps", args.steps)
+    if args.resume is not None:
+        from .. import checkpoint
+        resolved = checkpoint.resolve(args.resume, name="--resume")
+        if resolved.name != checkpoint.FILENAME:   # a run is its folder: metrics, source, checkpoint
+            raise ValueError(f"--resume: expected a run folder or its {checkpoint.FILENAME}, got {str(resolved)!r}")
+        run_dir = resolved.parent
+        vocab = checkpoint.load(run_dir, name="--resume").vocab
+        source = data.run_source(run_dir) or {"file": args.file, "data": args.data, "encoding": args.encoding}
+        corpus = _read_corpus(source["file"] or source["data"], source.get("encoding", "utf-8"), vocab, run_dir,
+                              console, args.quiet)
+        trainer = Trainer.resume(run_dir, corpus, args.steps, console=console)
+    else:
+        d = TrainConfig()
+        config = TrainConfig(
+            hidden=args.hidden, seq_length=args.seq_length, bptt_depth=args.bptt_depth,
+            batch_size=args.batch_size, steps=args.steps or d.steps, lr=args.lr, optimizer=args.optimizer,
+            momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
+            lr_decay_every=args.lr_decay_every, nonlinearity=args.nonlinearity, dtype=args.dtype, seed=args.seed,
+            val_fraction=args.val_fraction, eval_every=args.eval_every, sample_every=args.sample_every,
+            sample_length=args.sample_length, diagnose_every=args.diagnose_every).validate()   # bad flags are named before a big file is read
+        out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
+        if (out / "checkpoint.npz").exists():
+            raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
+                             f"(continue it with --resume {out})")
+        _check_writable(out)
+        source = args.file or args.data or "the embedded corpus (pydoc_data)"
+        corpus = _read_corpus(args.file or args.data, args.encoding, None, out, console, args.quiet)
+        if args.epochs is not None:
+            n_train = int(len(corpus) * (1 - config.val_fraction))
+            per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
+            config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
+        trainer = Trainer(config, corpus, out, console=console)
+        data.remember_source(out, args.file, args.data, args.encoding)
+        console.print(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
+                      f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
+                      f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
+    return trainer
 
 
 def _check_writable(out: Path):
@@ -169,3 +230,18 @@ def _check_writable(out: Path):
         probe.unlink()
     except OSError as err:
         raise PermissionError(f"--out: expected a writable folder, got {str(out)!r} ({err.strerror})") from None
+
+
+def _read_corpus(source, encoding, vocab, workdir, console, quiet):
+    """The text as ids: a file is streamed (two passes, a progress bar), the embedded corpus is a string."""
+    if source is None:
+        return data.Corpus.from_text(data.default_corpus(), vocab)
+    if quiet or not console.is_terminal:
+        return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir)
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                               TransferSpeedColumn)
+    with Progress(TextColumn("[bold]read"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("read", total=None)
+        return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir,
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))

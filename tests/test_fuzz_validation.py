@@ -1,0 +1,143 @@
+"""Hypothesis against the checks at the public edge: any value is either accepted or refused with
+one ValueError line that names the argument; nothing else escapes (no TypeError, no traceback from
+deep inside numpy), and a mutated checkpoint never loads as anything but itself or an error."""
+
+import math
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from bptt import SimpleRNN, checkpoint
+from bptt.data import Vocab
+from bptt.sample import sample
+from bptt.train import TrainConfig
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+anything = st.one_of(
+    st.none(), st.booleans(), st.integers(-10, 12), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8), st.sampled_from(["tanh", "relu", "linear", "softmax", "identity", "float32", "float64",
+                                          "adam", "sgd"]),
+    st.lists(st.integers(0, 3), max_size=3), st.just(np.zeros((2, 2))), st.just(np.float32(0.5)),
+    st.complex_numbers(max_magnitude=2), st.just(object()))
+
+
+def one_line_naming(err, names):
+    text = str(err)
+    assert "\n" not in text, text
+    assert any(text.startswith(f"{n}:") for n in names), text
+
+
+@FUZZ
+@given(n_in=anything, n_hidden=anything, n_out=anything, nonlinearity=anything, output=anything, dtype=anything)
+def test_model_constructor(n_in, n_hidden, n_out, nonlinearity, output, dtype):
+    # Valid sizes are small here, so an accepted model never allocates much.
+    for v in (n_in, n_hidden, n_out):
+        assume(not (isinstance(v, int) and v > 64))
+    try:
+        model = SimpleRNN(n_in, n_hidden, n_out, nonlinearity=nonlinearity, output=output, dtype=dtype)
+    except ValueError as err:
+        one_line_naming(err, ["n_in", "n_hidden", "n_out", "nonlinearity", "output", "dtype"])
+        return
+    assert model.params["W"].shape == (n_hidden, n_hidden)
+
+
+arrays = st.one_of(
+    hnp.arrays(st.sampled_from([np.int64, np.int8, np.uint16, np.float32, np.float64, np.bool_, np.complex64]),
+               hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4),
+               ),
+    st.lists(st.integers(-3, 8), max_size=4), st.text(max_size=3), st.none(), st.floats())
+
+
+@FUZZ
+@given(x=arrays, h0=arrays | st.none(), y=arrays, mask=arrays | st.none(), output=st.sampled_from(["softmax", "identity"]))
+def test_forward_and_backward_inputs(x, h0, y, mask, output):
+    model = SimpleRNN(3, 4, 3, output=output, seed=0)
+    try:
+        trace = model.forward(x, h0)
+    except ValueError as err:
+        one_line_naming(err, ["x", "h0"])
+        return
+    try:
+        result = model.backward(trace, y, mask=mask)
+    except ValueError as err:
+        one_line_naming(err, ["y", "mask"])
+        return
+    assert result.grads["W"].shape == (4, 4)
+
+
+FIELDS = {f: f"--{f.replace('_', '-')}" for f in TrainConfig.__dataclass_fields__}
+
+
+@FUZZ
+@given(changes=st.dictionaries(st.sampled_from(sorted(FIELDS)), anything, max_size=3))
+def test_train_config(changes):
+    config = TrainConfig(**changes)
+    try:
+        config.validate()
+    except ValueError as err:
+        one_line_naming(err, [FIELDS[f] for f in changes])
+        return
+    for name, value in changes.items():      # whatever was accepted is usable as what it claims
+        if name in ("lr", "lr_decay", "momentum", "val_fraction"):
+            assert math.isfinite(value)
+
+
+@FUZZ
+@given(prime=st.text(max_size=6), length=anything, temperature=anything, seed=anything)
+def test_sample_arguments(prime, length, temperature, seed):
+    assume(not (isinstance(length, int) and length > 50))
+    model = SimpleRNN(4, 3, 4, seed=0)
+    try:
+        text = sample(model, Vocab("abcd"), prime, length, temperature, seed)
+    except ValueError as err:
+        one_line_naming(err, ["--prime", "--length", "--temperature", "--seed"])
+        return
+    assert len(text) == length and set(text) <= set("abcd")
+
+
+@pytest.fixture(scope="module")
+def good_bytes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzzck") / "checkpoint.npz"
+    checkpoint.save(path, SimpleRNN(4, 3, 4, seed=0), vocab=Vocab("abcd"), meta={"step": 1},
+                    state={"opt/t": np.array(3), "opt/m/W": np.ones((3, 3))})
+    return path.read_bytes()
+
+
+mutations = st.lists(st.tuples(st.sampled_from(["flip", "cut", "insert", "zero"]), st.integers(0, 10**6),
+                               st.integers(1, 255)), min_size=1, max_size=4)
+
+
+@FUZZ
+@given(ops=mutations)
+def test_checkpoint_load_on_mutated_bytes(good_bytes, tmp_path, ops):
+    raw = bytearray(good_bytes)
+    for op, pos, value in ops:
+        pos %= max(len(raw), 1)
+        if op == "flip" and raw:
+            raw[pos] ^= value
+        elif op == "cut":
+            del raw[pos:]
+        elif op == "insert":
+            raw[pos:pos] = bytes([value]) * value
+        elif op == "zero":
+            raw[pos:pos + value] = bytes(len(raw[pos:pos + value]))
+    path = tmp_path / "mutated.npz"
+    path.write_bytes(bytes(raw))
+    try:
+        ck = checkpoint.load(path)
+    except ValueError as err:
+        one_line_naming(err, [f"CHECKPOINT {str(path)!r}"])
+        return
+    # A mutation that left it loadable (the zip's CRCs guard the data) changed nothing that matters.
+    assert all(np.all(np.isfinite(v)) for v in ck.model.params.values())
+    assert ck.vocab is None or len(ck.vocab) == ck.model.n_in
+
+
+def test_the_fuzzed_checkpoint_is_a_real_zip(good_bytes, tmp_path):
+    (tmp_path / "c.npz").write_bytes(good_bytes)
+    assert zipfile.is_zipfile(tmp_path / "c.npz") and checkpoint.load(tmp_path / "c.npz").meta == {"step": 1}
