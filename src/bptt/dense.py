@@ -12,23 +12,27 @@ from __future__ import annotations
 import numpy as np
 
 
-def dense_forward(x, M, v):
-    """x (..., n_in), M (n_out, n_in), v (n_out,) -> out (..., n_out)."""
+def dense_forward(x, M, v, out=None):
+    """x (..., n_in), M (n_out, n_in), v (n_out,) -> out (..., n_out), written into ``out`` if given."""
+    shape = (*x.shape[:-1], M.shape[0])
+    if out is None:
+        out = np.empty(shape, dtype=np.result_type(x, M))
     # One 2-D product over all leading axes: a single BLAS call instead of one per step.
-    out = np.matmul(x.reshape(-1, x.shape[-1]), np.ascontiguousarray(M.T))
+    np.matmul(x.reshape(-1, x.shape[-1]), np.ascontiguousarray(M.T), out=out.reshape(-1, M.shape[0]))
     out += v
-    return out.reshape(*x.shape[:-1], M.shape[0])
+    return out
 
 
-def dense_backward(dout, x, M):
-    """dout (..., n_out), x (..., n_in) -> dx (..., n_in), dM (n_out, n_in), dv (n_out,).
+def dense_backward(dout, x, M, out=None):
+    """dout (..., n_out), x (..., n_in) -> dx (..., n_in) (into ``out`` if given), dM (n_out, n_in), dv (n_out,).
 
     The parameter gradients sum over every leading axis: one matrix product over all
     T*B rows instead of T per-step products, which is the same sum the article draws.
     """
     n_out, n_in = M.shape
     dout2 = dout.reshape(-1, n_out)
-    dx = np.matmul(dout2, M).reshape(*dout.shape[:-1], n_in)
+    dx = np.empty((*dout.shape[:-1], n_in), dtype=dout.dtype) if out is None else out
+    np.matmul(dout2, M, out=dx.reshape(-1, n_in))
     dM = np.matmul(dout2.T, x.reshape(-1, n_in))
     dv = dout2.sum(axis=0)
     return dx, dM, dv

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def softmax(o):
-    """o (..., O) -> yhat (..., O); shifted by the max so exp never overflows."""
-    z = o - o.max(axis=-1, keepdims=True)
+def softmax(o, out=None):
+    """o (..., O) -> yhat (..., O), into ``out`` if given; shifted by the max so exp never overflows."""
+    z = np.subtract(o, o.max(axis=-1, keepdims=True), out=out)
     np.exp(z, out=z)
     z /= z.sum(axis=-1, keepdims=True)
     return z
@@ -28,8 +28,12 @@ def log_softmax(o):
     return z
 
 
-def cross_entropy(o, yhat, y, mask=None):
-    """o, yhat (T, B, O), y int (T, B) -> (L, dL/do (T, B, O), l (T, B) per-step losses)."""
+def cross_entropy(o, yhat, y, mask=None, out=None):
+    """o, yhat (T, B, O), y int (T, B) -> (L, dL/do (T, B, O), l (T, B) per-step losses).
+
+    dL/do is written into ``out`` if given; ``out=yhat`` overwrites yhat, for callers that
+    no longer need it.
+    """
     T, B, O = o.shape
     t_idx, b_idx = np.indices((T, B), sparse=True)
     # -log yhat[y] reuses the forward softmax; only where yhat[y] underflowed (a confident
@@ -39,7 +43,9 @@ def cross_entropy(o, yhat, y, mask=None):
     l = -np.log(np.where(tiny, 1, p))
     if tiny.any():
         l[tiny] = -log_softmax(o[tiny])[np.arange(int(tiny.sum())), y[tiny]]
-    do = yhat.copy()                              # (T, B, O)
+    do = yhat.copy() if out is None else out      # (T, B, O)
+    if do is not yhat:
+        do[...] = yhat
     do[t_idx, b_idx, y] -= 1
     if mask is not None:
         l = l * mask
@@ -48,10 +54,10 @@ def cross_entropy(o, yhat, y, mask=None):
     return l.sum() / B, do, l
 
 
-def squared_error(o, yhat, y, mask=None):
+def squared_error(o, yhat, y, mask=None, out=None):
     """o (T, B, O), y float (T, B, O) -> (L, dL/do (T, B, O), l (T, B))."""
     B = o.shape[1]
-    diff = o - y                                  # (T, B, O)
+    diff = np.subtract(o, y, out=out)             # (T, B, O)
     l = 0.5 * np.einsum("tbo,tbo->tb", diff, diff)
     if mask is not None:
         l = l * mask
@@ -60,5 +66,5 @@ def squared_error(o, yhat, y, mask=None):
     return l.sum() / B, diff, l
 
 
-OUTPUTS = {"softmax": softmax, "identity": lambda o: o}
+OUTPUTS = {"softmax": softmax, "identity": lambda o, out=None: o}
 LOSSES = {"softmax": cross_entropy, "identity": squared_error}

@@ -182,12 +182,14 @@ class SimpleRNN:
         return Backward(loss=float(loss), losses=losses, grads=grads, dh0=dh0,
                         errors=errors, per_step=steps)
 
-    def project_inputs(self, x):
+    def project_inputs(self, x, out=None):
         """Stage 1: b + U x(t) for every step at once. x validated int (T, B) or float (T, B, I) -> (T, B, H)."""
         p = self.params
         if x.ndim == 2:  # one-hot x(t): U x(t) is column x(t) of U, a gather
-            return np.take(p["U"].T, x, axis=0) + p["b"]
-        return dense_forward(x, p["U"], p["b"])
+            out = np.take(p["U"].T, x, axis=0, out=out)
+            out += p["b"]
+            return out
+        return dense_forward(x, p["U"], p["b"], out=out)
 
     def input_grads(self, x, da, h_prev):
         """The input side over all steps at once, from the errors dL/da(t) (T, B, H):

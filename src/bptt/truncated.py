@@ -24,7 +24,7 @@ import numpy as np
 from . import _validate as check
 from .dense import dense_backward, dense_forward
 from .losses import LOSSES, OUTPUTS
-from .unroll import backward_through_time, forward_through_time
+from .unroll import Workspace, backward_through_time, forward_through_time
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class TruncatedBPTT:
         self.position = 0
         # The last steps' values: hs (n+1, B, H) holds the state before each of the n steps.
         self.history = {"hs": h0[None].copy(), "a": np.empty((0, B, model.n_hidden), model.dtype)}
+        self.work = Workspace()           # every update's scratch arrays, reused
 
     @property
     def h(self) -> np.ndarray:
@@ -77,9 +78,14 @@ class TruncatedBPTT:
         stop = min(start + k1, T_total)
         if start >= stop:
             return None
-        # Forward over the new steps only, from the carried state.
-        xu = model.project_inputs(self.x[start:stop])                       # (n, B, H)
-        a_new, hs_new = forward_through_time(model.cell, xu, self.h, p["W"])
+        n, B, H, O, dt = stop - start, self.x.shape[1], model.n_hidden, model.n_out, model.dtype
+        work = self.work
+        # Forward over the new steps only, from the carried state. With k2 <= k1 the history
+        # is this update's own buffers, which the next update's forward reads h from (hs[-1],
+        # copied into its hs[0] before anything is overwritten) and then reuses.
+        xu = model.project_inputs(self.x[start:stop], out=work.get("xu", (n, B, H), dt))    # (n, B, H)
+        a_new, hs_new = forward_through_time(model.cell, xu, self.h, p["W"],
+                                             out=(work.get("a", (n, B, H), dt), work.get("hs", (n + 1, B, H), dt)))
         keep = max(k1, k2)
         if stop - start >= keep:          # k2 <= k1: the new steps are all the history needed
             hs, a = hs_new[-(keep + 1):], a_new[-keep:]
@@ -90,15 +96,20 @@ class TruncatedBPTT:
         first = stop - span                                                 # stream index of a[0]
         # Readout, softmax and loss over the update's steps at once.
         h_loss = hs_new[1:]                                                 # (n, B, H)
-        o = dense_forward(h_loss, p["V"], p["c"])                           # (n, B, O)
-        loss, do, _ = LOSSES[model.output](o, OUTPUTS[model.output](o), self.y[start:stop])
-        dh_loss, dV, dc = dense_backward(do, h_loss, p["V"])                # (n, B, H)
+        o = dense_forward(h_loss, p["V"], p["c"], out=work.get("o", (n, B, O), dt))       # (n, B, O)
+        yhat = OUTPUTS[model.output](o, out=work.get("yhat", (n, B, O), dt))
+        loss, do, _ = LOSSES[model.output](o, yhat, self.y[start:stop], out=work.get("yhat", (n, B, O), dt))
+        dh_loss, dV, dc = dense_backward(do, h_loss, p["V"], out=work.get("dh_loss", (n, B, H), dt))  # (n, B, H)
         # The recurrent chain covers the last min(k2, span) steps; h(stop - k2) is constant.
         depth = min(k2, span)
-        dh_out = np.zeros((depth,) + a.shape[1:], dtype=model.dtype)        # (depth, B, H)
-        n_in_chain = min(depth, stop - start)
-        dh_out[depth - n_in_chain:] = dh_loss[len(dh_loss) - n_in_chain:]
-        _, da, _ = backward_through_time(model.cell, dh_out, hs[span - depth:], p["W"])
+        n_in_chain = min(depth, n)
+        if depth == n:                    # the chain is exactly the loss window (k1 = k2)
+            dh_out = dh_loss
+        else:
+            dh_out = np.zeros((depth, B, H), dtype=dt)                      # (depth, B, H)
+            dh_out[depth - n_in_chain:] = dh_loss[n - n_in_chain:]
+        _, da, _ = backward_through_time(model.cell, dh_out, hs[span - depth:], p["W"],
+                                         out=(work.get("dh", (depth, B, H), dt), work.get("da", (depth, B, H), dt)))
         c0 = span - depth
         dU, dW, db = model.input_grads(self._inputs(first + c0, stop), da, hs[c0:span])
         self.history = {"hs": hs, "a": a}

