@@ -11,9 +11,11 @@ from .data import Vocab
 from .diagnose import LagProfile, lag_profile, radius_sweep
 from .explainer import Explanation, explain
 from .gradcheck import GradcheckReport, gradcheck
+from .lowmem import low_memory_gradients
 from .model import Backward, SimpleRNN, Trace
 from .truncated import TruncatedBPTT, Update, truncated_bptt
 
 __all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
            "checkpoint", "data", "truncated_bptt", "TruncatedBPTT", "Update",
-           "lag_profile", "radius_sweep", "LagProfile", "explain", "Explanation", "__version__"]
+           "lag_profile", "radius_sweep", "LagProfile", "explain", "Explanation",
+           "low_memory_gradients", "__version__"]
