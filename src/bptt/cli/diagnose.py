@@ -7,20 +7,12 @@ import json
 import time
 from pathlib import Path
 
-from ._args import positive_int
+from ._args import int_at_least, positive_int
 
 METRICS = "metrics.jsonl"
 
 
-def length(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer T >= 2, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer T >= 2 (errors need two steps to travel), "
-                                         f"got {text!r}")
-    return value
+length = int_at_least(2, "an integer T >= 2 (errors need two steps to travel)")
 
 
 def add(sub):
