@@ -10,7 +10,7 @@ import bptt
 from bptt import checkpoint
 from bptt.cli import main
 from bptt.data import Vocab
-from bptt.explainer import MAX_CHARS, MAX_UNITS, lag_vectors
+from bptt.explainer import MAX_CHARS, MAX_UNITS
 
 TEXT = "hello world hello"
 
@@ -68,18 +68,19 @@ def test_page_json_is_the_library_forward_and_backward(tmp_path):
     assert "@import" not in html and "url(http" not in html
 
 
-def test_lag_norms_sum_to_the_backward_errors():
+def test_lag_norms_are_the_lag_profile_and_start_at_each_steps_own_error():
     model = bptt.SimpleRNN(8, 5, 8, seed=1)
     ids, trace, res = reference(model, TEXT)
-    vec = lag_vectors(model, trace, res)                       # (T, T, H): dL(t)/dh(k)
-    close(vec.sum(axis=0), res.errors["h"][:, 0])              # summed over t: dL/dh(k)
+    profile = bptt.lag_profile(model, ids[:-1, None], ids[1:, None])
     d = bptt.explain(model, TEXT).data
     T = len(ids) - 1
+    own = np.linalg.norm(res.errors["o"][:, 0] @ model.params["V"], axis=-1)   # ||V^T dL(t)/do(t)||
     for t in range(T):
+        assert d["lag"]["norms"][t][t] == pytest.approx(own[t], rel=1e-12)
         for k in range(T):
             got = d["lag"]["norms"][t][k]
-            assert (got is None) if k > t else got == pytest.approx(np.linalg.norm(vec[t, k]), rel=1e-12)
-    assert d["lag"]["by_lag"][0] == pytest.approx(np.mean([np.linalg.norm(vec[t, t]) for t in range(T)]))
+            assert (got is None) if k > t else got == pytest.approx(profile.norms[t, k], rel=1e-12)
+    assert d["lag"]["by_lag"][0] == pytest.approx(np.diag(profile.norms).mean())
 
 
 def test_large_model_is_sliced_not_recomputed():

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..activations import DERIVATIVES
+from ..diagnose import lag_profile
 from ..data import Vocab
 from ..model import SimpleRNN
 
@@ -51,33 +52,6 @@ def check_model(model, vocab: Vocab, *, name="model") -> None:
     if model.output != "softmax" or model.n_in != len(vocab) or model.n_out != len(vocab):
         raise ValueError(f"{name}: expected a character model (softmax output, n_in = n_out = {len(vocab)}, "
                          f"the vocabulary size), got {model!r}")
-
-
-def lag_norms(model: SimpleRNN, trace, result) -> np.ndarray:
-    """||dL(t)/dh(k)|| for k <= t (NaN above the diagonal): each step's loss sent back alone.
-
-    Each L(t) enters h(t) through V^T dL/do(t) and travels back through ``RNNCell.step_backward``
-    exactly as the full pass does; the full pass's dL/dh(k) is the sum over t of these vectors
-    (``lag_vectors`` returns them so a test can check that sum).
-    """
-    return np.linalg.norm(lag_vectors(model, trace, result), axis=-1)
-
-
-def lag_vectors(model: SimpleRNN, trace, result) -> np.ndarray:
-    """dL(t)/dh(k), shape (T, T, H): [t, k] is zero for k > t (a loss cannot reach the future)."""
-    V, W = model.params["V"], model.params["W"]
-    do = result.errors["o"][:, 0]                            # (T, O), B = 1
-    T, H = do.shape[0], model.n_hidden
-    out = np.zeros((T, T, H), dtype=model.dtype)
-    da = np.empty((1, H), dtype=model.dtype)
-    for t in range(T):
-        dh = (do[t] @ V)[None]                               # (1, H): V^T dL(t)/do(t)
-        for k in range(t, -1, -1):
-            out[t, k] = dh[0]
-            prev = np.empty_like(dh)
-            model.cell.step_backward(dh, trace.hs[k + 1], W, da, prev)
-            dh = prev
-    return out
 
 
 def build_data(model: SimpleRNN, text: str, *, vocab: Vocab | None = None, lr: float = 0.1,
@@ -113,7 +87,8 @@ def build_data(model: SimpleRNN, text: str, *, vocab: Vocab | None = None, lr: f
         stepped = model.copy()
         stepped.set_params({k: p[k] - rate * g[k] for k in p})
         after.append(stepped.loss(x, y))
-    norms = lag_norms(model, trace, result)
+    # ||dL(t)/dh(k)||, each step's loss sent back alone: the diagnose module's lag profile
+    norms = lag_profile(model, x, y).norms                  # (T, T), NaN above the diagonal
     by_lag = [float(np.mean([norms[t, t - d] for t in range(d, T)])) for d in range(T)]
 
     def f(arr):
