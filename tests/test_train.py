@@ -45,14 +45,14 @@ def test_run_folder_holds_checkpoint_metrics_plot_and_samples(tmp_path, text_fil
                                    ["--dtype", "float64", "--optimizer", "adagrad", "--lr", "0.1"]])
 def test_resume_is_bit_for_bit(tmp_path, text_file, extra):
     a, b = tmp_path / "a", tmp_path / "b"
-    # 60 updates cross an epoch boundary (the text gives 35 windows per epoch here)
-    assert main(["train", str(text_file), "--steps", "60", "--out", str(a), *SMALL, *extra]) == 0
+    # 100 updates cross an epoch boundary (the text gives 86 windows per epoch here)
+    assert main(["train", str(text_file), "--steps", "100", "--out", str(a), *SMALL, *extra]) == 0
     assert main(["train", str(text_file), "--steps", "25", "--out", str(b), *SMALL, *extra]) == 0
-    assert main(["train", "--resume", str(b), "--steps", "60", "--quiet"]) == 0
+    assert main(["train", "--resume", str(b), "--steps", "100", "--quiet"]) == 0
     pa, pb = params_of(a), params_of(b)
     for k in pa:
         np.testing.assert_array_equal(pa[k], pb[k])
-    assert checkpoint.load(b).meta["step"] == 60
+    assert checkpoint.load(b).meta["step"] == 100
 
 
 def test_sample_from_a_run(tmp_path, text_file, capsys):
@@ -90,3 +90,15 @@ def test_diagnose_every_records_gradient_diagnostics_that_diagnose_plots(tmp_pat
         assert r["ratio_lag_10"] is None                           # lag 10 >= k1 = 8
     assert main(["diagnose", str(out), "--out", str(tmp_path / "diag"), "--length", "20"]) == 0
     assert (tmp_path / "diag" / "training.png").is_file()
+
+
+def test_every_epoch_is_reported_with_its_validation_loss(tmp_path, text_file):
+    out = tmp_path / "run"
+    assert main(["train", str(text_file), "--steps", "180", "--out", str(out), *SMALL]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    ends = [r for r in rows if "epochs_completed" in r]
+    n_train = len(TEXT) - round(len(TEXT) * 0.1)
+    per_epoch = -(-((n_train - 1) // 4) // 8)                  # B = 4 streams, k1 = 8
+    assert per_epoch == 86
+    assert [(r["epochs_completed"], r["step"]) for r in ends] == [(1, 86), (2, 172)]
+    assert all("val_loss" in r for r in ends)

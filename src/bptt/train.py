@@ -325,7 +325,8 @@ class Trainer:
                 window_tokens += tokens
                 if math.isfinite(loss):
                     last_loss = loss
-                evaluate_now = self.step % c.eval_every == 0 or self.step == c.steps
+                epoch_done = self.walk.position >= self.x.shape[0]      # every epoch is reported
+                evaluate_now = self.step % c.eval_every == 0 or self.step == c.steps or epoch_done
                 if self.step % c.log_every == 0 or evaluate_now:
                     now = time.perf_counter()
                     record = {"step": self.step, "epoch": self.epoch, "loss": last_loss,
@@ -337,6 +338,10 @@ class Trainer:
                             val_loss = evaluate(self.model, *self.val)
                             record["val_loss"] = val_loss
                             record["val_bpc"] = val_loss / math.log(2)
+                        if epoch_done:
+                            record["epochs_completed"] = self.epoch + 1
+                            if progress is not None and hasattr(progress, "epoch"):
+                                progress.epoch(self.epoch + 1, self.step, val_loss)
                     # Log, then save: a crash between the two leaves a line past the checkpoint,
                     # which resume trims and writes again, never a checkpointed step unlogged.
                     self._log(record)

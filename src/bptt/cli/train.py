@@ -79,6 +79,10 @@ class _Progress:
         self.bar.update(self.task, completed=step,
                         stats=f"loss {loss:.3f}  {val_s}  {tokens_per_s:,.0f} tok/s")
 
+    def epoch(self, n, step, val):
+        val_s = f": validation {val:.4f} nats/char ({val / math.log(2):.3f} bits/char)" if val is not None else ""
+        self.console.print(f"epoch {n} done at update {step}{val_s}")
+
     def sample(self, step, text):
         from rich.panel import Panel
         from rich.text import Text
