@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import numpy as np
+
 import bptt
 from bptt.cli import main
 
@@ -24,6 +26,6 @@ def test_gradcheck_all_combinations_pass():
 
 def test_failing_check_exits_nonzero(monkeypatch, capsys):
     import bptt.activations
-    monkeypatch.setitem(bptt.activations.DERIVATIVES, "tanh", lambda dh, h, out=None: dh.copy())
+    monkeypatch.setitem(bptt.activations.DERIVATIVES, "tanh", lambda h, out=None: np.ones_like(h))
     assert main(["gradcheck"]) == 1
     assert "0/1 passed" in capsys.readouterr().out

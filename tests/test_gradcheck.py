@@ -43,17 +43,17 @@ def test_sampled_check_of_a_large_model():
 
 # ---- the checker must FAIL on a backward with a planted error -----------------------------
 
-def _wrong_tanh_derivative(dh, h, out=None):
-    return np.multiply(dh, 1 - h, out=out)               # 1 - h instead of 1 - h^2
+def _wrong_tanh_derivative(h, out=None):
+    return np.subtract(1, h, out=out)                     # 1 - h instead of 1 - h^2
 
 
-def _no_recurrent_term(self, dh_t, h_t, W, da_t, dh_prev):
-    bptt.activations.DERIVATIVES[self.nonlinearity](dh_t, h_t, out=da_t)
+def _no_recurrent_term(self, dh_t, fprime_t, W, da_t, dh_prev):
+    np.multiply(dh_t, fprime_t, out=da_t)
     dh_prev[...] = 0                                      # forgets W^T dL/da(t)
 
 
-def _transposed_recurrent_term(self, dh_t, h_t, W, da_t, dh_prev):
-    bptt.activations.DERIVATIVES[self.nonlinearity](dh_t, h_t, out=da_t)
+def _transposed_recurrent_term(self, dh_t, fprime_t, W, da_t, dh_prev):
+    np.multiply(dh_t, fprime_t, out=da_t)
     np.matmul(da_t, W.T, out=dh_prev)                     # W instead of W^T
 
 

@@ -1,8 +1,9 @@
 """Nonlinearities f of h(t) = f(a(t)), each paired with its derivative.
 
-The derivative is computed from the *output* h = f(a), as scikit-learn does
-(``1 - h**2`` for tanh): the forward pass already keeps h(t) for every step, so
-backward needs no second copy of a(t) and no extra transcendental call.
+The derivative f'(a) is computed from the *output* h = f(a), as scikit-learn does
+(``1 - h**2`` for tanh): the forward pass already keeps h(t) for every step, so backward
+needs no second copy of a(t) and no extra transcendental call, and computes f' for all
+steps in one vectorised pass before its loop.
 """
 
 from __future__ import annotations
@@ -25,29 +26,27 @@ def linear(a, out=None):
     return out
 
 
-def tanh_backward(dh, h, out=None):
-    """dL/da = dL/dh * (1 - h^2)."""
+def tanh_derivative(h, out=None):
+    """f'(a) = 1 - tanh(a)^2 = 1 - h^2."""
     out = np.multiply(h, h, out=out)
-    np.subtract(1, out, out=out)
-    return np.multiply(out, dh, out=out)
+    return np.subtract(1, out, out=out)
 
 
-def relu_backward(dh, h, out=None):
-    """dL/da = dL/dh where h > 0, else 0 (the subgradient 0 at a = 0, as PyTorch)."""
+def relu_derivative(h, out=None):
+    """f'(a) = 1 where h > 0, else 0 (the subgradient 0 at a = 0, as PyTorch)."""
     if out is None:
-        out = np.empty_like(dh)
-    np.multiply(dh, h > 0, out=out)
-    return out
+        out = np.empty_like(h)
+    return np.greater(h, 0, out=out)
 
 
-def linear_backward(dh, h, out=None):
+def linear_derivative(h, out=None):
     if out is None:
-        return dh.copy()
-    out[...] = dh
+        return np.ones_like(h)
+    out[...] = 1
     return out
 
 
 ACTIVATIONS = {"tanh": tanh, "relu": relu, "linear": linear}
-DERIVATIVES = {"tanh": tanh_backward, "relu": relu_backward, "linear": linear_backward}
+DERIVATIVES = {"tanh": tanh_derivative, "relu": relu_derivative, "linear": linear_derivative}
 # Upper bound gamma on |f'(a)|, used by Pascanu et al.'s vanishing-gradient condition.
 GAMMA = {"tanh": 1.0, "relu": 1.0, "linear": 1.0}

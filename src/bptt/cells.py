@@ -33,11 +33,15 @@ class RNNCell:
         a_t += xu_t
         ACTIVATIONS[self.nonlinearity](a_t, out=h_t)
 
-    def step_backward(self, dh_t, h_t, W, da_t, dh_prev):
-        """dL/dh(t) (B, H) -> writes dL/da(t) into da_t and W^T dL/da(t) into dh_prev.
+    def derivative(self, h, out=None):
+        """f'(a) from h = f(a), any shape: for all steps at once, before the reverse loop."""
+        return DERIVATIVES[self.nonlinearity](h, out=out)
+
+    def step_backward(self, dh_t, fprime_t, W, da_t, dh_prev):
+        """dL/dh(t) (B, H), f'(a(t)) -> writes dL/da(t) into da_t and W^T dL/da(t) into dh_prev.
 
         dL/da(t) = f'(a(t)) * dL/dh(t)   (diag(1 - h(t)^2) for tanh, book eq. 10.21)
-        and W^T dL/da(t) is what step t sends back to h(t-1).
+        and W^T dL/da(t) is what step t sends back to h(t-1). da_t may hold f' itself.
         """
-        DERIVATIVES[self.nonlinearity](dh_t, h_t, out=da_t)
+        np.multiply(dh_t, fprime_t, out=da_t)
         np.matmul(da_t, W, out=dh_prev)

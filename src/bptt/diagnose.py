@@ -212,6 +212,7 @@ def _element_norms(model, trace, result, max_lag):
     norms = np.full((T, T, B), np.nan)                           # (T, T, B)
     chains = np.empty((T, B, H))                                 # chains[t] = dl(t)/dh(k) as k walks back
     da = np.empty((T, B, H))                                     # scratch for dl(t)/da(k)
+    fprime = model.cell.derivative(trace.h)                      # (T, B, H): f'(a(k)) for every k
     with np.errstate(over="ignore", invalid="ignore"):           # exploding chains may reach inf
         for k in reversed(range(T)):
             chains[k] = dh_own[k]
@@ -221,7 +222,7 @@ def _element_norms(model, trace, result, max_lag):
             n = min(T, k + max_lag) - k                          # chains still needed at k - 1
             if k > 0 and n > 0:
                 # one step back through the cell for all of them at once, in place
-                model.cell.step_backward(live[:n], trace.h[k], W, da[:n], live[:n])
+                model.cell.step_backward(live[:n], fprime[k], W, da[:n], live[:n])
     return norms
 
 

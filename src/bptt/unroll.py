@@ -45,13 +45,14 @@ def backward_through_time(cell, dh_out, hs, W, carry=None, out=None):
     if out is None:
         out = np.empty_like(dh_out), np.empty_like(dh_out)
     dh, da = out                                      # (T, B, H) each
+    cell.derivative(hs[1:], out=da)                   # f'(a(t)) for every t; step t overwrites it with dL/da(t)
     if carry is None:
         carry = np.zeros((B, H), dtype=dh_out.dtype)  # W^T dL/da(t+1)
     else:
         carry = np.array(carry, dtype=dh_out.dtype)   # a copy: the loop writes into it
     for t in reversed(range(T)):
         np.add(dh_out[t], carry, out=dh[t])
-        cell.step_backward(dh[t], hs[t + 1], W, da[t], carry)
+        cell.step_backward(dh[t], da[t], W, da[t], carry)
     return dh, da, carry
 
 

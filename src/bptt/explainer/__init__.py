@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..activations import DERIVATIVES
 from ..diagnose import lag_profile
 from ..data import Vocab
 from ..model import SimpleRNN
@@ -78,7 +77,7 @@ def build_data(model: SimpleRNN, text: str, *, vocab: Vocab | None = None, lr: f
         arr = arr[..., rows, :] if cols is not None else arr[..., rows]
         return arr[..., cols] if cols is not None else arr
 
-    fprime = DERIVATIVES[model.nonlinearity](np.ones_like(trace.h), trace.h)
+    fprime = model.cell.derivative(trace.h)
     wda = np.zeros_like(e["a"])                              # W^T dL/da(t+1), zero after the last step
     wda[:-1] = e["a"][1:] @ p["W"]
     rates = sorted(set(LEARNING_RATES) | {float(lr)})
