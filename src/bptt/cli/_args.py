@@ -22,19 +22,20 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{prefix}{message}")
 
 
+# argparse's own messages, said the way every other error here is: "expected ..., got ..."
+_REWORDS = [
+    (r"(argument [^:]+): invalid choice: (.*) \(choose from (.*)\)", "{0}: expected one of {2}, got {1}"),
+    (r"(argument [^:]+): expected (one|at least one) argument", "{0}: expected {1} value, got none"),
+    (r"unrecognized arguments: (.*)", "expected only the arguments that --help lists, got unrecognized arguments: {0}"),
+    (r"the following arguments are required: (.*)", "expected the argument {0}, got none"),
+]
+
+
 def _reword(message: str) -> str:
-    m = re.fullmatch(r"(argument [^:]+): invalid choice: (.*) \(choose from (.*)\)", message)
-    if m:
-        return f"{m[1]}: expected one of {m[3]}, got {m[2]}"
-    m = re.fullmatch(r"(argument [^:]+): expected (one|at least one) argument", message)
-    if m:
-        return f"{m[1]}: expected {m[2]} value, got none"
-    m = re.fullmatch(r"unrecognized arguments: (.*)", message)
-    if m:
-        return f"expected only the arguments that --help lists, got unrecognized arguments: {m[1]}"
-    m = re.fullmatch(r"the following arguments are required: (.*)", message)
-    if m:
-        return f"expected the argument {m[1]}, got none"
+    for pattern, template in _REWORDS:
+        m = re.fullmatch(pattern, message)
+        if m:
+            return template.format(*m.groups())
     return message
 
 
