@@ -164,6 +164,29 @@ def measure(runners, rounds, block=3, pause=0.25, warmup=1):
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def product_rates(shapes=((64, 256), (64, 512), (128, 1024)), reps=200):
+    """GFLOP/s of one recurrent-sized product (B, H) @ (H, H), numpy against torch.mm, best of reps."""
+    rows = []
+    for B, H in shapes:
+        a = torch.randn(B, H)
+        w = torch.randn(H, H)
+        o = torch.empty(B, H)
+        an, wn, on = a.numpy(), w.numpy(), o.numpy()
+
+        def best(f):
+            f()
+            ts = []
+            for _ in range(reps):
+                t = time.perf_counter()
+                f()
+                ts.append(time.perf_counter() - t)
+            return min(ts)
+        flops = 2 * B * H * H
+        rows.append((B, H, flops / best(lambda: np.matmul(an, wn, out=on)) / 1e9,
+                     flops / best(lambda: torch.mm(a, w, out=o)) / 1e9))
+    return rows
+
+
 def sampling_speed(H, n=2000):
     model = SimpleRNN(V, H, V, seed=0, dtype=np.float32)
     vocab = Vocab("".join(chr(33 + i) for i in range(V)))
@@ -214,6 +237,9 @@ def main(argv=None):
         print(f"{H:>5} {B:>4} {T:>4} | {tok['bptt']:>11,.0f} {tok['torch']:>12,.0f} {tok['bptt'] / tok['torch']:>9.2f}x | "
               f"{(f'{mc:,.0f}' if mc else '-'):>14} {(f'{tok[chr(98)+chr(112)+chr(116)+chr(116)] / mc:.1f}x' if mc else '-'):>13} | "
               f"{100 * fpt * tok['bptt'] / rate:>15.1f}% {100 * fpt * tok['torch'] / rate:>7.1f}%")
+    for B, H, ours, theirs in product_rates():
+        print(f"one recurrent product ({B}x{H}) @ ({H}x{H}), float32: numpy {ours:.0f} GFLOP/s, "
+              f"torch.mm {theirs:.0f} GFLOP/s")
     ours, theirs = sampling_speed(256)
     print(f"sampling, H=256, one character at a time: bptt {ours:,.0f} chars/s, torch {theirs:,.0f} chars/s "
           f"({ours / theirs:.2f}x)")
