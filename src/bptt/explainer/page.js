@@ -77,21 +77,24 @@
     if (parent) parent.appendChild(e);
     return e;
   }
+  // Ids are prefixed with the svg's own id: a gradient or marker referenced from a hidden
+  // svg (display: none) is not painted, so each svg carries its own.
+  const ref = (svg, id) => `url(#${svg.id}-${id})`;
   function defs(svg) {
     const d = el("defs", {}, svg);
     for (const [id, colour] of [["arrF", "#4a5568"], ["arrB", "#c0392b"]]) {
-      const m = el("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto" }, d);
+      const m = el("marker", { id: `${svg.id}-${id}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto" }, d);
       el("path", { d: "M0,0 L10,5 L0,10 z", fill: colour }, m);
     }
     const grads = { gDiv: [BLUE, WHITE, RED], gProb: [WHITE, PURPLE] };
     for (const id in grads) {
-      const g = el("linearGradient", { id }, d);
+      const g = el("linearGradient", { id: `${svg.id}-${id}` }, d);
       grads[id].forEach((c, i, all) => el("stop", { offset: i / (all.length - 1), "stop-color": mix(c, c, 0) }, g));
     }
   }
   function legend(svg, x, y, gid, title, lo, hi) {
     el("text", { x, y: y - 4, "font-size": 11, fill: "#1d2430" }, svg, title);
-    el("rect", { x, y, width: 120, height: 10, fill: `url(#${gid})`, stroke: "#99a" }, svg);
+    el("rect", { x, y, width: 120, height: 10, fill: ref(svg, gid), stroke: "#99a" }, svg);
     el("text", { x, y: y + 22, "font-size": 10, fill: "#5b6472" }, svg, lo);
     el("text", { x: x + 120, y: y + 22, "font-size": 10, fill: "#5b6472", "text-anchor": "end" }, svg, hi);
   }
@@ -127,7 +130,7 @@
   }
   function arrow(svg, x1, y1, x2, y2, back) {
     el("line", { x1, y1, x2, y2, stroke: back ? "#c0392b" : "#4a5568", "stroke-width": back ? 1.6 : 1.2,
-                 "marker-end": `url(#${back ? "arrB" : "arrF"})` }, svg);
+                 "marker-end": ref(svg, back ? "arrB" : "arrF") }, svg);
   }
   function matBox(svg, x, y, label, on) {
     el("rect", { x: x - 9, y: y - 8, width: 18, height: 15, rx: 3, fill: on ? "#fde68a" : "#fff",
@@ -274,7 +277,7 @@
   const col = (v) => v.map((x) => [x]);
   const argmaxAbs = (m) => { let best = [0, 0]; m.forEach((r, i) => r.forEach((v, j) => { if (Math.abs(v) > Math.abs(m[best[0]][best[1]])) best = [i, j]; })); return best; };
   const fName = { tanh: "tanh", relu: "relu", linear: "identity" }[F];
-  const fPrime = { tanh: "1 \u2212 h(t)\u00b2", relu: "[a(t) > 0]", linear: "1" }[F];
+  const fPrime = { tanh: "(1 \u2212 h(t)\u00b2)", relu: "[a(t) > 0]", linear: "1" }[F];
 
   function panelIntro() {
     return `<h2>The unfolded network</h2>
@@ -418,7 +421,7 @@
         fill: shade(v), stroke: v === null ? "#eef0f3" : "none",
         "data-tip": v === null ? `L(${t + 1}) cannot reach h(${k + 1}), a later step` : `\u2016\u2202L(${t + 1})/\u2202h(${k + 1})\u2016 = ${v}` }, svg));
     });
-    el("rect", { x: x0, y: y0 + T * cell + 46, width: 160, height: 10, fill: "url(#gProb)", stroke: "#99a" }, svg);
+    el("rect", { x: x0, y: y0 + T * cell + 46, width: 160, height: 10, fill: ref(svg, "gProb"), stroke: "#99a" }, svg);
     el("text", { x: x0, y: y0 + T * cell + 70, "font-size": 10, fill: "#5b6472" }, svg, format(10 ** lo, "e1"));
     el("text", { x: x0 + 160, y: y0 + T * cell + 70, "font-size": 10, fill: "#5b6472", "text-anchor": "end" }, svg, format(10 ** hi, "e1"));
     el("text", { x: x0 + 170, y: y0 + T * cell + 56, "font-size": 10, fill: "#5b6472" }, svg, "norm (log colour scale)");
