@@ -47,3 +47,6 @@ def test_budgeted_run_agrees_and_bad_segment_is_named():
     assert rel(low.grads["W"], plain.grads["W"]) < 1e-12
     with pytest.raises(ValueError, match="segment: expected a positive integer, got 0"):
         low_memory_gradients(model, x, y, h0, segment=0)
+    for bad in ("abc", -5, float("nan"), True):
+        with pytest.raises(ValueError, match="memory_budget: expected a positive number of bytes"):
+            low_memory_gradients(model, x, y, h0, memory_budget=bad)

@@ -30,6 +30,9 @@ def segment_length(T, B, H, O, itemsize, memory_budget=None) -> int:
     among those that fit, or a clear error if none does."""
     if memory_budget is None:
         return max(1, math.isqrt(T - 1) + 1)
+    if isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float)) \
+            or not math.isfinite(memory_budget) or memory_budget <= 0:
+        raise ValueError(f"memory_budget: expected a positive number of bytes, got {memory_budget!r}")
     per_state = B * H * itemsize
     per_step = B * (4 * H + 3 * O) * itemsize
 

@@ -30,9 +30,8 @@ from .unroll import backward_through_time, forward_through_time
 class Workspace:
     """Scratch arrays kept from one call to the next, by name.
 
-    A training step makes a dozen (T, B, H) arrays; allocated afresh each time they cost the
-    kernel thousands of page faults per update (measured: ~3000 and ~13 ms of system time at
-    H=256, B=64, T=100). Reused, they cost nothing after the first update.
+    A training step makes a dozen (T, B, H) arrays; allocated afresh each time, their pages
+    are faulted in by the kernel on every update. Reused, they cost nothing after the first.
     """
 
     def __init__(self):
