@@ -39,8 +39,9 @@ def segment_length(T, B, H, O, itemsize, memory_budget=None) -> int:
     def cost(k):
         return math.ceil(T / k) * per_state + k * per_step
 
-    best = min(range(1, T + 1), key=cost) if T <= 10_000 else min(
-        {max(1, int(math.sqrt(T * per_state / per_step)) + d) for d in range(-2, 3)}, key=cost)
+    # cost(k) ~ T/k per_state + k per_step is least near sqrt(T per_state / per_step)
+    centre = int(math.sqrt(T * per_state / per_step))
+    best = min((min(T, max(1, centre + d)) for d in range(-2, 3)), key=cost)
     if cost(best) > memory_budget:
         raise ValueError(f"memory_budget: expected at least {cost(best):,} bytes for T={T}, B={B}, H={H}, "
                          f"got {memory_budget:,}")
