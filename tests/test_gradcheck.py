@@ -6,7 +6,7 @@ import pytest
 import bptt
 import bptt.activations
 import bptt.cells
-from bptt.tasks import random_problem
+from bptt.problems import random_problem
 
 COMBOS = list(itertools.product(("tokens", "vectors"), ("softmax", "identity"),
                                 ("tanh", "relu", "linear"), (False, True)))
@@ -75,7 +75,7 @@ def test_gradcheck_fails_on_a_planted_error(monkeypatch, plant):
 def test_gradcheck_fails_on_a_one_off_dropped_step(monkeypatch):
     """A subtler plant: the loss of the first step is left out of backward only."""
     model, x, y, h0, m = random_problem("tokens", "softmax", "tanh", False, seed=5)
-    original = bptt.model.LOSSES["softmax"]
+    original = bptt.network.LOSSES["softmax"]
 
     def drop_first(o, yhat, y, mask):
         loss, do, l = original(o, yhat, y, mask)
@@ -83,7 +83,7 @@ def test_gradcheck_fails_on_a_one_off_dropped_step(monkeypatch):
         do[0] = 0
         return loss, do, l
 
-    monkeypatch.setitem(bptt.model.LOSSES, "softmax", drop_first)
+    monkeypatch.setitem(bptt.network.LOSSES, "softmax", drop_first)
     assert not bptt.gradcheck(model, x, y, h0, m).passed
 
 

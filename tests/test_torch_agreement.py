@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 
 from bptt import SimpleRNN  # noqa: E402
-from bptt.tasks import random_problem  # noqa: E402
+from bptt.problems import random_problem  # noqa: E402
 from torch_reference import run_fused, run_loop  # noqa: E402
 
 RTOL = 1e-10

@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from bptt import SimpleRNN  # noqa: E402
-from bptt.tasks import random_problem  # noqa: E402
+from bptt.problems import random_problem  # noqa: E402
 from bptt.truncated import TruncatedBPTT, truncated_bptt  # noqa: E402
 
 

@@ -11,8 +11,8 @@ from .data import Vocab
 from .diagnose import LagProfile, lag_profile, radius_sweep
 from .explainer import Explanation, explain
 from .gradcheck import GradcheckReport, gradcheck
-from .lowmem import low_memory_gradients
-from .model import Backward, SimpleRNN, Trace
+from .recompute import low_memory_gradients
+from .network import Backward, SimpleRNN, Trace
 from .truncated import TruncatedBPTT, Update, truncated_bptt
 
 __all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _validate as check
 from .data import Vocab
-from .model import PARAM_NAMES, SimpleRNN
+from .network import PARAM_NAMES, SimpleRNN
 
 FORMAT = "bptt-checkpoint"
 VERSION = 1

@@ -24,7 +24,7 @@ from . import checkpoint as ckpt
 from . import _validate as check
 from .data import Corpus, Vocab, lazy_streams, split
 from .losses import LOSSES
-from .model import SimpleRNN
+from .network import SimpleRNN
 from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
 from .sample import sample
 from .truncated import TruncatedBPTT

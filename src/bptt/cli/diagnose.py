@@ -42,7 +42,7 @@ def run(args):
     from .. import checkpoint
     from ..data import Vocab, default_corpus, read_text, run_source
     from ..diagnose import load_metrics
-    from ..model import SimpleRNN
+    from ..network import SimpleRNN
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -87,7 +87,7 @@ def run(args):
         written += _diagnose_model(model, x, y, source, text_name, out, console)
     if records is not None:
         if records:
-            from ..diagnose_plots import plot_training
+            from ..diagnose.plots import plot_training
             written.append(plot_training(records, out / "training.png"))
             console.print(f"{len(records)} diagnostics records from {metrics_path}")
         else:
@@ -102,7 +102,7 @@ def _diagnose_model(model, x, y, source, text_name, out, console):
     from rich.table import Table
 
     from ..diagnose import LAGS, RADII, lag_profile, radius_sweep
-    from ..diagnose_plots import plot_contributions, plot_heatmap, plot_lag
+    from ..diagnose.plots import plot_contributions, plot_heatmap, plot_lag
 
     T, B = x.shape
     started = time.perf_counter()

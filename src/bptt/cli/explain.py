@@ -30,7 +30,7 @@ def run(args):
     from .. import checkpoint
     from ..data import Vocab
     from ..explainer import check_model, check_text, explain
-    from ..model import SimpleRNN
+    from ..network import SimpleRNN
 
     text = check_text(args.text, name="--text")
     out = Path(args.out)

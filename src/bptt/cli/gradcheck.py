@@ -34,7 +34,7 @@ def run(args):
     from rich.table import Table
 
     from ..gradcheck import gradcheck
-    from ..tasks import random_problem
+    from ..problems import random_problem
 
     combos = [(args.input, args.output, args.nonlinearity, args.mask)]
     if args.all:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..diagnose import lag_profile
 from ..data import Vocab
-from ..model import SimpleRNN
+from ..network import SimpleRNN
 
 MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1280 px
 MAX_UNITS = 16          # hidden (and output) units drawn in full up to this many

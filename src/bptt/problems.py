@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import SimpleRNN
+from .network import SimpleRNN
 
 
 def random_problem(kind="tokens", output="softmax", nonlinearity="tanh", mask=False, *,

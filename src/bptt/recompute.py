@@ -20,7 +20,7 @@ import numpy as np
 from . import _validate as check
 from .dense import dense_backward, dense_forward
 from .losses import LOSSES, OUTPUTS
-from .model import Backward
+from .network import Backward
 from .unroll import backward_through_time, forward_through_time
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import ACTIVATIONS, DERIVATIVES
+from ..activations import ACTIVATIONS, DERIVATIVES
 
 
 @dataclass(frozen=True)

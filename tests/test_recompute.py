@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bptt.lowmem import low_memory_gradients, segment_length
-from bptt.tasks import random_problem
+from bptt.recompute import low_memory_gradients, segment_length
+from bptt.problems import random_problem
 
 
 def rel(a, b):

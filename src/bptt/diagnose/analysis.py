@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _validate as check
-from .activations import GAMMA
-from .model import PARAM_NAMES, SimpleRNN
+from .. import _validate as check
+from ..activations import GAMMA
+from ..network import PARAM_NAMES, SimpleRNN
 
 RADII = (0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
 LAGS = (1, 5, 10, 25, 50)
