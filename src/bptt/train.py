@@ -30,6 +30,41 @@ from .sample import sample
 from .truncated import TruncatedBPTT
 
 MAX_BAD_IN_A_ROW = 5
+INPUT_INIT_STD = 1.0          # the default token-input scale; measured in benchmarks/quality.py
+# Which settings a resumed run may change. The rest are fixed by what the checkpoint holds.
+RESUMABLE = ("steps", "lr", "eval_every", "sample_every", "sample_length", "clip", "clip_value", "lr_decay",
+             "lr_decay_every", "log_every", "diagnose_every")
+FIXED_ON_RESUME = {
+    "hidden": "its weights have that shape",
+    "nonlinearity": "its weights were trained with it",
+    "input_init_std": "its weights were drawn with it",
+    "seed": "its weights were drawn from it and its samples continue from it",
+    "dtype": "its weights and optimiser state are stored in it",
+    "seq_length": "its walk's position and carried state are laid out for it",
+    "bptt_depth": "its walk's carried history is laid out for it",
+    "batch_size": "its walk's position and carried state are laid out for it",
+    "optimizer": "the optimiser state it saved belongs to it",
+    "momentum": "the optimiser state it saved was built with it",
+    "val_fraction": "it splits the text into the training and validation parts the run has used",
+}
+
+
+def init_token_inputs(model, std: float, seed: int) -> None:
+    """Redraw layer 0's input weights U (G*H, V), one column per token, from N(0, std^2).
+
+    Why: a token's column of U is that token's whole input drive. PyTorch's uniform(-1/sqrt(H),
+    1/sqrt(H)) suits a dense input whose H features add up; a one-hot input picks a single
+    column, so each unit's drive starts sqrt(3H) times smaller than its recurrent and readout
+    terms (0.036 at H = 256) and the characters are barely told apart for the first hundreds of
+    updates. nn.Embedding (entries N(0, 1)) in front of nn.RNN starts its drive about 16 times
+    larger at H = 256 and learns visibly faster. N(0, 1) per entry gives each character a drive
+    of the order of tanh's working range, whatever H. benchmarks/quality.py measures the effect
+    against nn.Embedding + nn.RNN, 3 seeds side by side.
+    Written against the parameter name U, so it applies to every cell (G gate blocks).
+    """
+    rng = np.random.default_rng([seed, 1])   # its own stream: the constructor's draws stay as they were
+    U = model.params["U"]                    # (G*H, V)
+    model.set_params({**model.params, "U": rng.normal(0.0, std, U.shape)})
 
 
 @dataclass(frozen=True)
@@ -55,6 +90,10 @@ class TrainConfig:
     sample_length: int = 200
     log_every: int = 10           # updates between metrics lines
     diagnose_every: int = 0       # updates between gradient diagnostics records; 0: never
+    # Token inputs' weights U (G*H, V), one column per character, drawn N(0, input_init_std^2);
+    # None keeps the model constructor's (PyTorch's) uniform(-1/sqrt(H), 1/sqrt(H)). Why the
+    # default: see init_token_inputs.
+    input_init_std: float | None = INPUT_INIT_STD
 
     @property
     def k2(self) -> int:
@@ -74,12 +113,19 @@ class TrainConfig:
         check.choice("--dtype", self.dtype, ("float32", "float64"))
         check.number_in("--lr", self.lr, 0)
         check.number_in("--lr-decay", self.lr_decay, 0)
-        for name in ("clip", "clip_value"):
+        for name in ("clip", "clip_value", "input_init_std"):
             if getattr(self, name) is not None:
                 check.number_in(_flag(name), getattr(self, name), 0)
         check.number_in("--momentum", self.momentum, 0, 1, lo_open=False)
         check.number_in("--val-fraction", self.val_fraction, 0, 1)
         return self
+
+
+def steps_for_epochs(epochs: float, n_chars: int, config: TrainConfig) -> int:
+    """The updates that make ``epochs`` passes over the training part of a text of n_chars."""
+    n_train = int(n_chars * (1 - config.val_fraction))
+    per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
+    return max(1, math.ceil(epochs * per_epoch))
 
 
 def _flag(field: str) -> str:
@@ -125,6 +171,30 @@ def evaluate(model, x, y, chunk=128) -> float:
     return total / count
 
 
+def check_same_text(corpus: Corpus, vocab: Vocab, recorded: dict | None, run: str) -> None:
+    """Refuse a text that is not the run's: the error lists every way it differs."""
+    want = f"{len(vocab)} characters of vocabulary"
+    diffs = []
+    if corpus.vocab != vocab:
+        extra = sorted(set(corpus.vocab.chars) - set(vocab.chars))
+        missing = sorted(set(vocab.chars) - set(corpus.vocab.chars))
+        if extra:
+            diffs.append(f"{len(extra)} characters the run's vocabulary lacks ({''.join(extra[:20])!r})")
+        if missing:
+            diffs.append(f"none of {len(missing)} of the run's characters ({''.join(missing[:20])!r})")
+    if isinstance(recorded, dict):
+        n, digest = recorded.get("length"), recorded.get("sha256")
+        want = f"{n:,} characters" if isinstance(n, int) else "its length"
+        want += f" with sha256 {str(digest)[:12]}..., {len(vocab)} distinct"
+        if isinstance(n, int) and n != len(corpus):
+            diffs.append(f"{len(corpus):,} characters instead of {n:,}")
+        if isinstance(digest, str) and digest and corpus.sha256 and digest != corpus.sha256 and not diffs:
+            diffs.append(f"the same length and characters but other content (sha256 {corpus.sha256[:12]}...)")
+    if diffs:
+        raise ValueError(f"{corpus.name}: expected the text of the run {run!r} ({want}), got a text with "
+                         f"{'; '.join(diffs)}. Train on another text with --init-from {run}")
+
+
 class _StreamWalk(TruncatedBPTT):
     """The truncated-BPTT walk over lazy ``Streams``: only the window being trained is gathered.
 
@@ -150,6 +220,7 @@ class Trainer:
             raise ValueError(f"{corpus.name}: expected the text of the run, with its vocabulary of {len(vocab)} characters, "
                              f"got a text with a vocabulary of {len(corpus.vocab)}")
         self.corpus, self.vocab = corpus, corpus.vocab
+        self.init_from = None        # {"run", "shared", "new", "dropped"} for a fine-tuned run
         train_ids, val_ids = split(corpus.ids, config.val_fraction)
         B, k1 = config.batch_size, config.seq_length
         if len(train_ids) < k1 + 1:
@@ -164,6 +235,8 @@ class Trainer:
         V = len(self.vocab)
         self.model = SimpleRNN(V, config.hidden, V, nonlinearity=config.nonlinearity, seed=config.seed,
                                dtype=config.dtype)
+        if config.input_init_std is not None:
+            init_token_inputs(self.model, config.input_init_std, config.seed)
         opt_cls = OPTIMIZERS[config.optimizer]
         options = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
         self.opt = opt_cls(self.model.params, config.lr, **options)
@@ -183,17 +256,30 @@ class Trainer:
         state = {f"opt/{k}": v for k, v in self.opt.state().items()}
         state.update({f"walk/{k}": v for k, v in self.walk.state().items()})
         meta = {"config": dataclasses.asdict(self.config), "step": self.step, "epoch": self.epoch,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "text": self.corpus.identity()}
+        if self.init_from is not None:
+            meta["init_from"] = self.init_from
         ckpt.save(self.out / ckpt.FILENAME, self.model, vocab=self.vocab, meta=meta, state=state)
 
     @classmethod
-    def resume(cls, out: Path, text: str, steps: int | None, *, console=None):
+    def resume(cls, out: Path, text, steps: int | None = None, *, changes: dict | None = None, console=None):
+        """Continue the run in ``out``, on its own text, up to ``steps`` (None: the run's own).
+
+        text: a string or a ``data.Corpus``, checked against the text the run recorded (its
+        vocabulary, length and sha256); the error says how it differs.
+        changes: {field: value} of TrainConfig settings for the rest of the run. Those in
+        RESUMABLE apply (and are logged to metrics.jsonl); one the checkpoint fixes is refused
+        with the reason, unless it equals the run's own value.
+        """
         ck = ckpt.load(out, name="--resume")
-        where = f"--resume {str(ck.path.parent)!r}"
+        run = str(ck.path.parent)
+        where = f"--resume {run!r}"
         meta = ck.meta
         try:
             fields = {f.name for f in dataclasses.fields(TrainConfig)}
-            config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in fields})
+            saved = dict(meta["config"])
+            saved.setdefault("input_init_std", None)        # runs from before the field used PyTorch's
+            config = TrainConfig(**{k: v for k, v in saved.items() if k in fields})
             step, epoch, skipped = (meta["step"], meta["epoch"], meta.get("skipped", 0))
             for name, v in (("step", step), ("epoch", epoch), ("skipped", skipped)):
                 if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -201,13 +287,28 @@ class Trainer:
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"{where}: expected a training checkpoint (config, step, epoch), "
                              f"got one without them ({err})") from None
+        changes = dict(changes or {})
+        corpus = text if isinstance(text, Corpus) else Corpus.from_text(text, name="FILE")
         if steps is not None:
-            config = dataclasses.replace(config, steps=steps)
+            changes["steps"] = steps
+        if "epochs" in changes:                 # passes over the text in all, counted from the run's start
+            changes["steps"] = steps_for_epochs(changes.pop("epochs"), len(corpus), config)
+        for name, value in changes.items():
+            if name not in RESUMABLE and value != getattr(config, name):
+                flag = _flag(name)
+                why = FIXED_ON_RESUME.get(name, "the checkpoint fixes it")
+                raise ValueError(f"{flag}: expected the run's own {flag} {getattr(config, name)} with --resume "
+                                 f"({why}; --init-from {run} starts a new run from its weights), got {value}")
+        changed = {k: [getattr(config, k), v] for k, v in changes.items() if v != getattr(config, k)}
+        config = dataclasses.replace(config, **changes)
         try:
             config.validate()
         except ValueError as err:
+            if changes:
+                raise   # the flag's own message
             raise ValueError(f"{where}: the checkpoint's config is invalid: {err}") from None
-        self = cls(config, text, ck.path.parent, console=console, vocab=ck.vocab)
+        check_same_text(corpus, ck.vocab, meta.get("text"), run)
+        self = cls(config, corpus, ck.path.parent, console=console, vocab=ck.vocab)
         m = ck.model
         if (m.n_in, m.n_hidden, m.n_out, m.nonlinearity, m.dtype) != (
                 self.model.n_in, self.model.n_hidden, self.model.n_out, self.model.nonlinearity, self.model.dtype):
@@ -216,9 +317,48 @@ class Trainer:
         self.model.set_params(m.params)
         self._restore(ck.state, where)
         self.step, self.epoch, self.skipped = step, epoch, skipped
+        self.init_from = meta.get("init_from")
         # A crash may have left a half-written save and log lines past the checkpoint.
         ckpt.remove_stale_temps(self.out)
         _trim_log(self.out / "metrics.jsonl", step)
+        if changed:
+            # A resumed run's curve may bend here: the log says why, at the step it happened.
+            self._log({"step": step, "resumed": {k: {"from": a, "to": b} for k, (a, b) in changed.items()}})
+        return self
+
+    @classmethod
+    def fine_tune(cls, run, text, out: Path, changes: dict | None = None, *, console=None):
+        """A new run on ``text`` that starts from the weights of the trained ``run`` (char-rnn's -init_from).
+
+        The model (H, cell, layers) is the run's; ``changes`` sets the other TrainConfig fields
+        (a model field that contradicts the run's is refused). Characters both vocabularies hold
+        keep their trained weights; the new text's other characters keep the fresh values this
+        run drew at initialisation; the run's other characters are dropped (``carry_over``). The
+        optimiser starts fresh. The counts are logged to metrics.jsonl at step 0 and saved.
+        """
+        from .finetune import carry_over
+        ck = ckpt.load(run, name="--init-from")
+        where = str(ck.path.parent if ck.path.name == ckpt.FILENAME else ck.path)
+        if ck.vocab is None or ck.model.output != "softmax" or ck.model.n_in != len(ck.vocab):
+            raise ValueError(f"--init-from: expected a run trained on text by bptt train, got {where!r}, "
+                             f"a checkpoint without a character vocabulary")
+        fields = {f.name for f in dataclasses.fields(TrainConfig)}
+        saved = ck.meta.get("config") if isinstance(ck.meta.get("config"), dict) else {}
+        model_fields = {"hidden": ck.model.n_hidden, "nonlinearity": ck.model.nonlinearity}
+        for name in ("cell", "layers"):          # the model's kind, where the config names it
+            if name in fields and name in saved:
+                model_fields[name] = saved[name]
+        changes = dict(changes or {})
+        for name, value in changes.items():
+            if name in model_fields and value != model_fields[name]:
+                raise ValueError(f"{_flag(name)}: expected the model of --init-from {where!r} ({_flag(name)} "
+                                 f"{model_fields[name]}; its weights fix it), got {value}")
+        config = TrainConfig(**{**changes, **model_fields})
+        self = cls(config, text, out, console=console)
+        counts = carry_over(ck.model, ck.vocab, self.model, self.vocab)
+        self.init_from = {"run": str(Path(where).resolve()), **counts}
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._log({"step": 0, "init_from": self.init_from})
         return self
 
     def _restore(self, state: dict, where: str):

@@ -68,7 +68,8 @@ def run(args):
         remembered = run_source(ck.path.parent, name="CHECKPOINT") if ck is not None and args.text is None else None
         if remembered is not None:
             origin = remembered["file"] or remembered["data"]
-            text = read_text(origin, encoding=remembered.get("encoding") or "utf-8")
+            text = read_text(origin, encoding=remembered.get("encoding") or "utf-8",
+                             newline=remembered.get("newline") or "keep")   # as the run read it
             text_name = origin or "the embedded corpus"
         else:
             text, text_name = _text(args.text, read_text, default_corpus)

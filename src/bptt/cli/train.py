@@ -10,6 +10,12 @@ from pathlib import Path
 from .. import _validate as check
 from .. import data
 from ._args import integer, number, positive_float
+from ..data import NEWLINES
+
+# The flags that map onto TrainConfig fields of the same name (--clip 0 and --input-init-std 0: None).
+CONFIG_FLAGS = ("hidden", "seq_length", "bptt_depth", "batch_size", "steps", "lr", "optimizer", "momentum", "clip",
+                "clip_value", "lr_decay", "lr_decay_every", "nonlinearity", "dtype", "seed", "val_fraction",
+                "eval_every", "sample_every", "sample_length", "diagnose_every", "input_init_std")
 
 
 def add(sub):
@@ -20,31 +26,46 @@ def add(sub):
                                    "the embedded corpus (the standard library's pydoc reference text) is used.")
     p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file")
     p.add_argument("--data", choices=("tinyshakespeare",), help="a named public corpus, downloaded once and cached")
-    p.add_argument("--encoding", default="utf-8", help="the text file's encoding (default utf-8)")
-    p.add_argument("--hidden", type=integer, default=d.hidden, help=f"H (default {d.hidden})")
-    p.add_argument("--seq-length", type=integer, default=d.seq_length, help=f"k1 (default {d.seq_length})")
+    p.add_argument("--encoding", default=None, help="the text file's encoding (default utf-8)")
+    p.add_argument("--newline", choices=NEWLINES, default=None,
+                   help="normalize: \\r\\n and a lone \\r become \\n, as editors read text; keep: every "
+                        "character as it is (default normalize; a resumed run keeps its own)")
+    # Training flags default to None, "not given": a resumed or fine-tuned run then knows which
+    # ones the user asked for, and the help states TrainConfig's default.
+    p.add_argument("--hidden", type=integer, default=None, help=f"H (default {d.hidden})")
+    p.add_argument("--seq-length", type=integer, default=None, help=f"k1 (default {d.seq_length})")
     p.add_argument("--bptt-depth", type=integer, default=None, help="k2 (default: k1)")
-    p.add_argument("--batch-size", type=integer, default=d.batch_size, help=f"B (default {d.batch_size})")
+    p.add_argument("--batch-size", type=integer, default=None, help=f"B (default {d.batch_size})")
     p.add_argument("--steps", type=integer, default=None, help=f"updates (default {d.steps})")
     p.add_argument("--epochs", type=positive_float, default=None, help="passes over the text, instead of --steps")
-    p.add_argument("--lr", type=number, default=d.lr, help=f"learning rate (default {d.lr:g})")
-    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=d.optimizer)
-    p.add_argument("--momentum", type=number, default=d.momentum, help="for sgd")
-    p.add_argument("--clip", type=number, default=d.clip, help="global-norm clip (0: off)")
-    p.add_argument("--clip-value", type=number, default=None, help="per-entry clip")
-    p.add_argument("--lr-decay", type=number, default=d.lr_decay)
-    p.add_argument("--lr-decay-every", type=integer, default=d.lr_decay_every)
-    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=d.nonlinearity)
-    p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
-    p.add_argument("--seed", type=integer, default=d.seed)
-    p.add_argument("--val-fraction", type=number, default=d.val_fraction)
-    p.add_argument("--eval-every", type=integer, default=d.eval_every)
-    p.add_argument("--sample-every", type=integer, default=d.sample_every, help="0: never")
-    p.add_argument("--sample-length", type=integer, default=d.sample_length)
-    p.add_argument("--diagnose-every", type=integer, default=0,
+    p.add_argument("--lr", type=number, default=None, help=f"learning rate (default {d.lr:g})")
+    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=None,
+                   help=f"(default {d.optimizer})")
+    p.add_argument("--momentum", type=number, default=None, help=f"for sgd (default {d.momentum:g})")
+    p.add_argument("--clip", type=number, default=None, help=f"global-norm clip; 0: off (default {d.clip:g})")
+    p.add_argument("--clip-value", type=number, default=None, help="per-entry clip (default off)")
+    p.add_argument("--lr-decay", type=number, default=None, help=f"(default {d.lr_decay:g})")
+    p.add_argument("--lr-decay-every", type=integer, default=None, help=f"(default {d.lr_decay_every})")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=None,
+                   help=f"(default {d.nonlinearity})")
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None, help=f"(default {d.dtype})")
+    p.add_argument("--seed", type=integer, default=None, help=f"(default {d.seed})")
+    p.add_argument("--val-fraction", type=number, default=None, help=f"(default {d.val_fraction:g})")
+    p.add_argument("--eval-every", type=integer, default=None, help=f"(default {d.eval_every})")
+    p.add_argument("--sample-every", type=integer, default=None, help=f"0: never (default {d.sample_every})")
+    p.add_argument("--sample-length", type=integer, default=None, help=f"(default {d.sample_length})")
+    p.add_argument("--diagnose-every", type=integer, default=None,
                    help="record gradient diagnostics (bptt diagnose RUN_DIR plots them) every N updates; 0: never")
+    p.add_argument("--input-init-std", type=number, default=None,
+                   help=f"token inputs' weights drawn N(0, std^2); 0: PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)) "
+                        f"(default {d.input_init_std:g})")
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
-    p.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run in DIR up to --steps")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the run in DIR up to --steps, on its own text (give FILE if it moved); "
+                        "--lr, --steps, --epochs, --eval-every, --sample-every, clipping and --lr-decay may change")
+    p.add_argument("--init-from", type=Path, default=None, metavar="DIR",
+                   help="a new run on FILE that starts from the weights of the run in DIR (fine-tuning): "
+                        "shared characters keep their weights, new ones start fresh")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -177,52 +198,89 @@ def _stop(signum, frame):
     raise _Stopped(signum)
 
 
+def _given(args) -> dict:
+    """The TrainConfig settings given on the command line, as TrainConfig values."""
+    given = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k) is not None}
+    for k in ("clip", "input_init_std"):     # 0: off / PyTorch's initialisation
+        if given.get(k) == 0:
+            given[k] = None
+    return given
+
+
 def _setup(args, console):
-    """Check the flags, read the text, and make (or resume) the Trainer."""
-    from ..train import TrainConfig, Trainer
+    """Check the flags, read the text, and make (or resume, or fine-tune) the Trainer."""
+    from ..train import TrainConfig, Trainer, steps_for_epochs
 
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
     if args.steps is not None:
         check.positive_int("--steps", args.steps)
+    given = _given(args)
     if args.resume is not None:
+        return _resume(args, given, console)
+    config = TrainConfig(**given).validate()   # bad flags are named before a big file is read
+    out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
+    if (out / "checkpoint.npz").exists():
+        raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
+                         f"(continue it with --resume {out})")
+    if args.init_from is not None:
         from .. import checkpoint
-        resolved = checkpoint.resolve(args.resume, name="--resume")
-        if resolved.name != checkpoint.FILENAME:   # a run is its folder: metrics, source, checkpoint
-            raise ValueError(f"--resume: expected a run folder or its {checkpoint.FILENAME}, got {str(resolved)!r}")
-        run_dir = resolved.parent
-        vocab = checkpoint.load(run_dir, name="--resume").vocab
-        source = data.run_source(run_dir) or {"file": args.file, "data": args.data, "encoding": args.encoding}
-        corpus = _read_corpus(source["file"] or source["data"], source.get("encoding", "utf-8"), vocab, run_dir,
-                              console, args.quiet)
-        trainer = Trainer.resume(run_dir, corpus, args.steps, console=console)
+        checkpoint.load(args.init_from, name="--init-from")       # a bad run is named before the text is read
+    _check_writable(out)
+    source = args.file or args.data or "the embedded corpus (pydoc_data)"
+    encoding, newline = args.encoding or "utf-8", args.newline or "normalize"
+    corpus = _read_corpus(args.file or args.data, encoding, newline, out, console, args.quiet)
+    if args.epochs is not None:
+        given["steps"] = steps_for_epochs(args.epochs, len(corpus), config)
+    if args.init_from is not None:
+        trainer = Trainer.fine_tune(args.init_from, corpus, out, given, console=console)
+        n = trainer.init_from
+        console.print(f"fine-tuning from {n['run']}: {n['shared']} characters shared (trained weights kept), "
+                      f"{n['new']} new (fresh weights), {n['dropped']} only in that run (dropped)")
     else:
-        d = TrainConfig()
-        config = TrainConfig(
-            hidden=args.hidden, seq_length=args.seq_length, bptt_depth=args.bptt_depth,
-            batch_size=args.batch_size, steps=args.steps or d.steps, lr=args.lr, optimizer=args.optimizer,
-            momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
-            lr_decay_every=args.lr_decay_every, nonlinearity=args.nonlinearity, dtype=args.dtype, seed=args.seed,
-            val_fraction=args.val_fraction, eval_every=args.eval_every, sample_every=args.sample_every,
-            sample_length=args.sample_length, diagnose_every=args.diagnose_every).validate()   # bad flags are named before a big file is read
-        out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-        if out.exists() and not out.is_dir():
-            raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
-        if (out / "checkpoint.npz").exists():
-            raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
-                             f"(continue it with --resume {out})")
-        _check_writable(out)
-        source = args.file or args.data or "the embedded corpus (pydoc_data)"
-        corpus = _read_corpus(args.file or args.data, args.encoding, None, out, console, args.quiet)
-        if args.epochs is not None:
-            n_train = int(len(corpus) * (1 - config.val_fraction))
-            per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
-            config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
-        trainer = Trainer(config, corpus, out, console=console)
-        data.remember_source(out, args.file, args.data, args.encoding)
-        console.print(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                      f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
-                      f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
+        trainer = Trainer(TrainConfig(**given), corpus, out, console=console)
+    config = trainer.config
+    data.remember_source(out, args.file, args.data, encoding, newline, corpus.identity())
+    console.print(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
+                  f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
+                  f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
+    return trainer
+
+
+def _resume(args, given, console):
+    """Continue a run: its own text (FILE if it moved), the flags that can change applied, the rest refused."""
+    from .. import checkpoint
+    from ..train import Trainer
+
+    resolved = checkpoint.resolve(args.resume, name="--resume")
+    if resolved.name != checkpoint.FILENAME:   # a run is its folder: metrics, source, checkpoint
+        raise ValueError(f"--resume: expected a run folder or its {checkpoint.FILENAME}, got {str(resolved)!r}")
+    run_dir = resolved.parent
+    if args.init_from is not None:
+        raise ValueError(f"--init-from: expected either --resume (continue a run) or --init-from (a new run from "
+                         f"its weights), got both")
+    if args.out is not None and Path(args.out).resolve() != run_dir.resolve():
+        raise ValueError(f"--out: expected no --out with --resume (a resumed run stays in its folder "
+                         f"{str(run_dir)!r}), got {str(args.out)!r}")
+    checkpoint.load(run_dir, name="--resume")       # a damaged run is named before its text is read
+    recorded = data.run_source(run_dir) or {}
+    given_text = args.file or args.data
+    origin = given_text if given_text else recorded.get("file") or recorded.get("data")
+    if not given_text and recorded.get("file") and not Path(recorded["file"]).exists():
+        raise FileNotFoundError(f"--resume {str(run_dir)!r}: expected its text at {recorded['file']!r}, which does "
+                                f"not exist (moved?); give the text as FILE: bptt train PATH --resume {run_dir}")
+    encoding = args.encoding or recorded.get("encoding") or "utf-8"
+    # Runs from before --newline read their text as it was; a run without source.json had a string.
+    newline = args.newline or recorded.get("newline") or ("keep" if recorded else "normalize")
+    corpus = _read_corpus(origin, encoding, newline, run_dir, console, args.quiet)
+    changes = dict(given)
+    if args.epochs is not None:
+        changes["epochs"] = args.epochs
+    trainer = Trainer.resume(run_dir, corpus, changes=changes, console=console)
+    if given_text:     # the run's text, checked: where it now lives is where a later resume looks
+        data.remember_source(run_dir, args.file, args.data, encoding, newline, corpus.identity())
     return trainer
 
 
@@ -236,16 +294,16 @@ def _check_writable(out: Path):
         raise PermissionError(f"--out: expected a writable folder, got {str(out)!r} ({err.strerror})") from None
 
 
-def _read_corpus(source, encoding, vocab, workdir, console, quiet):
+def _read_corpus(source, encoding, newline, workdir, console, quiet):
     """The text as ids: a file is streamed (two passes, a progress bar), the embedded corpus is a string."""
     if source is None:
-        return data.Corpus.from_text(data.default_corpus(), vocab)
+        return data.Corpus.from_text(data.default_corpus(), name="the embedded corpus")
     if quiet or not console.is_terminal:
-        return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir)
+        return data.Corpus.from_file(source, encoding=encoding, newline=newline, workdir=workdir)
     from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                                TransferSpeedColumn)
     with Progress(TextColumn("[bold]read"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task("read", total=None)
-        return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir,
+        return data.Corpus.from_file(source, encoding=encoding, newline=newline, workdir=workdir,
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
