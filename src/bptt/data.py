@@ -134,6 +134,9 @@ def _decoded_chunks(path: Path, name: str, encoding: str, chunk_bytes: int | Non
                 raise ValueError(f"{name}: expected {encoding} text, got {str(path)!r} with an undecodable byte "
                                  f"at offset {done - pending + err.start} (pass --encoding to read another "
                                  f"encoding)") from None
+            except UnicodeError as err:   # e.g. utf-16 without a byte-order mark: no offset to give
+                raise ValueError(f"{name}: expected {encoding} text, got {str(path)!r}, which it cannot decode "
+                                 f"({err}; pass --encoding to read another encoding)") from None
             done += len(raw)
             if not started and text:
                 started = True

@@ -181,11 +181,11 @@ def check_same_text(corpus: Corpus, vocab: Vocab, recorded: dict | None, run: st
         if extra:
             diffs.append(f"{len(extra)} characters the run's vocabulary lacks ({''.join(extra[:20])!r})")
         if missing:
-            diffs.append(f"none of {len(missing)} of the run's characters ({''.join(missing[:20])!r})")
+            diffs.append(f"{len(missing)} of the run's characters missing ({''.join(missing[:20])!r})")
     if isinstance(recorded, dict):
         n, digest = recorded.get("length"), recorded.get("sha256")
         want = f"{n:,} characters" if isinstance(n, int) else "its length"
-        want += f" with sha256 {str(digest)[:12]}..., {len(vocab)} distinct"
+        want += f" with sha256 {str(digest)[:12]}..., a vocabulary of {len(vocab)}"
         if isinstance(n, int) and n != len(corpus):
             diffs.append(f"{len(corpus):,} characters instead of {n:,}")
         if isinstance(digest, str) and digest and corpus.sha256 and digest != corpus.sha256 and not diffs:
