@@ -179,6 +179,8 @@ def _train(args, trainer, console):
                  ("validation bits/char", f"{summary['val_loss'] / math.log(2):.4f}")]
     rows += [("tokens/s", f"{summary['tokens_per_s']:,.0f}"), ("seconds", f"{summary['seconds']:.1f}"),
              ("skipped (non-finite) updates", f"{summary['skipped']}"),
+             *([("fine-tuned from", f"{n['run']}: {n['shared']} characters shared, {n['new']} new, "
+                                    f"{n['dropped']} dropped")] if (n := trainer.init_from) else []),
              ("files", f"{trainer.out}/checkpoint.npz, metrics.jsonl, loss.png, samples.txt")]
     for r in rows:
         table.add_row(*r)
