@@ -30,7 +30,7 @@ from .sample import sample
 from .truncated import TruncatedBPTT
 
 MAX_BAD_IN_A_ROW = 5
-INPUT_INIT_STD = 1.0          # the default token-input scale; measured in benchmarks/quality.py
+INPUT_INIT_STD = 3.0          # the default token-input scale; measured in benchmarks/quality.py
 # Which settings a resumed run may change. The rest are fixed by what the checkpoint holds.
 RESUMABLE = ("steps", "lr", "eval_every", "sample_every", "sample_length", "clip", "clip_value", "lr_decay",
              "lr_decay_every", "log_every", "diagnose_every")
