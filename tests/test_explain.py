@@ -171,3 +171,12 @@ def test_library_rejects_bad_text_and_mismatched_model():
         bptt.explain(model, "")
     with pytest.raises(ValueError, match=r"^model: expected a character model"):
         bptt.explain(model, "abcde")                     # 5 characters, n_in = 4
+
+
+def test_a_random_models_flag_beside_a_checkpoint_is_refused_not_dropped(tmp_path, capsys, vocab_checkpoint):
+    path = vocab_checkpoint
+    for flag, value in (("--hidden", "5"), ("--nonlinearity", "relu"), ("--seed", "2")):
+        assert main(["explain", str(path), "--text", "abcab", flag, value, "--out", str(tmp_path / "p.html")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"bptt: error: {flag}: expected no {flag} with CHECKPOINT") and err.endswith(value)
+    assert not (tmp_path / "p.html").exists()

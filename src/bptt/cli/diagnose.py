@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from ._args import int_at_least, positive_int
+from ._args import int_at_least, positive_int, random_model_flags, refuse_beside_checkpoint
 
 METRICS = "metrics.jsonl"
 
@@ -29,9 +29,9 @@ def add(sub):
     p.add_argument("--length", type=length, default=100, metavar="T", help="T, steps per sequence (default 100)")
     p.add_argument("--batch", type=positive_int, default=4, metavar="B",
                    help="B, sequences taken from evenly spaced places in the text (default 4)")
-    p.add_argument("--hidden", type=positive_int, default=128, metavar="H",
+    p.add_argument("--hidden", type=positive_int, default=None, metavar="H",
                    help="H of the random model when there is no checkpoint (default 128)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random model (default 0)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the random model (default 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs")
     p.set_defaults(run=run)
 
@@ -44,6 +44,7 @@ def run(args):
     from ..diagnose import load_metrics
     from ..network import SimpleRNN
 
+    given = random_model_flags(args, {"hidden": 128, "seed": 0})
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
@@ -81,6 +82,7 @@ def run(args):
             model, vocab = ck.model, ck.vocab
         x, y = _windows(text, text_name, vocab, args.length, args.batch)
 
+    refuse_beside_checkpoint(args, given)
     out.mkdir(parents=True, exist_ok=True)
     console = Console(width=max(Console().width, 110))   # a pipe must not truncate numbers
     written = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._args import positive_float, positive_int
+from ._args import positive_float, positive_int, random_model_flags, refuse_beside_checkpoint
 
 
 def add(sub):
@@ -16,10 +16,10 @@ def add(sub):
     p.add_argument("--text", default=DEFAULT_TEXT,
                    help=f"2 to {MAX_CHARS} characters; the model predicts each next one (default {DEFAULT_TEXT!r})")
     p.add_argument("--out", default="explain.html", help="the HTML file to write (default explain.html)")
-    p.add_argument("--hidden", type=positive_int, default=8, help="H of the random model (default 8)")
-    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default="tanh",
+    p.add_argument("--hidden", type=positive_int, default=None, help="H of the random model (default 8)")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=None,
                    help="f of the random model (default tanh)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random model's weights (default 0)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the random model's weights (default 0)")
     p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate of the update stage (default 0.1)")
     p.set_defaults(run=run)
 
@@ -32,6 +32,7 @@ def run(args):
     from ..explainer import check_model, check_text, explain
     from ..network import SimpleRNN
 
+    given = random_model_flags(args, {"hidden": 8, "nonlinearity": "tanh", "seed": 0})
     text = check_text(args.text, name="--text")
     out = Path(args.out)
     if out.is_dir():
@@ -48,6 +49,7 @@ def run(args):
                              f"got a checkpoint without one")
         vocab, model, seed, source = ckpt.vocab, ckpt.model, None, str(ckpt.path)
         check_model(model, vocab, name=f"CHECKPOINT {str(ckpt.path)!r}")
+        refuse_beside_checkpoint(args, given)
         vocab.encode(text, name="--text")
         origin = f"{ckpt.path} (H={model.n_hidden}, vocabulary of {len(vocab)})"
     page = explain(model, text, vocab=vocab, lr=args.lr, seed=seed, source=source)
