@@ -118,7 +118,7 @@ def test_out_is_required(capsys):
 
 def test_a_random_models_flag_beside_a_checkpoint_is_refused_not_dropped(tmp_path, capsys):
     path = saved_model(tmp_path / "run")                       # H = 6
-    for flag, value in (("--hidden", "8"), ("--seed", "3")):
+    for flag, value in (("--hidden", "8"), ("--cell", "lstm"), ("--layers", "2")):
         assert main(["diagnose", str(path), "--text", TEXT, "--length", "12", "--batch", "2", flag, value,
                      "--out", str(tmp_path / "out")]) == 2
         err = capsys.readouterr().err.strip()

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from .. import _validate as check
 from .. import data
+from ..cells import CELLS
 from ._args import integer, number, positive_float
 from ..data import NEWLINES
 
 # The flags that map onto TrainConfig fields of the same name (--clip 0 and --input-init-std 0: None).
-CONFIG_FLAGS = ("hidden", "seq_length", "bptt_depth", "batch_size", "steps", "lr", "optimizer", "momentum", "clip",
+CONFIG_FLAGS = ("cell", "layers", "forget_bias", "hidden", "seq_length", "bptt_depth", "batch_size", "steps", "lr", "optimizer", "momentum", "clip",
                 "clip_value", "lr_decay", "lr_decay_every", "nonlinearity", "dtype", "seed", "val_fraction",
                 "eval_every", "sample_every", "sample_length", "diagnose_every", "input_init_std")
 
@@ -32,6 +33,11 @@ def add(sub):
                         "character as it is (default normalize; a resumed run keeps its own)")
     # Training flags default to None, "not given": a resumed or fine-tuned run then knows which
     # ones the user asked for, and the help states TrainConfig's default.
+    p.add_argument("--cell", choices=tuple(CELLS), default=None,
+                   help=f"the recurrent cell: the simple RNN, LSTM or GRU (default {d.cell})")
+    p.add_argument("--layers", type=integer, default=None, help=f"recurrent layers stacked (default {d.layers})")
+    p.add_argument("--forget-bias", type=number, default=None,
+                   help=f"added to the LSTM's forget-gate bias at initialisation (default {d.forget_bias:g})")
     p.add_argument("--hidden", type=integer, default=None, help=f"H (default {d.hidden})")
     p.add_argument("--seq-length", type=integer, default=None, help=f"k1 (default {d.seq_length})")
     p.add_argument("--bptt-depth", type=integer, default=None, help="k2 (default: k1)")
@@ -245,9 +251,10 @@ def _setup(args, console):
         trainer = Trainer(TrainConfig(**given), corpus, out, console=console)
     config = trainer.config
     data.remember_source(out, args.file, args.data, encoding, newline, corpus.identity())
+    layers = f"{config.layers}-layer " if config.layers > 1 else ""
     console.print(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                  f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
-                  f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
+                  f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, "
+                  f"B={config.batch_size}, {config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     return trainer
 
 
