@@ -197,7 +197,7 @@ def build_model(config: "TrainConfig", vocab_size: int) -> Network:
 
 def check_same_text(corpus: Corpus, vocab: Vocab, recorded: dict | None, run: str) -> None:
     """Refuse a text that is not the run's: the error lists every way it differs."""
-    want = f"{len(vocab)} characters of vocabulary"
+    want = f"a vocabulary of {len(vocab)}"
     diffs = []
     if corpus.vocab != vocab:
         extra = sorted(set(corpus.vocab.chars) - set(vocab.chars))
