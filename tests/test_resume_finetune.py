@@ -11,6 +11,7 @@ from bptt import checkpoint
 from bptt.cli import main
 from bptt.data import Vocab
 from bptt.train import TrainConfig, Trainer
+from cells import CELLS
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40
         + "a simple recurrent network shares its parameters across time. " * 20)
@@ -182,15 +183,33 @@ def test_init_from_refuses_a_contradicting_model_flag(run, tmp_path, capsys):
     assert not (tmp_path / "B" / "checkpoint.npz").exists()
 
 
-def test_carry_over_works_from_parameter_names():
+@pytest.mark.parametrize("cell", CELLS)
+def test_carry_over_works_from_parameter_names_on_every_cell(cell):
     from bptt.finetune import carry_over
-    from bptt.network import SimpleRNN
-    a, b = SimpleRNN(3, 4, 3, seed=0), SimpleRNN(4, 4, 4, seed=1)
+    from bptt.network import Network
+    a = Network.create(cell, 3, 4, 3, layers=2, seed=0)
+    b = Network.create(cell, 4, 4, 4, layers=2, seed=1)
     before = {k: v.copy() for k, v in b.params.items()}
     counts = carry_over(a, Vocab("abc"), b, Vocab("bcde"))
     assert counts == {"shared": 2, "new": 2, "dropped": 1}
-    np.testing.assert_array_equal(b.params["U"][:, :2], a.params["U"][:, 1:])       # b, c
+    np.testing.assert_array_equal(b.params["U"][:, :2], a.params["U"][:, 1:])       # b, c: every gate's column
     np.testing.assert_array_equal(b.params["U"][:, 2:], before["U"][:, 2:])         # d, e fresh
     np.testing.assert_array_equal(b.params["V"][:2], a.params["V"][1:])
+    np.testing.assert_array_equal(b.params["V"][2:], before["V"][2:])
     np.testing.assert_array_equal(b.params["c"][:2], a.params["c"][1:])
-    np.testing.assert_array_equal(b.params["W"], a.params["W"])
+    for name in set(a.params) - {"U", "V", "c"}:                                    # W, b, U_l1, ... (b_hn)
+        np.testing.assert_array_equal(b.params[name], a.params[name])
+
+
+def test_init_from_a_two_layer_lstm_keeps_its_model(run, tmp_path):
+    text = tmp_path / "a.txt"
+    lstm = tmp_path / "L"
+    assert main(["train", str(text), "--steps", "3", "--cell", "lstm", "--layers", "2", "--out", str(lstm),
+                 *SMALL, "--quiet"]) == 0
+    (tmp_path / "b.txt").write_text(OTHER)
+    assert main(["train", str(tmp_path / "b.txt"), "--init-from", str(lstm), "--steps", "2", "--seq-length", "8",
+                 "--batch-size", "4", "--sample-every", "0", "--out", str(tmp_path / "B"), "--quiet"]) == 0
+    config = checkpoint.load(tmp_path / "B").meta["config"]
+    assert (config["cell"], config["layers"], config["hidden"]) == ("lstm", 2, 16)
+    assert main(["train", str(tmp_path / "b.txt"), "--init-from", str(lstm), "--cell", "gru",
+                 "--out", str(tmp_path / "C"), "--quiet"]) == 2
