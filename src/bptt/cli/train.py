@@ -217,7 +217,7 @@ def _given(args) -> dict:
 
 def _setup(args, console):
     """Check the flags, read the text, and make (or resume, or fine-tune) the Trainer."""
-    from ..train import TrainConfig, Trainer, steps_for_epochs
+    from ..train import TrainConfig, Trainer, fine_tune_config, steps_for_epochs
 
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
@@ -233,9 +233,8 @@ def _setup(args, console):
     if (out / "checkpoint.npz").exists():
         raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
                          f"(continue it with --resume {out})")
-    if args.init_from is not None:
-        from .. import checkpoint
-        checkpoint.load(args.init_from, name="--init-from")       # a bad run is named before the text is read
+    if args.init_from is not None:      # a bad run or a flag against its model is named before the text is read
+        fine_tune_config(args.init_from, given)
     _check_writable(out)
     source = args.file or args.data or "the embedded corpus (pydoc_data)"
     encoding, newline = args.encoding or "utf-8", args.newline or "normalize"
