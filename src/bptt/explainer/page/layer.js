@@ -21,4 +21,4 @@ function gateTabs(letters, names) {
 }
 // Book and PyTorch notation of one equation, side by side.
 const eqRow = (torch, book, no) => `<tr><td>${torch}</td><td>${book}</td><td class="no">${no}</td></tr>`;
-const eqTable = (rows) => `<table class="eqs"><tr><th>PyTorch</th><th><i>Deep Learning</i></th><th></th></tr>${rows}</table>`;
+const eqTable = (rows) => `<table class="eqs"><tr><th>bptt, in PyTorch's names</th><th><i>Deep Learning</i></th><th></th></tr>${rows}</table>`;

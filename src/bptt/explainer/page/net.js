@@ -134,7 +134,7 @@ function drawNet() {
                    fill: onUpdate || (t === cur && !backward) || (backward && t === cur + 1) ? "#b7791f" : "#4a5568" },
          svg, "W");
     }
-    drawInput(svg, t);
+    drawInput(svg, t, fwd);
     // Each step's gradient contribution, clickable once its errors exist.
     if (backward && err) {
       const names = top ? ["U", "W", "V"] : ["U", "W"], wc = Math.min(15, (cw - 6) / 3);
@@ -166,8 +166,9 @@ function drawNet() {
               : "U, W and V are the same shared matrices in every column: one set of parameters, unfolded in time.");
 }
 
-// The layer's input: the character x(t), or the h(t) of the layer below as a row of cells.
-function drawInput(svg, t) {
+// The layer's input: the character x(t), or the h(t) of the layer below as a row of cells
+// (blank until forward has reached step t).
+function drawInput(svg, t, fwd) {
   if (S.layer === 0) {
     el("rect", { x: cx(t) - 11, y: Y.x, width: 22, height: 20, rx: 3, fill: "#fff", stroke: "#8a94a3" }, svg);
     el("text", { x: cx(t), y: Y.x + 15, "font-size": 13, "text-anchor": "middle", "font-weight": 600 }, svg, chOf(D.x[t]));
@@ -176,7 +177,8 @@ function drawInput(svg, t) {
   const below = D.layers[S.layer - 1].h[t], w = Math.min(6, (cw - 6) / HS), sv = scales().SV;
   const g = el("g", { "data-strip": `below.${t}` }, svg);
   below.forEach((v, j) => el("rect", { class: "cell", x: cx(t) - (HS * w) / 2 + j * w, y: Y.x + 4, width: w - 0.5, height: 12,
-    fill: div(v, sv), stroke: "#c8ced6", "stroke-width": 0.5, "data-tip": `h${sub(S.layer)}(${t + 1})[unit ${HU[j] + 1}] = ${v}` }, g));
+    fill: fwd ? div(v, sv) : "#f1f3f6", stroke: fwd ? "#c8ced6" : "#e2e6ec", "stroke-width": 0.5,
+    "data-tip": fwd ? `h${sub(S.layer)}(${t + 1})[unit ${HU[j] + 1}] = ${v}` : "" }, g));
 }
 
 // What a selected quantity is computed from (keys of drawn strips).
