@@ -80,10 +80,10 @@ const GRU_VIEW = (function () {
       return [q === "ar" ? `dan.${t}` : `dh.${t}`];
     },
     gateOf: (q) => G.indexOf(q.slice(1)),
-    contribWhat: { U: "\u2202L/\u2202a(t) x(t)\u1d40", W: "e(t) h(t\u22121)\u1d40" },
+    contribWhat: () => ({ U: `\u2202L/\u2202a(t) ${inputName()}\u1d40`, W: "e(t) h(t\u22121)\u1d40" }),
     contribChain: (t) => `needs the errors of step ${t + 1}, which need \u2202L/\u2202h(${t + 1}), which needs \u2202L/\u2202o(${t + 1}) and every error of step ${t + 2}\u2026: every error from step ${t + 1} to ${T}, framed.`,
-    sumEqs: `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> e(t) h(t\u22121)\u1d40 <span class="no">e = [\u2202L/\u2202a<sub>r</sub>, \u2202L/\u2202a<sub>z</sub>, \u2202L/\u2202a<sub>n</sub>\u2299r]</span></div>
-      <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) x(t)\u1d40</div>
+    sumEqs: () => `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> e(t) h(t\u22121)\u1d40 <span class="no">e = [\u2202L/\u2202a<sub>r</sub>, \u2202L/\u2202a<sub>z</sub>, \u2202L/\u2202a<sub>n</sub>\u2299r]</span></div>
+      <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) ${inputName()}\u1d40</div>
       <div class="eq">\u2202L/\u2202b = \u03a3<sub>t</sub> \u2202L/\u2202a(t), \u2202L/\u2202b<sub>hn</sub> = \u03a3<sub>t</sub> \u2202L/\u2202a<sub>n</sub>(t) \u2299 r</div>`,
     lagWords: "In a GRU the direct path z \u2299 h(t\u22121) can carry them further than a simple RNN's W\u1d40 chain when z stays near 1.",
     lagChain: "backward steps of the cell (W\u1d40, the gates and the direct path)",

@@ -94,12 +94,12 @@ const LSTM_VIEW = (function () {
       return [q === "ao" ? `dh.${t}` : `ds.${t}`];
     },
     gateOf: (q) => G.indexOf(q.slice(1)),
-    contribWhat: { U: "\u2202L/\u2202a(t) x(t)\u1d40", W: "\u2202L/\u2202a(t) h(t\u22121)\u1d40" },
+    contribWhat: () => ({ U: `\u2202L/\u2202a(t) ${inputName()}\u1d40`, W: "\u2202L/\u2202a(t) h(t\u22121)\u1d40" }),
     contribChain: (t) => `needs \u2202L/\u2202a(${t + 1}) of the four gates, which need \u2202L/\u2202h(${t + 1}) and \u2202L/\u2202s(${t + 1}), which need \u2202L/\u2202o(${t + 1}), \u2202L/\u2202a(${t + 2}) and \u2202L/\u2202s(${t + 2})\u2026: every error from step ${t + 1} to ${T}, framed.`,
-    sumEqs: `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> \u2202L/\u2202a(t) h(t\u22121)\u1d40 <span class="no">a = [a<sub>i</sub> a<sub>f</sub> a<sub>g</sub> a<sub>o</sub>]</span></div>
-      <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) x(t)\u1d40</div>
+    sumEqs: () => `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> \u2202L/\u2202a(t) h(t\u22121)\u1d40 <span class="no">a = [a<sub>i</sub> a<sub>f</sub> a<sub>g</sub> a<sub>o</sub>]</span></div>
+      <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) ${inputName()}\u1d40</div>
       <div class="eq">\u2202L/\u2202b = \u03a3<sub>t</sub> \u2202L/\u2202a(t)</div>`,
-    lagWords: "In an LSTM the cell state's additive path (f(t+1) \u2299 \u2202L/\u2202s(t+1), no W product) can carry them much further than a simple RNN's W\u1d40 chain.",
+    lagWords: "In an LSTM the cell state's additive path (f(t+1) \u2299 \u2202L/\u2202s(t+1), no W product) carries them back unshrunk wherever the forget gates f stay near 1.",
     lagChain: "backward steps of the cell (W\u1d40, the gates and the additive path)",
   };
 })();

@@ -38,7 +38,12 @@ const SCALES = D.layers.map((L, l) => {
     : [L.h, L.gates.map((r) => block(r, 2))];
   const SG = {}, SS = {};
   for (const k in D.grads) { SG[k] = maxAbs([D.per_step[k]]); SS[k] = maxAbs([D.grads[k]]); }
-  return { SV: maxAbs(values), SE: maxAbs([D.errors.o, Object.values(L.errors)]), SG, SS, SP: maxAbs([P("U"), P("W"), D.params.V]) };
+  // The simple RNN's top layer shares one error scale with the readout (its dL/dh is V^T dL/do
+  // plus a recurrent term, of the same order); a gate's or a lower layer's errors are often
+  // orders smaller, so they get their own and dL/do(t) keeps its own (SO).
+  const shared = CELL === "rnn" && l === NL - 1;
+  const SE = shared ? maxAbs([D.errors.o, Object.values(L.errors)]) : maxAbs([Object.values(L.errors)]);
+  return { SV: maxAbs(values), SE, SO: shared ? SE : maxAbs([D.errors.o]), SG, SS, SP: maxAbs([P("U"), P("W"), D.params.V]) };
 });
 const scales = () => SCALES[S.layer];
 

@@ -99,7 +99,7 @@ function drawNet() {
                                     stroke: "#111", "stroke-width": 1.5, "pointer-events": "none" }, svg);
     if (backward) {
       boxes[`do.${t}`] = strip(svg, t, stripX(t, 1, 2), OU, oh, Y.out, err ? OU.map((u) => D.errors.o[t][u]) : null,
-                               (v) => div(v, sc.SE), "do", err ? { kind: "error", q: "o", t } : null);
+                               (v) => div(v, sc.SO), "do", err ? { kind: "error", q: "o", t } : null);
     }
     const on = backward ? err : fwd;
     mid.forEach((spec, k) => {
@@ -156,11 +156,15 @@ function drawNet() {
     for (const key of needs(S.sel)) if (boxes[key]) frame(svg, boxes[key], c);
   }
   const ly = 572;
-  legend(svg, 8, ly, "gDiv", backward ? "errors \u2202L/\u2202\u00b7" : gated ? "values" : "a(t), h(t)",
+  legend(svg, 8, ly, "gDiv", backward ? (sc.SO !== sc.SE ? "this layer's errors" : "errors \u2202L/\u2202\u00b7") : gated ? "values" : "a(t), h(t)",
          `\u2212${format(backward ? sc.SE : sc.SV, "f3")}`, `+${format(backward ? sc.SE : sc.SV, "f3")}`);
   legend(svg, 150, ly, "gProb", gated ? "\u0177(t), gates: 0 to 1" : "\u0177(t): probability", "0", "1");
   el("text", { x: 300, y: ly + 4, "font-size": 11, fill: "#5b6472" }, svg,
      "Blue negative, white zero, red positive. Hover a cell for its exact value; the boxed \u0177 cell is the target.");
+  if (backward && sc.SO !== sc.SE) {
+    el("text", { x: 300, y: ly - 12, "font-size": 11, fill: "#5b6472" }, svg,
+       `The errors \u2202L/\u2202o(t) at the top have a scale of their own, \u00b1${format(sc.SO, "f3")}.`);
+  }
   el("text", { x: 300, y: ly + 20, "font-size": 11, fill: "#5b6472" }, svg,
      backward ? "Click an error strip, or a U/W/V chip (a step's gradient contribution), to see what it is made of."
               : "U, W and V are the same shared matrices in every column: one set of parameters, unfolded in time.");

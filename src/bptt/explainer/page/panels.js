@@ -47,7 +47,7 @@ function panelBwd(t) {
     <p>at the target '${chOf(yId)}': ${num(`yhat.${t}.${yId}`, "f4")} \u2212 1 = ${num(`errors.o.${t}.${yId}`, "f4")}; elsewhere \u0177(t) itself.</p>
     ${VIEW.panelBwd(t)}
     <h3>This step's contributions (summed later)</h3>
-    <div class="maps">${heat(D.per_step[W][t], sc.SG[W], `\u2202${W}(${t + 1}) = ${VIEW.contribWhat.W}`, rowName, unitName, mapCell(12))}
+    <div class="maps">${heat(D.per_step[W][t], sc.SG[W], `\u2202${W}(${t + 1}) = ${VIEW.contribWhat().W}`, rowName, unitName, mapCell(12))}
     ${isTop() ? heat(D.per_step.V[t], sc.SG.V, `\u2202V(${t + 1}) = \u2202L/\u2202o(t) h(t)\u1d40`, outName, unitName, 12) : ""}
     ${uMap}</div>
     <p class="hint">Click a U/W${isTop() ? "/V" : ""} chip under any revealed column to frame every error that contribution needs.</p>`;
@@ -59,7 +59,7 @@ function panelSum() {
   const [vi, vj] = argmaxAbs(D.grads.V);
   const bhn = D.grads[pname("b_hn")] ? heat(col(D.grads[pname("b_hn")]), maxAbs([D.grads[pname("b_hn")]]), `\u2202L/\u2202${pname("b_hn")}`, unitName, () => "", 11) : "";
   return `<h2>Sum over the steps: one gradient per parameter${layerNote()}</h2>
-    ${VIEW.sumEqs}
+    ${VIEW.sumEqs()}
     <div class="eq">\u2202L/\u2202V = \u03a3<sub>t</sub> \u2202L/\u2202o(t) h(t)\u1d40<span class="no">10.24</span></div>
     <div class="eq">\u2202L/\u2202c = \u03a3<sub>t</sub> \u2202L/\u2202o(t)<span class="no">10.22</span></div>
     <p>The largest entry, ${W}[${rowName(i)}, ${unitName(j)}]:</p>
@@ -87,7 +87,7 @@ function panelSelection(sel) {
   const c = stepColour(sel.t), t = sel.t;
   let body;
   if (sel.kind === "contrib") {
-    const what = { ...VIEW.contribWhat, V: "\u2202L/\u2202o(t) h(t)\u1d40" }[sel.p];
+    const what = { ...VIEW.contribWhat(), V: "\u2202L/\u2202o(t) h(t)\u1d40" }[sel.p];
     body = `<b>\u2202${sel.p}(${t + 1}) = ${what}</b><br>` + (sel.p === "V"
       ? "needs only this step's output error \u2202L/\u2202o(t): framed."
       : VIEW.contribChain(t));

@@ -52,10 +52,10 @@ const RNN_VIEW = (function () {
       if (q === "h") return [...(isTop() ? [`do.${t}`] : []), ...(t + 1 < T ? [`da.${t + 1}`] : [])];
       return [`dh.${t}`];
     },
-    contribWhat: { U: `\u2202L/\u2202a(t) ${"x(t)"}\u1d40`, W: "\u2202L/\u2202a(t) h(t\u22121)\u1d40" },
+    contribWhat: () => ({ U: `\u2202L/\u2202a(t) ${inputName()}\u1d40`, W: "\u2202L/\u2202a(t) h(t\u22121)\u1d40" }),
     contribChain: (t) => `needs \u2202L/\u2202a(${t + 1}), which needs \u2202L/\u2202h(${t + 1}), which needs \u2202L/\u2202o(${t + 1}) and \u2202L/\u2202a(${t + 2})\u2026: every error from step ${t + 1} to ${T}, framed.`,
-    sumEqs: `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> \u2202L/\u2202a(t) h(t\u22121)\u1d40<span class="no">10.25\u201310.26</span></div>
-      <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) x(t)\u1d40<span class="no">10.27\u201310.28</span></div>
+    sumEqs: () => `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> \u2202L/\u2202a(t) h(t\u22121)\u1d40<span class="no">10.25\u201310.26</span></div>
+      <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) ${inputName()}\u1d40<span class="no">10.27\u201310.28</span></div>
       <div class="eq">\u2202L/\u2202b = \u03a3<sub>t</sub> \u2202L/\u2202a(t)<span class="no">10.23</span></div>`,
     lagWords: "In a simple RNN these usually shrink as the lag grows \u2014 the vanishing gradient that makes long memories hard to learn.",
     lagChain: "W\u1d40 and f\u2032 steps",
