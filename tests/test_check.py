@@ -176,7 +176,7 @@ def test_rnn_reference_errors_are_simple_rnns():
     trace = model.forward(x, h0)
     result = model.backward(trace, y, per_step=True)
     P = model.params
-    r = ref.rnn_backward(result.errors["o"] @ P["V"], x, ref.rnn_forward(x, h0, P["U"], P["W"], P["b"]), P["U"], P["W"])
+    r = ref.rnn_backward(result.errors["o"] @ P["V"], x, ref.rnn_forward(x, h0, P["U"], P["W"], P["b"]), P["U"], P["W"], P["b"])
     for k in ("h", "a"):
         np.testing.assert_allclose(r["d" + k], result.errors[k], rtol=1e-12)
     np.testing.assert_allclose(r["dW_t"], result.per_step["W"], rtol=1e-12, atol=1e-15)

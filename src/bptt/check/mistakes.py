@@ -212,8 +212,8 @@ def backward_dx_hint(run, spec, cell, case, states, t, got):
         for shift, word in ((-1, "before"), (1, "after")):
             src = t + shift
             if 0 <= src < T:
-                r = ref.rnn_backward(case.dh_out, case.x, hs, U, W)
-                alt = ref.rnn_step_backward(r["dh"][t], case.x[src], hs[src], hs[src + 1], U, W)["dx"]
+                r = ref.rnn_backward(case.dh_out, case.x, hs, U, W, case.P["b"])
+                alt = ref.rnn_step_backward(r["dh"][t], case.x[src], hs[src], hs[src + 1], U, W, case.P["b"])["dx"]
                 cands.append((spec.outputs[0], alt, f"step {t + 1} used the cache of step {src + 1}, the step {word} "
                                                     f"it: each step's backward needs its own x(t), h(t-1), h(t)"))
     else:

@@ -239,7 +239,7 @@ class Run:
                 full = ref.lstm_backward(case.dh_out, case.x, hs, ss, gates, U, W)
             else:
                 hs, ss = rnn_states(case), None
-                full = ref.rnn_backward(case.dh_out, case.x, hs, U, W)
+                full = ref.rnn_backward(case.dh_out, case.x, hs, U, W, case.P["b"])
             for t in reversed(range(case.T)):
                 cache = self.learner_cache(cell, case, t, hs, ss)
                 dh = full["dh"][t]
@@ -249,7 +249,7 @@ class Run:
                     args = [st(dh), st(ds), cache]
                     want = self.grads_expect(cell, r, n["dx"], n["dh_prev"], n["ds_prev"])
                 else:
-                    r = ref.rnn_step_backward(dh, case.x[t], hs[t], hs[t + 1], U, W)
+                    r = ref.rnn_step_backward(dh, case.x[t], hs[t], hs[t + 1], U, W, case.P["b"])
                     args = [st(dh), cache]
                     want = self.grads_expect(cell, r, n["dx"], n["dh_prev"])
                 outs = self.call(spec, args, case.T, "backward", t + 1)
@@ -315,7 +315,7 @@ class Run:
             hs, ss, gates = lstm_states(case)
             return ref.lstm_backward(dh_out, case.x, hs, ss, gates, U, W), (hs, ss, gates)
         hs = rnn_states(case)
-        return ref.rnn_backward(dh_out, case.x, hs, U, W), (hs, None, None)
+        return ref.rnn_backward(dh_out, case.x, hs, U, W, case.P["b"]), (hs, None, None)
 
     def backward_expect(self, spec, cell, r):
         conv = self.conv

@@ -18,41 +18,43 @@ import numpy as np
 
 from ..cells import RNNCell
 from ..dense import dense_forward
-from ..unroll import backward_through_time, forward_through_time
+from ..unroll import Weights, backward_through_time, forward_through_time
 
 CELL = RNNCell("tanh")
 
 
 # ------------------------------------------------------------------------ the simple RNN
+def _unrolled(x, h0, U, W, b):
+    P = Weights.of(CELL, W)
+    states, keeps = forward_through_time(CELL, P, dense_forward(x, U, b), {"h": h0})
+    return P, states, keeps
+
+
 def rnn_step_forward(x_t, h_prev, U, W, b):
     """h(t) = tanh(b + W h(t-1) + U x(t)): x_t (B, I), h_prev (B, H) -> h (B, H)."""
-    xu = dense_forward(x_t, U, b)                                    # (B, H)
-    a, h = np.empty_like(xu), np.empty_like(xu)
-    CELL.step_forward(xu, h_prev, np.ascontiguousarray(W.T), a, h)
-    return h
+    return _unrolled(x_t[None], h_prev, U, W, b)[1]["h"][1]
 
 
-def rnn_step_backward(dh, x_t, h_prev, h, U, W):
+def rnn_step_backward(dh, x_t, h_prev, h, U, W, b):
     """dL/dh(t) (B, H) -> dict of dx, dh_prev, dU, dW, db, da for one step."""
-    da, dh_prev = np.empty_like(dh), np.empty_like(dh)
-    CELL.step_backward(dh, CELL.derivative(h), W, da, dh_prev)
-    return {"da": da, "dx": da @ U, "dh_prev": dh_prev, "dU": da.T @ x_t, "dW": da.T @ h_prev,
-            "db": da.sum(axis=0)}
+    r = rnn_backward(dh[None], x_t[None], np.stack([h_prev, h]), U, W, b)
+    return {"da": r["da"][0], "dx": r["dx"][0], "dh_prev": r["dh0"], "dU": r["dU"], "dW": r["dW"], "db": r["db"]}
 
 
 def rnn_forward(x, h0, U, W, b):
     """x (T, B, I), h0 (B, H) -> hs (T+1, B, H) with hs[0] = h0."""
-    _, hs = forward_through_time(CELL, dense_forward(x, U, b), h0, W)
-    return hs
+    return _unrolled(x, h0, U, W, b)[1]["h"]
 
 
-def rnn_backward(dh_out, x, hs, U, W):
+def rnn_backward(dh_out, x, hs, U, W, b):
     """dh_out (T, B, H): what each step's own output sends back (V^T dL/do(t)).
 
     Returns every step's errors dh, da (T, B, H), dx (T, B, I), dh0 (B, H), the gradients
     dU, dW, db and their per-step contributions dU_t (T, H, I), dW_t (T, H, H), db_t (T, H).
     """
-    dh, da, dh0 = backward_through_time(CELL, dh_out, hs, W)
+    P, states, keeps = _unrolled(x, hs[0], U, W, b)
+    dstates, errors, carry = backward_through_time(CELL, P, dh_out, states, keeps)
+    dh, da, dh0 = dstates["h"], errors["a"], carry["h"]
     dU_t = np.einsum("tbh,tbi->thi", da, x)
     dW_t = np.einsum("tbh,tbk->thk", da, hs[:-1])
     db_t = da.sum(axis=1)
