@@ -161,7 +161,7 @@ def test_lstm_reference_matches_torch_lstm_cell():
     h_t, s_t = cell(xt, (ht, st))
     ((h_t * torch.tensor(dh)).sum() + (s_t * torch.tensor(ds)).sum()).backward()
     h, s, gates = ref.lstm_step_forward(x, h0, s0, U, W, b)
-    r = ref.lstm_step_backward(dh, ds, x, h0, s0, s, gates, U, W)
+    r = ref.lstm_step_backward(dh, ds, x, h0, s0, U, W, b)
     close = lambda a, t: np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-10, atol=1e-12)
     close(h, h_t); close(s, s_t)
     close(r["dx"], xt.grad); close(r["dh_prev"], ht.grad); close(r["ds_prev"], st.grad)

@@ -134,13 +134,12 @@ def step_backward_mistakes(run, cell, case, t, hs, ss, dh, ds):
                                    f"round: step t sends back W^T dL/da(t)")
         return out
     # LSTM
-    s_prev, s = ss[t], ss[t + 1]
-    _, _, gates = ref.lstm_step_forward(x, hs[t], s_prev, U, W, P["b"])
-    r = ref.lstm_step_backward(dh, ds, x, hs[t], s_prev, s, gates, U, W, carry_f=False)
+    s_prev = ss[t]
+    r = ref.lstm_step_backward(dh, ds, x, hs[t], s_prev, U, W, P["b"], carry_f=False)
     out.append((run.grads_expect(cell, r, n["dx"], n["dh_prev"], n["ds_prev"]),
                 f"{n['ds_prev']} at step {T} lacks the factor f({T}): the cell state's error is carried back "
                 f"as dL/ds({T - 1}) = f({T}) dL/ds({T}) (the f * ds carry)"))
-    r = ref.lstm_step_backward(dh, 0 * ds, x, hs[t], s_prev, s, gates, U, W)
+    r = ref.lstm_step_backward(dh, 0 * ds, x, hs[t], s_prev, U, W, P["b"])
     out.append((run.grads_expect(cell, r, n["dx"], n["dh_prev"], n["ds_prev"]),
                 f"{n['ds_in']} is ignored at step {T}: dL/ds(t) = dL/dh(t) o tanh'(s(t)) + f(t+1) dL/ds(t+1) "
                 f"adds the error arriving along the cell state"))
@@ -217,14 +216,14 @@ def backward_dx_hint(run, spec, cell, case, states, t, got):
                 cands.append((spec.outputs[0], alt, f"step {t + 1} used the cache of step {src + 1}, the step {word} "
                                                     f"it: each step's backward needs its own x(t), h(t-1), h(t)"))
     else:
-        r = ref.lstm_backward(case.dh_out, case.x, hs, ss, gates, U, W, carry_s=False)
+        r = ref.lstm_backward(case.dh_out, case.x, hs[0], ss[0], U, W, case.P["b"], carry_s=False)
         cands.append(("dL/ds", r["dx"][t], f"dL/ds({t + 1}) lacks f({t + 2}) dL/ds({t + 2}), the error step {t + 2} "
                                            f"carries back along the cell state: dL/ds(t) = dL/dh(t) o(t) "
                                            f"(1 - tanh^2 s(t)) + f(t+1) dL/ds(t+1)"))
         lone = np.empty_like(r["dx"])
         for k in range(T):
             lone[k] = ref.lstm_step_backward(case.dh_out[k], np.zeros_like(case.h0), case.x[k], hs[k], ss[k],
-                                             ss[k + 1], gates[k], U, W)["dx"]
+                                             U, W, case.P["b"])["dx"]
         cands.append(("dL/dh", lone[t], f"dL/dh({t + 1}) lacks the error that step {t + 2} sends back through W "
                                         f"(and dL/ds({t + 1}) the cell state's): dL/dh(t) = V^T dL/do(t) + "
                                         f"W^T dL/dz(t+1)"))

@@ -236,7 +236,7 @@ class Run:
             U, W = case.P["U"], case.P["W"]
             if cell == "lstm":
                 hs, ss, gates = lstm_states(case, case.s0)
-                full = ref.lstm_backward(case.dh_out, case.x, hs, ss, gates, U, W)
+                full = ref.lstm_backward(case.dh_out, case.x, hs[0], ss[0], U, W, case.P["b"])
             else:
                 hs, ss = rnn_states(case), None
                 full = ref.rnn_backward(case.dh_out, case.x, hs, U, W, case.P["b"])
@@ -245,7 +245,7 @@ class Run:
                 dh = full["dh"][t]
                 if cell == "lstm":
                     ds = case.ds_step                                   # an error arriving at s(t) from step t+1
-                    r = ref.lstm_step_backward(dh, ds, case.x[t], hs[t], ss[t], ss[t + 1], gates[t], U, W)
+                    r = ref.lstm_step_backward(dh, ds, case.x[t], hs[t], ss[t], U, W, case.P["b"])
                     args = [st(dh), st(ds), cache]
                     want = self.grads_expect(cell, r, n["dx"], n["dh_prev"], n["ds_prev"])
                 else:
@@ -313,7 +313,7 @@ class Run:
         U, W = case.P["U"], case.P["W"]
         if cell == "lstm":
             hs, ss, gates = lstm_states(case)
-            return ref.lstm_backward(dh_out, case.x, hs, ss, gates, U, W), (hs, ss, gates)
+            return ref.lstm_backward(dh_out, case.x, hs[0], ss[0], U, W, case.P["b"]), (hs, ss, gates)
         hs = rnn_states(case)
         return ref.rnn_backward(dh_out, case.x, hs, U, W, case.P["b"]), (hs, None, None)
 

@@ -4,10 +4,12 @@ Row-vector batches: x_t (B, I), h (B, H); U (G*H, I), W (G*H, H), b (G*H,), G = 
 simple RNN and 4 for the LSTM (gate order i, f, g, o, as PyTorch). Sequences are time-major:
 x (T, B, I), h (T, B, H), hs (T+1, B, H) with hs[0] = h0.
 
-The simple RNN's reference is bptt's own code: the cell's step pair (``cells.RNNCell``) and the
-unfolded loop (``unroll.forward_through_time`` / ``backward_through_time``), whose errors and
-per-step contributions are the ones ``SimpleRNN.backward`` returns. The LSTM's is a small step
-pair written here (tested against ``torch.nn.LSTMCell``), until the library has its own LSTM cell.
+The reference is bptt's own code: the cells' step pairs and the unfolded loop
+(``unroll.forward_through_time`` / ``backward_through_time``), whose errors and per-step
+contributions are the ones ``SimpleRNN.backward`` returns. The simple RNN's cell is
+``cells.RNNCell``; the LSTM's is the library's
+cell, ``cells.LSTMCell`` (gate order i, f, g, o), through the same loop (tested against
+``torch.nn.LSTMCell`` in ``tests/test_check.py``).
 
 Shape legend: T time, B batch, I inputs, H hidden, O outputs.
 """
@@ -16,23 +18,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cells import RNNCell
+from ..cells import LSTMCell, RNNCell
 from ..dense import dense_forward
 from ..unroll import Weights, backward_through_time, forward_through_time
 
 CELL = RNNCell("tanh")
+LSTM = LSTMCell()
 
 
-# ------------------------------------------------------------------------ the simple RNN
-def _unrolled(x, h0, U, W, b):
-    P = Weights.of(CELL, W)
-    states, keeps = forward_through_time(CELL, P, dense_forward(x, U, b), {"h": h0})
+# ------------------------------------------------------------- any cell, through the library
+def _unrolled(cell, x, state0, U, W, b):
+    """The library's forward over x (T, B, I) from state0 {name: (B, H)}: (weights, states, keeps)."""
+    P = Weights.of(cell, W)
+    states, keeps = forward_through_time(cell, P, dense_forward(x, U, b), state0)
     return P, states, keeps
 
 
+def _backward(cell, dh_out, x, state0, U, W, b, carry=None):
+    """The library's reverse walk: errors at every state, dL/da (T, B, G*H), what reaches state0,
+    the gradients and each step's contribution to them."""
+    P, states, keeps = _unrolled(cell, x, state0, U, W, b)
+    dstates, errors, carry0 = backward_through_time(cell, P, dh_out, states, keeps, carry=carry)
+    da = errors["a"]
+    dU_t = np.einsum("tbg,tbi->tgi", da, x)
+    dW_t = np.einsum("tbg,tbk->tgk", da, states["h"][:-1])
+    db_t = da.sum(axis=1)
+    return {"dstates": dstates, "da": da, "dx": da @ U, "carry0": carry0, "dU": dU_t.sum(0),
+            "dW": dW_t.sum(0), "db": db_t.sum(0), "dU_t": dU_t, "dW_t": dW_t, "db_t": db_t}
+
+
+# ------------------------------------------------------------------------ the simple RNN
 def rnn_step_forward(x_t, h_prev, U, W, b):
     """h(t) = tanh(b + W h(t-1) + U x(t)): x_t (B, I), h_prev (B, H) -> h (B, H)."""
-    return _unrolled(x_t[None], h_prev, U, W, b)[1]["h"][1]
+    return _unrolled(CELL, x_t[None], {"h": h_prev}, U, W, b)[1]["h"][1]
 
 
 def rnn_step_backward(dh, x_t, h_prev, h, U, W, b):
@@ -43,7 +61,7 @@ def rnn_step_backward(dh, x_t, h_prev, h, U, W, b):
 
 def rnn_forward(x, h0, U, W, b):
     """x (T, B, I), h0 (B, H) -> hs (T+1, B, H) with hs[0] = h0."""
-    return _unrolled(x, h0, U, W, b)[1]["h"]
+    return _unrolled(CELL, x, {"h": h0}, U, W, b)[1]["h"]
 
 
 def rnn_backward(dh_out, x, hs, U, W, b):
@@ -52,89 +70,62 @@ def rnn_backward(dh_out, x, hs, U, W, b):
     Returns every step's errors dh, da (T, B, H), dx (T, B, I), dh0 (B, H), the gradients
     dU, dW, db and their per-step contributions dU_t (T, H, I), dW_t (T, H, H), db_t (T, H).
     """
-    P, states, keeps = _unrolled(x, hs[0], U, W, b)
-    dstates, errors, carry = backward_through_time(CELL, P, dh_out, states, keeps)
-    dh, da, dh0 = dstates["h"], errors["a"], carry["h"]
-    dU_t = np.einsum("tbh,tbi->thi", da, x)
-    dW_t = np.einsum("tbh,tbk->thk", da, hs[:-1])
-    db_t = da.sum(axis=1)
-    return {"dh": dh, "da": da, "dx": da @ U, "dh0": dh0, "dU": dU_t.sum(0), "dW": dW_t.sum(0),
-            "db": db_t.sum(0), "dU_t": dU_t, "dW_t": dW_t, "db_t": db_t}
+    r = _backward(CELL, dh_out, x, {"h": hs[0]}, U, W, b)
+    return {"dh": r["dstates"]["h"], "dh0": r["carry0"]["h"], **r}
 
 
 # ------------------------------------------------------------------------------ the LSTM
-def sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))            # no overflow for large |z|
-
-
 def lstm_step_forward(x_t, h_prev, s_prev, U, W, b):
-    """One LSTM step. x_t (B, I), h_prev, s_prev (B, H); U (4H, I), W (4H, H), b (4H,).
+    """One LSTM step (bptt's LSTMCell). x_t (B, I), h_prev, s_prev (B, H); U (4H, I), W (4H, H), b (4H,).
 
         z = b + W h(t-1) + U x(t);  i, f, o = sigmoid(z_i, z_f, z_o);  g = tanh(z_g)
         s(t) = f * s(t-1) + i * g;  h(t) = o * tanh(s(t))
     Returns h, s (B, H) and the gates {"i", "f", "g", "o"} (B, H) each.
     """
-    H = h_prev.shape[1]
-    z = x_t @ U.T + h_prev @ W.T + b                                  # (B, 4H)
-    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 3 * H:])
-    g = np.tanh(z[:, 2 * H:3 * H])
-    s = f * s_prev + i * g
-    h = o * np.tanh(s)
-    return h, s, {"i": i, "f": f, "g": g, "o": o}
+    _, states, keeps = _unrolled(LSTM, x_t[None], {"h": h_prev, "s": s_prev}, U, W, b)
+    gates = dict(zip("ifgo", np.split(keeps["gates"][0], 4, axis=-1)))
+    return states["h"][1], states["s"][1], gates
 
 
-def lstm_step_backward(dh, ds, x_t, h_prev, s_prev, s, gates, U, W, carry_f=True):
-    """dL/dh(t), the error dL/ds(t) sent back from step t+1 (B, H) -> dict of this step's errors.
+def lstm_step_backward(dh, ds, x_t, h_prev, s_prev, U, W, b, carry_f=True):
+    """dL/dh(t), the error f(t+1) dL/ds(t+1) that step t+1 sends along the cell state (B, H)
+    -> dict of this step's errors and gradients.
 
-    The cell state's error adds the path through h(t) to what step t+1 sends back:
-        dL/ds(t) = dL/dh(t) o (1 - tanh^2 s(t)) + f(t+1) dL/ds(t+1)
-    ``ds`` here is the second term already (f(t+1) dL/ds(t+1)); ds_prev is f(t) dL/ds(t).
+        dL/ds(t) = dL/dh(t) o (1 - tanh^2 s(t)) + f(t+1) dL/ds(t+1);  ds_prev = f(t) dL/ds(t)
     ``carry_f=False`` gives the classic mistake of sending dL/ds(t) back without the f factor.
     """
-    i, f, g, o = gates["i"], gates["f"], gates["g"], gates["o"]
-    tanh_s = np.tanh(s)
-    ds_total = ds + dh * o * (1 - tanh_s ** 2)                        # (B, H)
-    dz = np.concatenate([ds_total * g * i * (1 - i),                   # i
-                         ds_total * s_prev * f * (1 - f),              # f
-                         ds_total * i * (1 - g ** 2),                  # g
-                         dh * tanh_s * o * (1 - o)], axis=1)           # o   (B, 4H)
-    return {"dz": dz, "ds": ds_total, "dx": dz @ U, "dh_prev": dz @ W,
-            "ds_prev": ds_total * f if carry_f else ds_total,
-            "dU": dz.T @ x_t, "dW": dz.T @ h_prev, "db": dz.sum(axis=0)}
+    r = _backward(LSTM, dh[None], x_t[None], {"h": h_prev, "s": s_prev}, U, W, b,
+                  carry={"h": np.zeros_like(dh), "s": ds})
+    ds_total = r["dstates"]["s"][0]
+    return {"dz": r["da"][0], "ds": ds_total, "dx": r["dx"][0], "dh_prev": r["carry0"]["h"],
+            "ds_prev": r["carry0"]["s"] if carry_f else ds_total, "dU": r["dU"], "dW": r["dW"], "db": r["db"]}
 
 
 def lstm_forward(x, h0, s0, U, W, b):
     """x (T, B, I) -> hs, ss (T+1, B, H) and the gates of every step (list of dicts)."""
-    T = x.shape[0]
-    hs = np.empty((T + 1, *h0.shape)); ss = np.empty_like(hs)
-    hs[0], ss[0] = h0, s0
-    gates = []
-    for t in range(T):
-        hs[t + 1], ss[t + 1], gt = lstm_step_forward(x[t], hs[t], ss[t], U, W, b)
-        gates.append(gt)
-    return hs, ss, gates
+    _, states, keeps = _unrolled(LSTM, x, {"h": h0, "s": s0}, U, W, b)
+    gates = [dict(zip("ifgo", np.split(g, 4, axis=-1))) for g in keeps["gates"]]
+    return states["h"], states["s"], gates
 
 
-def lstm_backward(dh_out, x, hs, ss, gates, U, W, carry_s=True):
+def lstm_backward(dh_out, x, h0, s0, U, W, b, carry_s=True):
     """dh_out (T, B, H) -> every step's dh, ds, dz, dx and dh0, ds0, dU, dW, db (+ per step).
 
-    ``carry_s=False``: the cell-state error is not carried from step to step (a mistake).
+    ``carry_s=False``: the cell-state error is not carried from step to step (a mistake), so
+    the steps are walked one at a time here with nothing sent along s.
     """
+    if carry_s:
+        r = _backward(LSTM, dh_out, x, {"h": h0, "s": s0}, U, W, b)
+        return {"dh": r["dstates"]["h"], "ds": r["dstates"]["s"], "dz": r["da"], "dh0": r["carry0"]["h"],
+                "ds0": r["carry0"]["s"], **r}
+    hs, ss, _ = lstm_forward(x, h0, s0, U, W, b)
     T, B, H = dh_out.shape
-    dh, ds = np.empty_like(dh_out), np.empty_like(dh_out)
-    dz = np.empty((T, B, 4 * H)); dx = np.empty(x.shape)
-    dU_t = np.empty((T, *U.shape)); dW_t = np.empty((T, *W.shape)); db_t = np.empty((T, 4 * H))
-    dh_next, ds_next = np.zeros((B, H)), np.zeros((B, H))
+    dx = np.empty(x.shape)
+    dh_next = np.zeros((B, H))
     for t in reversed(range(T)):
-        dh[t] = dh_out[t] + dh_next
-        r = lstm_step_backward(dh[t], ds_next if carry_s else 0 * ds_next, x[t], hs[t], ss[t],
-                               ss[t + 1], gates[t], U, W)
-        ds[t], dz[t], dx[t] = r["ds"], r["dz"], r["dx"]
-        dU_t[t], dW_t[t], db_t[t] = r["dU"], r["dW"], r["db"]
-        dh_next, ds_next = r["dh_prev"], r["ds_prev"]
-    return {"dh": dh, "ds": ds, "dz": dz, "dx": dx, "dh0": dh_next, "ds0": ds_next,
-            "dU": dU_t.sum(0), "dW": dW_t.sum(0), "db": db_t.sum(0),
-            "dU_t": dU_t, "dW_t": dW_t, "db_t": db_t}
+        r = lstm_step_backward(dh_out[t] + dh_next, np.zeros((B, H)), x[t], hs[t], ss[t], U, W, b)
+        dx[t], dh_next = r["dx"], r["dh_prev"]
+    return {"dx": dx, "dh0": dh_next}
 
 
 # ------------------------------------------------------------------- dense layer and loss
