@@ -181,3 +181,21 @@ def test_rnn_reference_errors_are_simple_rnns():
         np.testing.assert_allclose(r["d" + k], result.errors[k], rtol=1e-12)
     np.testing.assert_allclose(r["dW_t"], result.per_step["W"], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(r["dU"], result.grads["U"], rtol=1e-12)
+
+
+def test_single_step_probe_names_a_missing_recurrent_error_no_catalogued_mistake_explains():
+    """A backward that scales its own upstream error and sends nothing back matches no catalogued
+    mistake; the probe with an upstream error at step 5 alone shows dx(4) stays zero."""
+    ns = runpy.run_path(str(LEARNERS / "bptt_correct.py"))
+    step_backward = ns["step_backward"]
+
+    def backward(dh, cache):
+        T, B, H = dh.shape
+        outs = [step_backward(dh[t] * (1 if t == T - 1 else 2), cache[t]) for t in reversed(range(T))][::-1]
+        dx = np.stack([o[0] for o in outs])
+        return dx, outs[0][1], sum(o[2] for o in outs), sum(o[3] for o in outs), sum(o[4] for o in outs)
+    fns = {k: ns[k] for k in ("step_forward", "step_backward", "forward")}
+    fns["backward"] = backward
+    first = bptt.check(fns).first
+    assert (first.function, first.step, first.quantity) == ("backward", 4, "dL/dh")
+    assert "upstream error at step 5 only, dx at step 4 is zero" in first.hint

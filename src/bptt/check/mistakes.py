@@ -207,6 +207,11 @@ def backward_dx_hint(run, spec, cell, case, states, t, got):
         lone = (fprime * case.dh_out) @ U                                       # no recurrent term
         cands.append(("dL/dh", lone[t], f"dL/dh({t + 1}) lacks the error that step {t + 2} sends back through W: "
                                         f"dL/dh(t) = V^T dL/do(t) + W^T dL/da(t+1)"))
+        if t + 1 < T:    # "dhnext" read as the next step's upstream error instead of what it sends back
+            confused = (fprime[t] * (case.dh_out[t] + case.dh_out[t + 1])) @ U
+            cands.append(("dL/dh", confused, f"dL/dh({t + 1}) adds step {t + 2}'s upstream error dh({t + 2}); it "
+                                             f"must add what step {t + 2} sends back through W, W^T dL/da({t + 2}) "
+                                             f"(the dprev_h that step's backward returned)"))
         # the cache of the neighbouring step
         for shift, word in ((-1, "before"), (1, "after")):
             src = t + shift
@@ -238,6 +243,9 @@ def backward_dx_hint(run, spec, cell, case, states, t, got):
     for quantity, alt, text in cands:
         if run.matches(got, learner_t(alt)):
             return quantity, text
+    if t + 1 < T and run.sends_nothing_back(spec, cell, case, t + 1):
+        return "dL/dh", (f"with an upstream error at step {t + 2} only, dx at step {t + 1} is zero: nothing reaches "
+                         f"h({t + 1}) from step {t + 2}; dL/dh(t) = V^T dL/do(t) + W^T dL/da(t+1)")
     if trusted:
         return err_name, (f"your step backward is right, so the error fed to step {t + 1} is wrong: "
                           f"dL/dh({t + 1}) = V^T dL/do({t + 1}) (this step's upstream dh) + W^T dL/da({t + 2}) "

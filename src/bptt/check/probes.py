@@ -5,7 +5,8 @@ recurrence, then for each cell the step forward, the step backward, the sequence
 sequence backward. Within a function the steps are visited in the order the computation runs:
 forward in increasing t, backward in decreasing t. A step function is fed the reference's states
 (teacher forcing), so its first wrong step is its own. A sequence-level backward is opaque, so it
-is probed: its dx(t) read in decreasing t shows the first step whose error is wrong; prefixes of
+is probed: its dx(t) read in decreasing t shows the first step whose error is wrong; an upstream
+error at one step only shows whether that step sends anything back to the one before; prefixes of
 the sequence, with the full reference error placed at the prefix's last state, isolate each
 step's contribution to a parameter gradient; h0 = 0 against h0 != 0 tells a lost initial state.
 The hint comes from the classic mistakes (``mistakes.py``): when the learner's numbers at the
@@ -358,6 +359,18 @@ class Run:
                 if self.departs(err, want[name]):
                     step, hint = M.gradient_hint(self, spec, cell, case, r, states, name, outs[name])
                     raise Departure(Finding(spec.name, "backward", name, step, case.T, err, hint))
+
+    def sends_nothing_back(self, spec, cell, case, k):
+        """Probe: an upstream error at step k (0-based) only. Does the learner's dx at step k-1 stay
+        zero where the reference's is not (nothing sent back from step k)?"""
+        from dataclasses import replace
+        single = np.zeros_like(case.dh_out)
+        single[k] = case.dh_out[k]
+        probe = replace(case, dh_out=single)
+        r, _ = self.backward_reference(cell, probe)
+        outs = self.call(spec, [self.conv.seq(single), self.learner_forward(cell, probe)], case.T, "backward")
+        got = self.conv.at(np.asarray(outs[spec.outputs[0]], dtype=float), k - 1)
+        return np.max(np.abs(got)) == 0 and np.max(np.abs(r["dx"][k - 1])) > 0
 
     def prefix_gradient(self, spec, cell, case, r, k, name):
         """The learner's ``name`` on the first k steps, the full reference error placed at h(k).
