@@ -126,3 +126,7 @@ class LSTMCell:
 
     def to_torch_biases(self, params) -> tuple:
         return params["b"], np.zeros_like(params["b"])
+
+    def torch_bias_grads(self, g_ih, g_hh) -> dict:
+        """dL/db from the gradients of PyTorch's two biases: b = b_ih + b_hh, so dL/db = dL/db_ih."""
+        return {"b": g_ih}
