@@ -32,7 +32,7 @@ import numpy as np
 from ..diagnose import lag_profile
 from ..data import Vocab
 from ..network import Network
-from .terms import layer_terms
+from .terms import VIEWS, layer_terms
 
 MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1280 px
 MAX_UNITS = 16          # hidden (and output) units drawn in full up to this many
@@ -54,6 +54,9 @@ def check_text(text, *, name="text") -> str:
 def check_model(model, vocab: Vocab, *, name="model") -> None:
     if not isinstance(model, Network):
         raise ValueError(f"{name}: expected a bptt model (SimpleRNN, LSTM or GRU), got {model!r}")
+    if model.cell.name not in VIEWS:
+        raise ValueError(f"{name}: expected a cell the page can draw ({', '.join(VIEWS)}), got the "
+                         f"{model.cell.name!r} cell")
     if model.output != "softmax" or model.n_in != len(vocab) or model.n_out != len(vocab):
         raise ValueError(f"{name}: expected a character model (softmax output, n_in = n_out = {len(vocab)}, "
                          f"the vocabulary size), got {model!r}")
@@ -189,6 +192,8 @@ def explain(model: Network, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = N
             lr: float = 0.1, seed=None, source: str | None = None) -> Explanation:
     """Step through ``model`` on ``text`` (2 to 17 characters) forward and backward in a page.
 
+    model: a character model of any cell (SimpleRNN, LSTM, GRU) and any number of layers; a
+    stack is shown one layer at a time.
     vocab: the model's character vocabulary (a checkpoint's); by default the text's own
     characters, sorted, which must match the model's n_in and n_out.
     lr: the learning rate the page's update stage starts with.
@@ -197,5 +202,7 @@ def explain(model: Network, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = N
         >>> model = bptt.SimpleRNN(4, 8, 4, seed=0)
         >>> page = bptt.explain(model, "abcdab")
         >>> page.save("explain.html")   # doctest: +SKIP
+        >>> bptt.explain(bptt.LSTM(4, 8, 4, layers=2, seed=0), "abcdab").data["model"]["layers"]
+        2
     """
     return Explanation(build_data(model, text, vocab=vocab, lr=lr, seed=seed, source=source))

@@ -30,6 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 
+# The cells the page has a view of (page/<name>.js): the equations it draws are each cell's own.
+VIEWS = ("rnn", "lstm", "gru")
+
+
 def _after(arr):
     """arr shifted one step back in time: row t holds arr[t+1], the last row zeros."""
     out = np.zeros_like(arr)
@@ -75,5 +79,5 @@ def layer_terms(model, trace, result, layer: int) -> dict:
         terms.update(pre=pre, rhn=r * hn, zn=(1 - z) * n, zh=z * h_prev, zdh=_after(z * errs["h"]),
                      local=np.concatenate([R, Dz, N], axis=-1))
     else:
-        raise ValueError(f"model: expected a cell the page can draw (rnn, lstm, gru), got {cell.name!r}")
+        raise ValueError(f"model: expected a cell the page can draw ({', '.join(VIEWS)}), got {cell.name!r}")
     return terms
