@@ -1,4 +1,5 @@
-"""The explain page in headless Chromium: every stage by buttons and by keys, numbers as in the JSON.
+"""The explain page in headless Chromium: every stage by buttons and by keys, numbers as in the JSON,
+for the simple RNN, a GRU and a two-layer LSTM (layer selector, gate buttons, frames, hover).
 
 Needs Debian's chromium at /usr/bin/chromium (``.ci/run`` installs it) and the ``playwright``
 Python package (the ``test`` extra); only a missing Chromium skips.
@@ -167,6 +168,7 @@ def hover_value(page, selector):
     return float(page.inner_text("#tip").split("=")[-1])
 
 
+@pytest.mark.slow      # about 20 s: every stage of both layers, numbers checked at each
 def test_a_two_layer_lstm_layer_by_layer(browser, tmp_path):
     V = len(set(TEXT))
     model = bptt.LSTM(V, 6, V, layers=2, seed=0)
@@ -252,6 +254,7 @@ def test_a_two_layer_lstm_layer_by_layer(browser, tmp_path):
     page.close()
 
 
+@pytest.mark.slow      # about 13 s
 def test_a_gru_page_every_stage(browser, tmp_path):
     V = len(set(TEXT))
     explanation = bptt.explain(bptt.GRU(V, 8, V, seed=1), TEXT)
