@@ -3,6 +3,8 @@ one ValueError line that names the argument; nothing else escapes (no TypeError,
 deep inside numpy), and a mutated checkpoint never loads as anything but itself or an error."""
 
 import math
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -141,3 +143,45 @@ def test_checkpoint_load_on_mutated_bytes(good_bytes, tmp_path, ops):
 def test_the_fuzzed_checkpoint_is_a_real_zip(good_bytes, tmp_path):
     (tmp_path / "c.npz").write_bytes(good_bytes)
     assert zipfile.is_zipfile(tmp_path / "c.npz") and checkpoint.load(tmp_path / "c.npz").meta == {"step": 1}
+
+
+# Every single-byte change, not a random few: xor 0xff, then a value that cycles through 0x00, 0x01,
+# 0x80 and 0x7f by position, so each byte of every zip and .npy header is tried both ways.
+CYCLE = (0x00, 0x01, 0x80, 0x7F)
+
+
+def test_every_single_byte_change_loads_or_is_one_line(good_bytes, tmp_path):
+    path = tmp_path / "changed.npz"
+    where = f"CHECKPOINT {str(path)!r}"
+    outcomes = {"loaded": 0, "refused": 0}
+    for pos in range(len(good_bytes)):
+        for value in (good_bytes[pos] ^ 0xFF, CYCLE[pos % len(CYCLE)]):
+            if value == good_bytes[pos]:
+                continue
+            raw = bytearray(good_bytes)
+            raw[pos] = value
+            path.write_bytes(raw)
+            try:
+                ck = checkpoint.load(path)
+            except ValueError as err:       # any other type fails the test, with its position
+                assert str(err).startswith(f"{where}: ") and "\n" not in str(err), (pos, value, str(err))
+                outcomes["refused"] += 1
+                continue
+            assert all(np.all(np.isfinite(v)) for v in ck.model.params.values()), (pos, value)
+            assert ck.vocab is None or len(ck.vocab) == ck.model.n_in, (pos, value)
+            outcomes["loaded"] += 1
+    assert outcomes["refused"] > len(good_bytes)      # most changes are caught (by CRCs, headers)
+
+
+def test_a_changed_version_needed_field_is_one_line_and_exit_2(good_bytes, tmp_path):
+    """The byte that made zipfile raise NotImplementedError through `bptt sample`."""
+    raw = bytearray(good_bytes)
+    central = raw.rfind(b"PK\x01\x02")              # the last central-directory entry
+    raw[central + 6] ^= 0xFF                          # its "version needed to extract"
+    path = tmp_path / "changed.npz"
+    path.write_bytes(raw)
+    r = subprocess.run([sys.executable, "-m", "bptt", "sample", str(path), "--length", "5"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"bptt: error: CHECKPOINT {str(path)!r}: "), r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""
