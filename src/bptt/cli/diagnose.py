@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ._args import int_at_least, positive_int
+from ._output import Output
 
 METRICS = "metrics.jsonl"
 
@@ -37,8 +38,6 @@ def add(sub):
 
 
 def run(args):
-    from rich.console import Console
-
     from .. import checkpoint
     from ..data import Vocab, default_corpus, read_text, run_source
     from ..diagnose import load_metrics
@@ -81,26 +80,24 @@ def run(args):
         x, y = _windows(text, text_name, vocab, args.length, args.batch)
 
     out.mkdir(parents=True, exist_ok=True)
-    console = Console(width=max(Console().width, 110))   # a pipe must not truncate numbers
+    output = Output()
     written = []
     if model is not None:
-        written += _diagnose_model(model, x, y, source, text_name, out, console)
+        written += _diagnose_model(model, x, y, source, text_name, out, output)
     if records is not None:
         if records:
             from ..diagnose.plots import plot_training
             written.append(plot_training(records, out / "training.png"))
-            console.print(f"{len(records)} diagnostics records from {metrics_path}")
+            output.line(f"{len(records)} diagnostics records from {metrics_path}")
         else:
-            console.print(f"{metrics_path} holds no diagnostics records yet "
+            output.line(f"{metrics_path} holds no diagnostics records yet "
                           f"(train with --diagnose-every N): no training.png")
     for path in written:
-        console.print(f"wrote {path}")
+        output.line(f"wrote {path}")
     return 0
 
 
-def _diagnose_model(model, x, y, source, text_name, out, console):
-    from rich.table import Table
-
+def _diagnose_model(model, x, y, source, text_name, out, output):
     from ..diagnose import LAGS, RADII, lag_profile, radius_sweep
     from ..diagnose.plots import plot_contributions, plot_heatmap, plot_lag
 
@@ -129,21 +126,16 @@ def _diagnose_model(model, x, y, source, text_name, out, console):
              plot_contributions(profile, out / "contributions.png", output=model.output, title_extra=what)]
 
     lags = [lag for lag in LAGS if lag < T]
-    table = Table(title=f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}")
-    for col in ("W", "radius", "sigma_max", "Pascanu bound"):
-        table.add_column(col, justify="left" if col == "W" else "right", no_wrap=True)
-    for lag in lags:
-        table.add_column(f"lag {lag}", justify="right", no_wrap=True)
+    columns = ["W", "radius", "sigma_max", "Pascanu bound"] + [f"lag {lag}" for lag in lags]
 
-    def row(name, p, style=None):
-        table.add_row(name, f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no",
-                      *[_fmt(p.ratio[lag]) for lag in lags], style=style)
+    def row(name, p):
+        return [name, f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no",
+                *[_fmt(p.ratio[lag]) for lag in lags]]
 
-    row("this model", profile, style="bold")
-    for r, p in sweep.items():
-        row("rescaled", p)
-    console.print(table)
-    console.print(f"loss L = {profile.loss:.4g} (sum over t, mean over b); lag profile and sweep of "
+    rows = [row("this model", profile)] + [row("rescaled", p) for p in sweep.values()]
+    output.table(f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}", columns, rows,
+                  right=columns[1:], styles=["bold"] + [None] * len(sweep))
+    output.line(f"loss L = {profile.loss:.4g} (sum over t, mean over b); lag profile and sweep of "
                   f"{len(sweep)} radii in {seconds:.2f} s")
     return paths
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from ._args import positive_float, positive_int
+from ._output import Output
 
 
 def add(sub):
@@ -30,9 +31,6 @@ def add(sub):
 
 
 def run(args):
-    from rich.console import Console
-    from rich.table import Table
-
     from ..gradcheck import gradcheck
     from ..problems import random_problem
 
@@ -40,21 +38,20 @@ def run(args):
     if args.all:
         combos = list(itertools.product(("tokens", "vectors"), ("softmax", "identity"),
                                         ("tanh", "relu", "linear"), (False, True)))
-    table = Table(title=f"bptt gradcheck: float64 central differences, eps={args.eps:g}, tol={args.tol:g}")
-    for col in ("input", "output", "f", "mask", "U", "W", "b", "V", "c", "h0", "ok"):
-        table.add_column(col, justify="right" if col in "UWbVch0" else "left")
-    failed = 0
+    columns = ("input", "output", "f", "mask", "U", "W", "b", "V", "c", "h0", "ok")
+    rows, styles, failed = [], [], 0
     for kind, output, f, mask in combos:
         model, x, y, h0, m = random_problem(kind, output, f, mask, I=args.vocab, H=args.hidden,
                                             O=args.vocab, T=args.steps, B=args.batch, seed=args.seed)
         report = gradcheck(model, x, y, h0, m, eps=args.eps, tol=args.tol,
                            max_entries=args.max_entries, seed=args.seed)
         failed += not report.passed
-        errs = [f"{r.max_rel_error:.1e}" if r.passed else f"[red]{r.max_rel_error:.1e}[/red]" for r in report.rows]
-        table.add_row(kind, output, f, "last" if mask else "all", *errs,
-                      "[green]yes[/green]" if report.passed else "[red]NO[/red]")
-    console = Console(width=max(Console().width, 110))   # a pipe must not truncate numbers
-    console.print(table)
-    console.print(f"max relative error per parameter; {len(combos) - failed}/{len(combos)} passed "
-                  f"(H={args.hidden}, I=O={args.vocab}, T={args.steps}, B={args.batch})")
+        rows.append([kind, output, f, "last" if mask else "all", *[f"{r.max_rel_error:.1e}" for r in report.rows],
+                     "yes" if report.passed else "NO"])
+        styles.append(None if report.passed else "red")
+    out = Output()
+    out.table(f"bptt gradcheck: float64 central differences, eps={args.eps:g}, tol={args.tol:g}", columns, rows,
+              right=("U", "W", "b", "V", "c", "h0"), styles=styles)
+    out.line(f"max relative error per parameter; {len(combos) - failed}/{len(combos)} passed "
+             f"(H={args.hidden}, I=O={args.vocab}, T={args.steps}, B={args.batch})")
     return 0 if failed == 0 else 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._args import integer, number
+from ._output import Output
 
 
 def add(sub):
@@ -23,5 +24,5 @@ def run(args):
     if ck.vocab is None:
         raise ValueError(f"CHECKPOINT {args.checkpoint!r}: expected a checkpoint with a vocabulary (from bptt train)")
     text = sample(ck.model, ck.vocab, args.prime, args.length, args.temperature, args.seed)
-    print(args.prime + text)
+    Output().line(args.prime + text)
     return 0
