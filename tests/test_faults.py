@@ -62,8 +62,8 @@ def wait_for(path: Path, proc, timeout=60):
         time.sleep(0.005)
 
 
-# ---- SIGINT and SIGTERM ------------------------------------------------------------------
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+# ---- SIGINT, SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) ----------------
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_finishes_the_step_saves_and_says_how_to_resume(tmp_path, text_file, sig, code):
     run = tmp_path / "run"
     # No eval for a long while: the checkpoint on disk after the signal is the one the signal wrote.
@@ -89,7 +89,7 @@ def test_a_signal_finishes_the_step_saves_and_says_how_to_resume(tmp_path, text_
     assert_same_params(checkpoint.load(run).model.params, reference_params(tmp_path, stopped + 7, 100000))
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_while_starting_up_is_one_line_too(tmp_path, text_file, sig):
     """Before training (reading the text) or before the first log: no traceback, the same exit code."""
     run = tmp_path / "run"
@@ -105,6 +105,8 @@ def test_a_signal_while_starting_up_is_one_line_too(tmp_path, text_file, sig):
     assert err.count("\n") == 1 and err.startswith(f"bptt: interrupted by {signal.Signals(sig).name}"), err
     if (run / checkpoint.FILENAME).exists():
         checkpoint.load(run)
+    else:   # stopped before its first update: the folder this run made is taken back
+        assert not run.exists(), sorted(p.name for p in run.iterdir())
 
 
 # ---- kill -9 -----------------------------------------------------------------------------
