@@ -24,7 +24,8 @@ def add(sub):
                                    "folder with metrics.jsonl). Without CHECKPOINT: a random model on the "
                                    "default corpus.")
     p.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT",
-                   help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl)")
+                   help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl) "
+                        "(default: a random model)")
     p.add_argument("--text", metavar="FILE_OR_STRING", default=None,
                    help="a text file, or else the text itself (default: the run's own text, else the default corpus)")
     p.add_argument("--length", type=length, default=100, metavar="T", help="T, steps per sequence (default 100)")
@@ -33,7 +34,7 @@ def add(sub):
     p.add_argument("--hidden", type=positive_int, default=128, metavar="H",
                    help="H of the random model when there is no checkpoint (default 128)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random model (default 0)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs (required)")
     p.set_defaults(run=run)
 
 

@@ -14,16 +14,19 @@ def add(sub):
                                    "central differences and print the max relative error per parameter.")
     p.add_argument("--all", action="store_true",
                    help="every combination of input kind, output, nonlinearity and mask")
-    p.add_argument("--input", choices=("tokens", "vectors"), default="tokens")
-    p.add_argument("--output", choices=("softmax", "identity"), default="softmax")
-    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default="tanh")
+    p.add_argument("--input", choices=("tokens", "vectors"), default="tokens",
+                   help="token ids (one-hot) or real vectors as x(t)")
+    p.add_argument("--output", choices=("softmax", "identity"), default="softmax",
+                   help="softmax with cross-entropy, or identity with squared error")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default="tanh",
+                   help="f in h(t) = f(a(t))")
     p.add_argument("--mask", action="store_true", help="put the loss on the last step only")
-    p.add_argument("--hidden", type=positive_int, default=4, help="H (default 4)")
-    p.add_argument("--vocab", type=positive_int, default=5, help="I and O (default 5)")
-    p.add_argument("--steps", type=positive_int, default=6, help="T (default 6)")
-    p.add_argument("--batch", type=positive_int, default=3, help="B (default 3)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eps", type=positive_float, default=1e-5, help="finite-difference step")
+    p.add_argument("--hidden", type=positive_int, default=4, help="H, hidden units")
+    p.add_argument("--vocab", type=positive_int, default=5, help="I and O, input and output sizes")
+    p.add_argument("--steps", type=positive_int, default=6, help="T, time steps")
+    p.add_argument("--batch", type=positive_int, default=3, help="B, sequences")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random model and data")
+    p.add_argument("--eps", type=positive_float, default=1e-5, help="central-difference step")
     p.add_argument("--tol", type=positive_float, default=1e-6, help="max relative error allowed")
     p.add_argument("--max-entries", type=positive_int, default=None,
                    help="check at most this many random entries per array (default: all)")

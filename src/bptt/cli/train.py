@@ -18,35 +18,56 @@ def add(sub):
     d = TrainConfig()
     p = sub.add_parser("train", help="train on a text file (default: the embedded corpus)",
                        description="Train a character-level SimpleRNN with truncated BPTT(k2; k1). With no FILE, "
-                                   "the embedded corpus (the standard library's pydoc reference text) is used.")
-    p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file")
-    p.add_argument("--data", choices=("tinyshakespeare",), help="a named public corpus, downloaded once and cached")
-    p.add_argument("--encoding", default="utf-8", help="the text file's encoding (default utf-8)")
-    p.add_argument("--hidden", type=integer, default=d.hidden, help=f"H (default {d.hidden})")
-    p.add_argument("--seq-length", type=integer, default=d.seq_length, help=f"k1 (default {d.seq_length})")
-    p.add_argument("--bptt-depth", type=integer, default=None, help="k2 (default: k1)")
-    p.add_argument("--batch-size", type=integer, default=d.batch_size, help=f"B (default {d.batch_size})")
-    p.add_argument("--steps", type=integer, default=None, help=f"updates (default {d.steps})")
-    p.add_argument("--epochs", type=positive_float, default=None, help="passes over the text, instead of --steps")
-    p.add_argument("--lr", type=number, default=d.lr, help=f"learning rate (default {d.lr:g})")
-    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=d.optimizer)
-    p.add_argument("--momentum", type=number, default=d.momentum, help="for sgd")
-    p.add_argument("--clip", type=number, default=d.clip, help="global-norm clip (0: off)")
-    p.add_argument("--clip-value", type=number, default=None, help="per-entry clip")
-    p.add_argument("--lr-decay", type=number, default=d.lr_decay)
-    p.add_argument("--lr-decay-every", type=integer, default=d.lr_decay_every)
-    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=d.nonlinearity)
-    p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
-    p.add_argument("--seed", type=integer, default=d.seed)
-    p.add_argument("--val-fraction", type=number, default=d.val_fraction)
-    p.add_argument("--eval-every", type=integer, default=d.eval_every)
-    p.add_argument("--sample-every", type=integer, default=d.sample_every, help="0: never")
-    p.add_argument("--sample-length", type=integer, default=d.sample_length)
+                                   "the embedded corpus (the standard library's pydoc reference text) is used.",
+                       epilog="Checkpoints: the run folder's checkpoint.npz is replaced (atomically: the previous "
+                              "one survives a crash) every --eval-every updates, at the end of every epoch, at "
+                              "the last update, and when Ctrl-C, SIGTERM or SIGHUP stops the run after the update "
+                              "in flight. The run folder also holds metrics.jsonl, summary.json, loss.png and, "
+                              "once a sample is drawn, samples.txt.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file (default: the embedded corpus)")
+    p.add_argument("--data", choices=("tinyshakespeare",),
+                   help="a named public corpus, downloaded once and cached, instead of FILE (default: none)")
+    p.add_argument("--encoding", default="utf-8", help="the text file's encoding")
+    p.add_argument("--hidden", type=integer, default=d.hidden, help="H, hidden units")
+    p.add_argument("--seq-length", type=integer, default=d.seq_length,
+                   help="k1, characters per update (the loss window)")
+    p.add_argument("--bptt-depth", type=integer, default=None,
+                   help="k2, steps back-propagated through (default: k1)")
+    p.add_argument("--batch-size", type=integer, default=d.batch_size, help="B, parallel streams through the text")
+    p.add_argument("--steps", type=integer, default=None,
+                   help=f"updates to run in all, counted from the run's start (default {d.steps}; "
+                        f"not with --epochs)")
+    p.add_argument("--epochs", type=positive_float, default=None,
+                   help="passes over the training text, instead of --steps (default: none, --steps decides)")
+    p.add_argument("--lr", type=number, default=d.lr, help="learning rate")
+    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=d.optimizer,
+                   help="the update rule, as torch.optim's")
+    p.add_argument("--momentum", type=number, default=d.momentum, help="momentum, for sgd only")
+    p.add_argument("--clip", type=number, default=d.clip, help="clip the global gradient norm to this; 0: off")
+    p.add_argument("--clip-value", type=number, default=None,
+                   help="clip each gradient entry to [-v, v] (default: off)")
+    p.add_argument("--lr-decay", type=number, default=d.lr_decay,
+                   help="multiply the learning rate by this every --lr-decay-every updates")
+    p.add_argument("--lr-decay-every", type=integer, default=d.lr_decay_every, help="updates between decays")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=d.nonlinearity,
+                   help="f in h(t) = f(a(t))")
+    p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype,
+                   help="float32 for speed, float64 to compare with references")
+    p.add_argument("--seed", type=integer, default=d.seed, help="seed of the initial weights and the samples")
+    p.add_argument("--val-fraction", type=number, default=d.val_fraction,
+                   help="the fraction at the end of the text held out for validation")
+    p.add_argument("--eval-every", type=integer, default=d.eval_every,
+                   help="updates between validation losses and checkpoints")
+    p.add_argument("--sample-every", type=integer, default=d.sample_every,
+                   help="updates between samples shown and written to samples.txt; 0: never")
+    p.add_argument("--sample-length", type=integer, default=d.sample_length, help="characters per sample")
     p.add_argument("--diagnose-every", type=integer, default=0,
                    help="record gradient diagnostics (bptt diagnose RUN_DIR plots them) every N updates; 0: never")
-    p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
-    p.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run in DIR up to --steps")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--out", type=Path, default=None,
+                   help="run folder, new or empty (default: a new folder runs/DATE-TIME, never one in use)")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the run in DIR up to --steps (default: start a new run)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or samples on the screen")
     p.set_defaults(run=run)
 
 
