@@ -3,6 +3,7 @@ one ValueError line that names the argument; nothing else escapes (no TypeError,
 deep inside numpy), and a mutated checkpoint never loads as anything but itself or an error."""
 
 import math
+import re
 import subprocess
 import sys
 import zipfile
@@ -185,3 +186,41 @@ def test_a_changed_version_needed_field_is_one_line_and_exit_2(good_bytes, tmp_p
     assert r.returncode == 2, r.stderr
     assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"bptt: error: CHECKPOINT {str(path)!r}: "), r.stderr
     assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+# The other files a command reads from a run folder: the same promise as the checkpoint's.
+def _one_line_or_loads(read, path, raw, where):
+    for pos in range(len(raw)):
+        for value in (raw[pos] ^ 0xFF, CYCLE[pos % len(CYCLE)], ord("[")):
+            if value == raw[pos]:
+                continue
+            changed = bytearray(raw)
+            changed[pos] = value
+            path.write_bytes(changed)
+            try:
+                read()
+            except ValueError as err:
+                assert where in str(err) and "\n" not in str(err), (pos, value, str(err))
+
+
+def test_every_single_byte_change_of_metrics_and_source_is_one_line(tmp_path):
+    from bptt.data import run_source
+    from bptt.diagnose import load_metrics
+    metrics = tmp_path / "metrics.jsonl"
+    raw = (b'{"step": 10, "loss": 2.5, "grad_norm": 1.0}\n'
+           b'{"step": 20, "radius_W": 0.9, "sigma_max_W": 1.1, "ratio": {"1": 0.5}}\n')
+    _one_line_or_loads(lambda: load_metrics(metrics), metrics, raw, str(metrics))
+    source = tmp_path / "source.json"
+    raw = b'{"file": "/data/book.txt", "data": null, "encoding": "utf-8"}'
+    _one_line_or_loads(lambda: run_source(tmp_path), source, raw, str(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["metrics.jsonl", "source.json"])
+def test_json_nested_past_the_parsers_depth_is_one_line(tmp_path, name):
+    """'[[[[...' raises RecursionError inside json, not ValueError: still the one line."""
+    from bptt.data import run_source
+    from bptt.diagnose import load_metrics
+    (tmp_path / name).write_text("[" * 200_000 + "\n")
+    read = {"metrics.jsonl": lambda: load_metrics(tmp_path / name), "source.json": lambda: run_source(tmp_path)}[name]
+    with pytest.raises(ValueError, match=re.escape(str(tmp_path))):
+        read()

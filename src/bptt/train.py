@@ -99,7 +99,7 @@ def _trim_log(path: Path, step: int):
     for line in path.read_text(errors="replace").splitlines(keepends=True):
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             break   # a line cut short by a crash, and nothing valid after it
         logged = record.get("step") if isinstance(record, dict) else None
         if not line.endswith("\n") or isinstance(logged, bool) or not isinstance(logged, int) or logged > step:
