@@ -8,7 +8,9 @@ import sys
 import numpy as np
 import pytest
 
+import bptt
 from bptt import checkpoint
+from bptt.data import Vocab
 from bptt.cli import main
 
 torch = pytest.importorskip("torch")
@@ -74,3 +76,25 @@ def test_bad_targets_are_one_line(tmp_path, capsys):
     assert main(["export", str(tmp_path), "--torch", str(tmp_path)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and err[0].startswith("bptt: error: RUN: ") and err[1].startswith("bptt: error: --torch: ")
+
+
+@pytest.mark.parametrize("make", [
+    lambda V: bptt.SimpleRNN(V, 5, V, nonlinearity="relu", layers=2, seed=1),
+    lambda V: bptt.LSTM(V, 5, V, seed=1),
+    lambda V: bptt.GRU(V, 5, V, layers=2, seed=1),
+], ids=["rnn-relu-2-layers", "lstm", "gru-2-layers"])
+def test_every_cell_and_stack_exports_to_the_modules_the_lines_name(tmp_path, capsys, make):
+    vocab = Vocab.from_text(TEXT)
+    model = make(len(vocab))
+    checkpoint.save(tmp_path / "run" / checkpoint.FILENAME, model, vocab=vocab)
+    pt = tmp_path / "m.pt"
+    assert main(["export", str(tmp_path / "run"), "--torch", str(pt)]) == 0
+    scope = {}
+    exec("\n".join(printed_lines(capsys.readouterr().out)), scope)
+    ids = vocab.encode(PRIME)
+    ours = model.forward(ids[:, None]).yhat[:, 0]
+    x = torch.nn.functional.one_hot(torch.from_numpy(ids.astype(np.int64)), len(vocab)).double()
+    with torch.no_grad():
+        h, _ = scope["rnn"](x[:, None])
+        theirs = torch.softmax(scope["readout"](h[:, 0]), dim=-1).numpy()
+    np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-12)
