@@ -244,3 +244,15 @@ def test_plain_progress_is_an_occasional_line():
             bar.update(step, f"loss {1 / step:.3f}")
     lines = sink.text.splitlines()
     assert len(lines) == 10 and lines[-1].startswith("train 1000/1000  loss 0.001  elapsed ")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")
+def test_a_full_log_disk_loses_no_training(text_file, tmp_path):
+    """stdout sent to a file on a full disk: the run says so once and trains on."""
+    run = tmp_path / "run"
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "bptt", "train", str(text_file), "--steps", "30", "--out", str(run),
+                            *TINY], stdout=full, stderr=subprocess.PIPE, text=True, env=env(), timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "bptt: standard output: could not write (No space left on device); going on without it\n"
+    assert checkpoint.load(run).meta["step"] == 30

@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 
 # A write that fails with one of these means nobody is reading any more (a closed pipe, a hung-up
-# terminal): the command goes on without its reader.
+# terminal): the command goes on without its reader, silently. Any other failure is said once.
 _GONE = (errno.EPIPE, errno.EIO, errno.ENXIO)
 
 
@@ -125,7 +125,9 @@ class Output:
 
     def _reader_gone(self, err: OSError | None = None):
         if err is not None and not isinstance(err, BrokenPipeError) and err.errno not in _GONE:
-            raise err
+            # A log file on a full disk, say: the work still matters more than its log. Said once.
+            error_line(f"bptt: standard output: could not write ({err.strerror or err}); "
+                       f"going on without it")
         self.gone = True
         if self.console is not None:
             self.console.quiet = True
