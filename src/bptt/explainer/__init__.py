@@ -155,8 +155,15 @@ class Explanation:
         return render(self.data)
 
     def save(self, path) -> Path:
+        """Written whole or not at all: a temporary file beside ``path``, renamed over it."""
         path = Path(path)
-        path.write_text(self.html, encoding="utf-8")
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(self.html, encoding="utf-8")
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return path
 
     def __repr__(self) -> str:   # one line: the page itself is 150 kB of HTML
