@@ -249,3 +249,17 @@ def test_the_cli_reports_a_failed_save_in_one_line(tmp_path, text_file, monkeypa
     err = capsys.readouterr().err.strip()
     assert err.startswith("bptt: error:") and err.count("\n") == 0 and "No space left on device" in err, err
     assert checkpoint.load(run).meta["step"] == 20
+
+
+def test_under_nohup_sighup_is_still_ignored(tmp_path, text_file):
+    """nohup ignores SIGHUP so a run outlives its terminal: bptt keeps that choice."""
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "bptt", "train", str(text_file), "--steps", "300",
+                             "--eval-every", "100000", "--out", str(run), *TINY],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    wait_for(run / "metrics.jsonl", proc)
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert checkpoint.load(run).meta["step"] == 300

@@ -345,8 +345,9 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self._bad_in_a_row = 0
         # SIGHUP (a closed terminal, a dropped ssh session) stops like Ctrl-C and SIGTERM: finish the step, save.
+        # A signal the caller ignores (nohup's SIGHUP, a background job's SIGINT) stays ignored.
         stops = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
-        old = {s: signal.signal(s, self._on_signal) for s in stops}
+        old = {s: signal.signal(s, self._on_signal) for s in stops if signal.getsignal(s) is not signal.SIG_IGN}
         t0 = time.perf_counter()
         tokens_done, val_loss, last_loss = 0, None, float("nan")
         window_t, window_tokens = time.perf_counter(), 0

@@ -105,7 +105,9 @@ def run(args):
     import signal
 
     output = Output()
-    signals = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+    # A signal the caller ignores (nohup's SIGHUP, a background job's SIGINT) stays ignored.
+    signals = [getattr(signal, name) for name in STOP_SIGNALS
+               if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is not signal.SIG_IGN]
     # Outside Trainer.run (reading a large file, plotting) a signal stops at once, in one line;
     # inside it, Trainer.run's own handlers let the current step finish and save.
     old = {s: signal.signal(s, _stop) for s in signals}
