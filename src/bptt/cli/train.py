@@ -148,7 +148,10 @@ class _Folder:
 
     def claim(self, path: Path, *, created: bool):
         self.path, self.created = path, created
-        self.before = set() if created else {p.name for p in path.iterdir()}
+        try:
+            self.before = set() if created else {p.name for p in path.iterdir()}
+        except OSError:   # unlistable: then nothing here is taken back
+            self.path = None
 
     def has_checkpoint(self) -> bool:
         from .. import checkpoint
@@ -267,8 +270,9 @@ def _setup(args, output, folder):
             raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
                              f"(continue it with --resume {out})")
         if folder.path is None:
-            folder.claim(out, created=not out.exists())
-        _check_writable(out)
+            made = not out.exists()
+            _check_writable(out)
+            folder.claim(out, created=made)
         source = args.file or args.data or "the embedded corpus (pydoc_data)"
         corpus = _read_corpus(args.file or args.data, args.encoding, None, out, output, args.quiet)
         if args.epochs is not None:
