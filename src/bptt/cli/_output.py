@@ -42,6 +42,14 @@ class Output:
         else:
             self._write(f"{text}\n")
 
+    def show(self, obj):
+        """An object with both faces (``__rich__`` for a terminal, ``__str__`` in whole lines elsewhere)."""
+        if self.console is not None:
+            self._rich(obj)
+        else:
+            for text in str(obj).splitlines():
+                self.line(text)
+
     def panel(self, title: str, text: str):
         """A block of text (a generated sample): boxed on a terminal, between marker lines elsewhere."""
         if self.console is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import _validate as check
 from .. import data
+from ..cells import CELLS
 from ._args import integer, number, positive_float
 from ._output import Output, error_line
 
@@ -28,6 +29,11 @@ def add(sub):
     p.add_argument("--data", choices=("tinyshakespeare",),
                    help="a named public corpus, downloaded once and cached, instead of FILE (default: none)")
     p.add_argument("--encoding", default="utf-8", help="the text file's encoding")
+    p.add_argument("--cell", choices=tuple(CELLS), default=d.cell,
+                   help="the recurrent cell: the simple RNN, LSTM or GRU")
+    p.add_argument("--layers", type=integer, default=d.layers, help="recurrent layers stacked")
+    p.add_argument("--forget-bias", type=number, default=d.forget_bias,
+                   help="added to the LSTM's forget-gate bias at initialisation")
     p.add_argument("--hidden", type=integer, default=d.hidden, help="H, hidden units")
     p.add_argument("--seq-length", type=integer, default=d.seq_length,
                    help="k1, characters per update (the loss window)")
@@ -50,7 +56,7 @@ def add(sub):
                    help="multiply the learning rate by this every --lr-decay-every updates")
     p.add_argument("--lr-decay-every", type=integer, default=d.lr_decay_every, help="updates between decays")
     p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=d.nonlinearity,
-                   help="f in h(t) = f(a(t))")
+                   help="the rnn cell's f in h(t) = f(a(t))")
     p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype,
                    help="float32 for speed, float64 to compare with references")
     p.add_argument("--seed", type=integer, default=d.seed, help="seed of the initial weights and the samples")
@@ -254,6 +260,7 @@ def _setup(args, output, folder):
     else:
         d = TrainConfig()
         config = TrainConfig(
+            cell=args.cell, layers=args.layers, forget_bias=args.forget_bias,
             hidden=args.hidden, seq_length=args.seq_length, bptt_depth=args.bptt_depth,
             batch_size=args.batch_size, steps=args.steps or d.steps, lr=args.lr, optimizer=args.optimizer,
             momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
@@ -281,8 +288,10 @@ def _setup(args, output, folder):
             config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
         trainer = Trainer(config, corpus, out)
         data.remember_source(out, args.file, args.data, args.encoding)
+        layers = f"{config.layers}-layer " if config.layers > 1 else ""
         output.line(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                      f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
+                    f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, "
+                    f"B={config.batch_size}, "
                       f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     return trainer
 
