@@ -73,7 +73,7 @@ def test_piped_train_prints_whole_plain_lines(text_file, deep):
 def test_every_other_command_prints_whole_lines_through_a_pipe(tmp_path, deep, text_file):
     assert bptt("train", text_file, "--steps", "10", "--out", deep, "--quiet", *TINY).returncode == 0
     checks = {
-        "gradcheck": (["gradcheck"], ["(H=4, I=O=5, T=6, B=3)"]),
+        "gradcheck": (["gradcheck"], ["passed (layers=1, H=4, I=O=5, T=6, B=3)"]),
         "diagnose": (["diagnose", deep, "--length", "20", "--batch", "2", "--out", deep / "diag"],
                      [f"wrote {deep / 'diag' / 'lag.png'}"]),
         "explain": (["explain", deep, "--text", "the quick", "--out", deep / "page.html"],
@@ -87,8 +87,9 @@ def test_every_other_command_prints_whole_lines_through_a_pipe(tmp_path, deep, t
         for text in whole:
             assert any(line.endswith(text) for line in r.stdout.splitlines()), (name, text, r.stdout)
     # The gradcheck table: each row one line with all of its numbers
-    rows = [line.split() for line in bptt("gradcheck", "--all").stdout.splitlines() if line.startswith(("tokens", "vectors"))]
-    assert len(rows) == 24 and all(len(row) == 11 and row[-1] == "yes" for row in rows)
+    rows = [line.split() for line in bptt("gradcheck", "--all", "--cell", "all").stdout.splitlines()
+            if line.startswith(("rnn ", "lstm ", "gru "))]
+    assert len(rows) == 40 and all(len(row) == 9 and row[-1] == "yes" for row in rows)
 
 
 def _on_a_terminal(argv, columns=40):

@@ -24,60 +24,34 @@ def run(args):
     import os
 
     from .. import checkpoint
+    from ..torch_bridge import save_state_dict
 
     out = args.torch
     if out.is_dir():
         raise IsADirectoryError(f"--torch: expected a file path, got {str(out)!r}, which is a directory")
     ck = checkpoint.load(args.checkpoint, name="RUN")
     try:
-        import torch
+        lines = save_state_dict(ck.model, out)
     except ImportError:
         raise ValueError("--torch: expected PyTorch to be installed (pip install torch), got no module "
                          "named torch") from None
-    try:
-        rnn, readout = ck.model.to_torch()
     except ValueError as err:   # a model torch has no module for (a linear nonlinearity)
         raise ValueError(f"RUN {str(ck.path)!r}: {err}") from None
-    state = torch.nn.ModuleDict({"rnn": rnn, "readout": readout}).state_dict()
+    except OSError as err:
+        raise OSError(f"--torch: could not write {str(out)!r} ({err.strerror or err})") from None
     vocab_path = out.with_suffix(".vocab.json")
-    # Written whole or not at all, like a checkpoint: a temporary file renamed over the target.
-    for path, write in ((out, lambda f: torch.save(state, f)),
-                        (vocab_path, lambda f: f.write(json.dumps(
-                            {"vocab": ck.vocab.chars if ck.vocab else None,
-                             "inputs": "one-hot: character vocab[i] is input i"}).encode("utf-8")))):
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                write(f)
-            os.replace(tmp, path)
-        except OSError as err:
-            tmp.unlink(missing_ok=True)
-            raise OSError(f"--torch: could not write {str(path)!r} ({err.strerror or err})") from None
+    tmp = vocab_path.with_name(f".{vocab_path.name}.tmp")
+    try:
+        tmp.write_text(json.dumps({"vocab": ck.vocab.chars if ck.vocab else None,
+                                   "inputs": "one-hot: character vocab[i] is input i"}))
+        os.replace(tmp, vocab_path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"--torch: could not write {str(vocab_path)!r} ({err.strerror or err})") from None
     output = Output()
-    output.line(f"wrote {out} (state_dict of {_constructor(rnn)} + {_constructor(readout)}) and {vocab_path}")
+    modules = lines[1].split(" = ", 1)[1].replace(", torch.nn.Linear", " + torch.nn.Linear")
+    output.line(f"wrote {out} (state_dict of {modules}) and {vocab_path}")
     output.line("load it in PyTorch with:")
-    for line in load_lines(rnn, readout, out):
+    for line in lines:
         output.line(f"    {line}")
     return 0
-
-
-def load_lines(rnn, readout, path) -> list[str]:
-    """The three lines of Python that rebuild the modules and load the state_dict at ``path``."""
-    return ["import torch",
-            f"rnn, readout = {_constructor(rnn)}, {_constructor(readout)}",
-            f'torch.nn.ModuleDict({{"rnn": rnn, "readout": readout}}).load_state_dict(torch.load({str(path)!r}))']
-
-
-def _constructor(module) -> str:
-    """The call that makes an empty module of this one's kind, sizes and dtype."""
-    import torch
-    dtype = next(module.parameters()).dtype
-    extra = "" if dtype == torch.float32 else f", dtype=torch.{str(dtype).split('.')[-1]}"
-    if isinstance(module, torch.nn.Linear):
-        return f"torch.nn.Linear({module.in_features}, {module.out_features}{extra})"
-    options = ""
-    if getattr(module, "num_layers", 1) != 1:
-        options += f", num_layers={module.num_layers}"
-    if isinstance(module, torch.nn.RNN) and module.nonlinearity != "tanh":
-        options += f", nonlinearity={module.nonlinearity!r}"
-    return f"torch.nn.{type(module).__name__}({module.input_size}, {module.hidden_size}{options}{extra})"
