@@ -4,8 +4,8 @@ A run folder holds ``checkpoint.npz`` (the latest, written atomically), ``metric
 (one JSON object per logged update; losses in nats per character), ``summary.json`` (the last
 ``run()``'s summary: updates, losses, speed, characters of text), ``loss.png`` and, once a
 sample was drawn, ``samples.txt``. A run resumes bit for bit: the checkpoint carries the
-parameters, the optimiser's state, the walk's position and rolling history, and the step; sampling draws from
-``default_rng([seed, step])`` so it needs no saved generator state.
+parameters, the optimiser's state, the walk's position and rolling history, and the step;
+sampling draws from ``default_rng([seed, step])`` so it needs no saved generator state.
 """
 
 from __future__ import annotations
