@@ -158,6 +158,7 @@ def test_init_from_carries_weights_character_by_character(run, tmp_path):
     assert counts["shared"] > 5 and counts["new"] > 5 and counts["dropped"] > 5
     assert records(out)[0] == {"step": 0, "init_from": {"run": str(run.resolve()), **counts}}
     assert b.meta["init_from"]["shared"] == counts["shared"]
+    assert json.loads((out / "summary.json").read_text())["init_from"] == {"run": str(run.resolve()), **counts}
     pa, pb = a.model.params, b.model.params
     # A fresh model of the new run's config: the values new characters must hold.
     fresh = Trainer(TrainConfig(hidden=16, seq_length=8, batch_size=4, seed=7, sample_every=0), OTHER,
