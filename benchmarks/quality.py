@@ -54,8 +54,9 @@ def compare(text, steps, hidden, seq_length, batch_size, lr, clip, dtype, checkp
     """Returns rows (step, bptt val, torch val, max |param diff|) and timings."""
     if threads:
         torch.set_num_threads(threads)
+    # PyTorch's initialisation on both sides (input_init_std=None): nn.RNN's own, on one-hot inputs.
     config = TrainConfig(hidden=hidden, seq_length=seq_length, batch_size=batch_size, steps=steps, lr=lr,
-                         clip=clip, dtype=dtype, sample_every=0)
+                         clip=clip, dtype=dtype, sample_every=0, input_init_std=None)
     trainer = Trainer(config, text, Path("/nonexistent-not-written"))
     model, V, B, k1 = trainer.model, len(trainer.vocab), batch_size, seq_length
     rnn, readout = model.to_torch()
