@@ -60,6 +60,14 @@ def test_the_runs_own_value_of_a_fixed_flag_is_accepted(run):
     assert checkpoint.load(run).meta["step"] == 25
 
 
+def test_a_resume_that_trains_nothing_records_no_change(run, capsys):
+    before = (run / "metrics.jsonl").read_text()
+    assert main(["train", "--resume", str(run), "--steps", "10", "--lr", "0.001", "--quiet"]) == 0
+    assert "already at step 20" in capsys.readouterr().out
+    assert (run / "metrics.jsonl").read_text() == before
+    assert checkpoint.load(run).meta["config"]["lr"] == 0.003
+
+
 def test_flags_that_can_change_apply_and_are_recorded(run):
     assert main(["train", "--resume", str(run), "--steps", "30", "--lr", "0.001", "--clip", "1", "--eval-every", "5",
                  "--lr-decay", "0.5", "--lr-decay-every", "3", "--sample-every", "5", "--quiet"]) == 0

@@ -282,6 +282,7 @@ class Trainer:
                              f"got a text with a vocabulary of {len(corpus.vocab)}")
         self.corpus, self.vocab = corpus, corpus.vocab
         self.init_from = None        # {"run", "shared", "new", "dropped"} for a fine-tuned run
+        self._resumed = None         # the settings a resume changed, logged when run() starts
         train_ids, val_ids = split(corpus.ids, config.val_fraction)
         B, k1 = config.batch_size, config.seq_length
         if len(train_ids) < k1 + 1:
@@ -380,9 +381,8 @@ class Trainer:
         # A crash may have left a half-written save and log lines past the checkpoint.
         ckpt.remove_stale_temps(self.out)
         _trim_log(self.out / "metrics.jsonl", step)
-        if changed:
-            # A resumed run's curve may bend here: the log says why, at the step it happened.
-            self._log({"step": step, "resumed": {k: {"from": a, "to": b} for k, (a, b) in changed.items()}})
+        # A resumed run's curve may bend here: run() logs why, at the step it happened (only if it trains).
+        self._resumed = {k: {"from": a, "to": b} for k, (a, b) in changed.items()} or None
         return self
 
     @classmethod
@@ -500,6 +500,9 @@ class Trainer:
         """Train up to config.steps; returns a summary dict. Saves at every eval and at the end."""
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
+        if self._resumed:
+            self._log({"step": self.step, "resumed": self._resumed})
+            self._resumed = None
         self._bad_in_a_row = 0
         # SIGHUP (a closed terminal, a dropped ssh session) stops like Ctrl-C and SIGTERM: finish the step, save.
         # A signal the caller ignores (nohup's SIGHUP, a background job's SIGINT) stays ignored.
