@@ -18,7 +18,7 @@ evaluates its model too, as a check on that read-back. Prints a table of validat
 (nats/char), the differences and the seconds each run trained, and writes ``char_lm.json``
 and ``char_lm.png`` (validation loss against updates, three curves) into ``--out``.
 
-    python benchmarks/char_lm.py --out runs/char_lm                  # H=128, 1500 updates, float32
+    python benchmarks/char_lm.py --out runs/char_lm                  # H=128, 1000 updates, float32
     python benchmarks/char_lm.py --out /tmp/c --steps 100 --hidden 64 --dtype float64
 """
 
@@ -129,7 +129,7 @@ def compare(text, config: TrainConfig, points, *, baseline: TrainConfig | None =
     points: the update counts at which all are evaluated. Returns a dict: ``rows``, one per
     point {step, bptt, torch, param_diff[, baseline]} (validation losses in nats/char, the
     largest parameter difference between bptt and torch), ``seconds`` of training for each run
-    (evaluation excluded), ``torch_own`` (torch's own forward on the validation streams at the
+    (evaluation excluded), ``clipped`` (how many of bptt's updates the clip scaled), ``torch_own`` (torch's own forward on the validation streams at the
     last point) and the validation size.
     progress(step, seconds): called after every update with the seconds each run has trained so far.
     on_row(partial): called at every point with the result so far (without ``torch_own``).
@@ -141,12 +141,12 @@ def compare(text, config: TrainConfig, points, *, baseline: TrainConfig | None =
     twin = TorchTwin(ours.model, config)
     base = Trainer(baseline, text, NOWHERE) if baseline is not None else None
     seconds = {"bptt": 0.0, "torch": 0.0, **({"baseline": 0.0} if base else {})}
-    rows = []
+    rows, clipped = [], 0
     sizes = {"val_chars": int(ours.val[0].shape[0] * ours.val[0].shape[1]),
              "train_chars": int(ours.x.shape[0] * ours.x.shape[1]), "vocab": len(ours.vocab)}
     for step in range(1, config.steps + 1):
         t0 = time.perf_counter()
-        ours.train_step()
+        clipped += ours.train_step()[3]
         t1 = time.perf_counter()
         twin.train_step(ours.x, ours.y)
         t2 = time.perf_counter()
@@ -165,10 +165,10 @@ def compare(text, config: TrainConfig, points, *, baseline: TrainConfig | None =
                 row["baseline"] = evaluate(base.model, *base.val)
             rows.append(row)
             if on_row is not None:
-                on_row({"rows": rows, "seconds": dict(seconds), **sizes})
+                on_row({"rows": list(rows), "seconds": dict(seconds), "clipped": clipped, **sizes})
         if progress is not None:
             progress(step, dict(seconds))
-    return {"rows": rows, "seconds": seconds, "torch_own": twin.own_val_loss(*ours.val), **sizes}
+    return {"rows": rows, "seconds": seconds, "clipped": clipped, "torch_own": twin.own_val_loss(*ours.val), **sizes}
 
 
 # ----------------------------------------------------------------------------- the command
@@ -245,7 +245,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True, help="folder for char_lm.json and char_lm.png")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--seq-length", type=int, default=64, help="k1 = k2")
