@@ -257,7 +257,7 @@ class Trainer:
         if int(opt["t"]) < 0:
             raise ValueError(f"{where}: expected state/opt/t >= 0, got {int(opt['t'])}")
         self.opt.restore(opt)
-        B, H, L = self.config.batch_size, self.config.hidden, self.x.shape[0]
+        B, L = self.config.batch_size, self.x.shape[0]
         keep = max(self.config.seq_length, self.config.k2)
         position = int(take("walk/position", (), "iu"))
         expected = {k: v.shape for k, v in self.walk.state().items() if k != "position"}  # rows vary: n + 1 or n

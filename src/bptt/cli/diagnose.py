@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
+from ..cells import CELLS
 from ._args import int_at_least, positive_int
 
 METRICS = "metrics.jsonl"
@@ -32,7 +32,7 @@ def add(sub):
     p.add_argument("--hidden", type=positive_int, default=128, metavar="H",
                    help="H of the random model when there is no checkpoint (default 128)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random model (default 0)")
-    p.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn",
+    p.add_argument("--cell", choices=tuple(CELLS), default="rnn",
                    help="cell of the random model when there is no checkpoint (default rnn)")
     p.add_argument("--layers", type=positive_int, default=1,
                    help="layers of the random model when there is no checkpoint (default 1)")
@@ -118,7 +118,7 @@ def _beside(option, model, vocab, seed, checkpoint):
         if model.cell.name == "rnn":
             return None
         option = "rnn"
-    if option in ("rnn", "lstm", "gru"):
+    if option in CELLS:
         other = Network.create(option, model.n_in, model.n_hidden, model.n_out, layers=model.layers, seed=seed)
         return f"random {type(other).__name__} (seed {seed})", other
     ck = checkpoint.load(option, name="--beside")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from ..cells import CELLS
 from ._args import positive_float, positive_int
 
 
@@ -12,7 +13,7 @@ def add(sub):
                        description="Check every gradient of a random small network (any cell, any number of "
                                    "layers) against float64 central differences and print the max relative "
                                    "error per parameter and initial state.")
-    p.add_argument("--cell", choices=("rnn", "lstm", "gru", "all"), default="rnn",
+    p.add_argument("--cell", choices=(*CELLS, "all"), default="rnn",
                    help="the recurrent cell, or all three (default rnn)")
     p.add_argument("--layers", type=positive_int, default=1, help="recurrent layers stacked (default 1)")
     p.add_argument("--all", action="store_true",
@@ -42,7 +43,7 @@ def run(args):
     from ..gradcheck import gradcheck
     from ..problems import random_case
 
-    cells = ("rnn", "lstm", "gru") if args.cell == "all" else (args.cell,)
+    cells = tuple(CELLS) if args.cell == "all" else (args.cell,)
     combos = [(c, args.input, args.output, args.nonlinearity if c == "rnn" else "-", args.mask) for c in cells]
     if args.all:
         combos = [(c, *rest) for c in cells

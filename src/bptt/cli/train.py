@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import _validate as check
 from .. import data
+from ..cells import CELLS
 from ._args import integer, number, positive_float
 
 
@@ -21,7 +22,7 @@ def add(sub):
     p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file")
     p.add_argument("--data", choices=("tinyshakespeare",), help="a named public corpus, downloaded once and cached")
     p.add_argument("--encoding", default="utf-8", help="the text file's encoding (default utf-8)")
-    p.add_argument("--cell", choices=("rnn", "lstm", "gru"), default=d.cell,
+    p.add_argument("--cell", choices=tuple(CELLS), default=d.cell,
                    help=f"the recurrent cell: the simple RNN, LSTM or GRU (default {d.cell})")
     p.add_argument("--layers", type=integer, default=d.layers, help=f"recurrent layers stacked (default {d.layers})")
     p.add_argument("--forget-bias", type=number, default=d.forget_bias,
