@@ -122,53 +122,67 @@ def max_param_diff(a: Network, b: Network) -> float:
     return max(float(np.abs(a.params[k] - b.params[k]).max()) for k in a.params)
 
 
-def compare(text, config: TrainConfig, points, *, baseline: TrainConfig | None = None, progress=None,
-            on_row=None):
-    """Train bptt (``config``), its torch twin and optionally ``baseline`` (bptt alone) side by side.
+def nudge(model: Network) -> None:
+    """Move every parameter by one unit in the last place, towards +inf: a perturbation the size
+    of one rounding, to measure how far round-off alone parts two trainings of the same model."""
+    model.set_params({k: np.nextafter(v, np.inf) for k, v in model.params.items()})
+
+
+def compare(text, config: TrainConfig, points, *, torch_twin=True, baseline: TrainConfig | None = None,
+            nudged=False, progress=None, on_row=None):
+    """Train bptt (``config``) and, side by side on the same streams, its torch twin, ``baseline``
+    (another config, bptt alone) and a bptt run from weights one rounding away (``nudged``).
 
     points: the update counts at which all are evaluated. Returns a dict: ``rows``, one per
-    point {step, bptt, torch, param_diff[, baseline]} (validation losses in nats/char, the
-    largest parameter difference between bptt and torch), ``seconds`` of training for each run
-    (evaluation excluded), ``clipped`` (how many of bptt's updates the clip scaled), ``torch_own`` (torch's own forward on the validation streams at the
-    last point) and the validation size.
+    point {step, bptt[, torch, param_diff][, nudged, nudged_diff][, baseline]} (validation losses
+    in nats/char; the largest parameter difference from bptt's), ``seconds`` of training for
+    each run (evaluation excluded), ``clipped`` (how many of bptt's updates the clip scaled),
+    ``torch_own`` (torch's own forward on the validation streams at the last point) and sizes.
     progress(step, seconds): called after every update with the seconds each run has trained so far.
     on_row(partial): called at every point with the result so far (without ``torch_own``).
     """
     points = sorted(set(points))
     ours = Trainer(config, text, NOWHERE)
     if ours.val is None:
-        raise ValueError(f"--val-fraction: expected a held-out text longer than one window, got none")
-    twin = TorchTwin(ours.model, config)
-    base = Trainer(baseline, text, NOWHERE) if baseline is not None else None
-    seconds = {"bptt": 0.0, "torch": 0.0, **({"baseline": 0.0} if base else {})}
+        raise ValueError("--val-fraction: expected a held-out text longer than one window, got none")
+    # Each run: (its update, its model as a bptt Network for evaluate); bptt's own first.
+    runs = {"bptt": (ours.train_step, lambda: ours.model)}
+    twin = None
+    if torch_twin:
+        twin = TorchTwin(ours.model, config)
+        runs["torch"] = (lambda: twin.train_step(ours.x, ours.y), twin.as_bptt)
+    if nudged:
+        near = Trainer(config, text, NOWHERE)
+        nudge(near.model)                 # the optimiser and the walk read model.params at each update
+        runs["nudged"] = (near.train_step, lambda: near.model)
+    if baseline is not None:
+        base = Trainer(baseline, text, NOWHERE)
+        runs["baseline"] = (base.train_step, lambda: base.model)
+    seconds = dict.fromkeys(runs, 0.0)
     rows, clipped = [], 0
     sizes = {"val_chars": int(ours.val[0].shape[0] * ours.val[0].shape[1]),
              "train_chars": int(ours.x.shape[0] * ours.x.shape[1]), "vocab": len(ours.vocab)}
     for step in range(1, config.steps + 1):
-        t0 = time.perf_counter()
-        clipped += ours.train_step()[3]
-        t1 = time.perf_counter()
-        twin.train_step(ours.x, ours.y)
-        t2 = time.perf_counter()
-        if base is not None:
-            base.train_step()
-        t3 = time.perf_counter()
-        seconds["bptt"] += t1 - t0
-        seconds["torch"] += t2 - t1
-        if base is not None:
-            seconds["baseline"] += t3 - t2
+        for name, (train_step, _) in runs.items():
+            t0 = time.perf_counter()
+            out = train_step()
+            seconds[name] += time.perf_counter() - t0
+            if name == "bptt":
+                clipped += out[3]
         if step in points:
-            theirs = twin.as_bptt()
-            row = {"step": step, "bptt": evaluate(ours.model, *ours.val), "torch": evaluate(theirs, *ours.val),
-                   "param_diff": max_param_diff(ours.model, theirs)}
-            if base is not None:
-                row["baseline"] = evaluate(base.model, *base.val)
+            row = {"step": step}
+            for name, (_, model) in runs.items():
+                m = model()
+                row[name] = evaluate(m, *ours.val)
+                if name in ("torch", "nudged"):
+                    row["param_diff" if name == "torch" else "nudged_diff"] = max_param_diff(ours.model, m)
             rows.append(row)
             if on_row is not None:
                 on_row({"rows": list(rows), "seconds": dict(seconds), "clipped": clipped, **sizes})
         if progress is not None:
             progress(step, dict(seconds))
-    return {"rows": rows, "seconds": seconds, "clipped": clipped, "torch_own": twin.own_val_loss(*ours.val), **sizes}
+    own = twin.own_val_loss(*ours.val) if twin is not None else None
+    return {"rows": rows, "seconds": seconds, "clipped": clipped, "torch_own": own, **sizes}
 
 
 # ----------------------------------------------------------------------------- the command
@@ -180,18 +194,25 @@ def plot(result, path: Path, title: str):
     steps = [r["step"] for r in rows]
     fig, (ax, dx) = plt.subplots(2, 1, figsize=(8, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
     ax.plot(steps, [r["bptt"] for r in rows], "o-", color="C0", label="bptt 2-layer LSTM (bptt train)")
-    ax.plot(steps, [r["torch"] for r in rows], "x--", color="C1", ms=8, label="torch nn.LSTM(num_layers=2), same start")
+    if "torch" in rows[0]:
+        ax.plot(steps, [r["torch"] for r in rows], "x--", color="C1", ms=8,
+                label="torch nn.LSTM(num_layers=2), same start")
+    if "nudged" in rows[0]:
+        ax.plot(steps, [r["nudged"] for r in rows], "+:", color="C4", ms=9,
+                label="bptt 2-layer LSTM, start nudged by one rounding")
     if "baseline" in rows[0]:
         ax.plot(steps, [r["baseline"] for r in rows], "s-", color="C2", label="bptt 1-layer simple RNN")
     ax.set_ylabel("validation loss (nats/char)")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend()
-    later = [v for r in rows[1:] for k, v in r.items() if k in ("bptt", "torch", "baseline")]
+    later = [v for r in rows[1:] for k, v in r.items() if k in ("bptt", "torch", "nudged", "baseline")]
     if later:              # the first point (loss near log V) would flatten the curves that matter
         ax.set_ylim(min(later) - 0.1, min(4.5, max(later) + 0.3))
-    diff = [max(abs(r["bptt"] - r["torch"]), 1e-16) for r in rows]
-    dx.semilogy(steps, diff, "o-", color="k", label="|bptt - torch|")
+    for other, style in (("torch", "o-k"), ("nudged", "+:")):
+        if other in rows[0]:
+            dx.semilogy(steps, [max(abs(r["bptt"] - r[other]), 1e-16) for r in rows], style,
+                        **({"color": "C4"} if other == "nudged" else {}), label=f"|bptt - {other}|")
     dx.axhline(0.03, color="C3", ls=":", label="0.03 nats/char")
     dx.set_ylabel("|difference|")
     dx.set_xlabel("updates")
@@ -206,18 +227,20 @@ def plot(result, path: Path, title: str):
 
 def table(result) -> list[str]:
     rows = result["rows"]
-    has_base = "baseline" in rows[0]
-    head = f"{'update':>7} {'bptt LSTM':>10} {'torch LSTM':>10} {'bptt-torch':>11} {'max|dparam|':>11}"
-    if has_base:
-        head += f" {'bptt RNN':>9} {'RNN-LSTM':>9}"
-    lines = [head]
-    for r in rows:
-        line = (f"{r['step']:>7} {r['bptt']:>10.6f} {r['torch']:>10.6f} {r['bptt'] - r['torch']:>+11.2e} "
-                f"{r['param_diff']:>11.2e}")
-        if has_base:
-            line += f" {r['baseline']:>9.4f} {r['baseline'] - r['bptt']:>+9.4f}"
-        lines.append(line)
-    return lines
+    columns = [("update", lambda r: f"{r['step']}"), ("bptt LSTM", lambda r: f"{r['bptt']:.6f}")]
+    if "torch" in rows[0]:
+        columns += [("torch LSTM", lambda r: f"{r['torch']:.6f}"),
+                    ("bptt-torch", lambda r: f"{r['bptt'] - r['torch']:+.2e}"),
+                    ("max|dparam|", lambda r: f"{r['param_diff']:.2e}")]
+    if "nudged" in rows[0]:
+        columns += [("bptt nudged", lambda r: f"{r['nudged']:.6f}"),
+                    ("bptt-nudged", lambda r: f"{r['bptt'] - r['nudged']:+.2e}")]
+    if "baseline" in rows[0]:
+        columns += [("bptt RNN", lambda r: f"{r['baseline']:.4f}"),
+                    ("RNN-LSTM", lambda r: f"{r['baseline'] - r['bptt']:+.4f}")]
+    cells = [[name for name, _ in columns]] + [[f(r) for _, f in columns] for r in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    return [" ".join(c.rjust(w) for c, w in zip(line, widths)) for line in cells]
 
 
 class Progress:
@@ -257,6 +280,9 @@ def main(argv=None):
     ap.add_argument("--eval-at", type=int, nargs="+", default=None,
                     help="update counts to evaluate at (default 1, 50, 100, 250, 500, then every 250)")
     ap.add_argument("--no-rnn", action="store_true", help="skip the simple RNN baseline")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch's twin")
+    ap.add_argument("--nudged", action="store_true",
+                    help="also train bptt from weights one rounding away: how far round-off alone parts two runs")
     args = ap.parse_args(argv)
     if not args.data.is_file():
         fail(f"--data: expected the tinyshakespeare text file, got {str(args.data)!r}, which does not exist")
@@ -275,7 +301,7 @@ def main(argv=None):
         fail(f"--eval-at: expected update counts in [1, --steps {args.steps}], got {bad[0]}")
     args.out.mkdir(parents=True, exist_ok=True)
     text = args.data.read_text()
-    setting = (f"tinyshakespeare, H={config.hidden}, {config.layers}-layer LSTM vs 1-layer RNN, "
+    setting = (f"tinyshakespeare, H={config.hidden}, {config.layers}-layer LSTM, "
                f"k1=k2={config.seq_length}, B={config.batch_size}, Adam lr={config.lr:g}, clip {config.clip:g}, "
                f"{config.dtype}, torch {torch.__version__} ({torch.get_num_threads()} threads)")
     print(setting, flush=True)
@@ -293,14 +319,19 @@ def main(argv=None):
         os.replace(tmp, args.out / "char_lm.json")
         plot(result, args.out / "char_lm.png", setting)
 
-    result = compare(text, config, points, baseline=baseline, progress=Progress(args.steps, 50), on_row=save)
+    result = compare(text, config, points, torch_twin=not args.no_torch, baseline=baseline, nudged=args.nudged,
+                     progress=Progress(args.steps, 50), on_row=save)
     for line in table(result):
         print(line)
     last = result["rows"][-1]
-    gap = last["bptt"] - last["torch"]
-    print(f"at update {last['step']}: bptt - torch = {gap:+.4f} nats/char "
-          f"({'within' if abs(gap) <= 0.03 else 'NOT within'} 0.03); torch's own forward on its weights: "
-          f"{result['torch_own']:.6f} (bptt's evaluate: {last['torch']:.6f})")
+    if "torch" in last:
+        gap = last["bptt"] - last["torch"]
+        print(f"at update {last['step']}: bptt - torch = {gap:+.4f} nats/char "
+              f"({'within' if abs(gap) <= 0.03 else 'NOT within'} 0.03); torch's own forward on its weights: "
+              f"{result['torch_own']:.6f} (bptt's evaluate: {last['torch']:.6f})")
+    if "nudged" in last:
+        print(f"at update {last['step']}: bptt - bptt nudged by one rounding = {last['bptt'] - last['nudged']:+.4f} "
+              f"nats/char")
     if baseline is not None:
         print(f"at update {last['step']}: the 1-layer RNN is {last['baseline'] - last['bptt']:+.4f} nats/char "
               f"above the 2-layer LSTM")
