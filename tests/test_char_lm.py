@@ -55,3 +55,18 @@ def test_baseline_trains_alongside(tinyshakespeare):
     row = result["rows"][0]
     assert set(result["seconds"]) == {"bptt", "torch", "baseline"}
     assert row["baseline"] != row["bptt"] and 3.5 < row["baseline"] < 4.5
+
+
+@pytest.mark.parametrize("argv, named", [(["--eval-at", "0"], "--eval-at"), (["--hidden", "0"], "--hidden"),
+                                         (["--dtype", "float16"], "--dtype"), (["--data", "MISSING"], "--data")])
+def test_bad_input_is_one_line(tmp_path, capsys, argv, named):
+    from char_lm import main
+    text = tmp_path / "text.txt"
+    text.write_text("abcdefgh" * 100)
+    argv = [a.replace("MISSING", str(tmp_path / "missing.txt")) for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(tmp_path / "out"), "--data", str(text), "--steps", "5", *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and named in err, err
+    assert not (tmp_path / "out").exists()                         # nothing written
