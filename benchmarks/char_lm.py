@@ -10,7 +10,9 @@ Three runs walk the same B parallel streams of the same training text, in one in
   autograd with the state detached at window edges, ``clip_grad_norm_`` and ``torch.optim.Adam``
   (same lr, betas and eps); ``bias_hh`` stays frozen at zero, since bptt has one bias where
   torch has two and Adam would move each of them by lr;
-- rnn: ``bptt train --cell rnn --layers 1`` with every other setting the same.
+- rnn: ``bptt train --cell rnn --layers 1`` with every other setting the same;
+- with ``--nudged``, bptt's LSTM again from weights one float ulp away: how far round-off
+  alone parts two trainings of the same model, the yardstick for bptt - torch.
 
 Every few updates each model is evaluated by ``bptt.train.evaluate`` on the same held-out
 streams (torch's weights read back through ``from_torch``); at the end torch's own forward
@@ -18,8 +20,11 @@ evaluates its model too, as a check on that read-back. Prints a table of validat
 (nats/char), the differences and the seconds each run trained, and writes ``char_lm.json``
 and ``char_lm.png`` (validation loss against updates, three curves) into ``--out``.
 
-    python benchmarks/char_lm.py --out runs/char_lm                  # H=128, 2000 updates, float32
-    python benchmarks/char_lm.py --out /tmp/c --steps 100 --hidden 64 --dtype float64
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/char_lm.py --out runs/char_lm --steps 1000
+    python benchmarks/char_lm.py --out runs/char_lm_2000 --no-torch          # H=128, 2000 updates, float32
+    python benchmarks/char_lm.py --out /tmp/c --steps 100 --hidden 64 --dtype float64 --nudged
+
+One thread each keeps a busy 2-core machine from stalling on threads that wait for each other.
 """
 
 from __future__ import annotations

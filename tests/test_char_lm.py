@@ -35,6 +35,7 @@ def test_stack_tracks_torch_in_float64(tinyshakespeare, cell, layers):
     result = compare(text, config, {1, 10, 43, 44, 50}, progress=lambda step, seconds: None,
                      on_row=partials.append)
     rows = result["rows"]
+    assert result["train_chars"] == 8 * 42 * 16                    # whole windows only
     assert [r["step"] for r in rows] == [1, 10, 43, 44, 50]
     assert [len(p["rows"]) for p in partials] == [1, 2, 3, 4, 5]   # every point reported as it is measured
     assert 10 <= result["clipped"] < 50                            # the clip is exercised, and not always
