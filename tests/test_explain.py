@@ -169,8 +169,32 @@ def test_library_rejects_bad_text_and_mismatched_model():
     model = bptt.SimpleRNN(4, 3, 4, seed=0)
     with pytest.raises(ValueError, match=r"^text: expected 2 to 17"):
         bptt.explain(model, "")
-    with pytest.raises(ValueError, match=r"^model: expected a character model"):
+    with pytest.raises(ValueError, match=r"^vocab: expected the model's vocabulary of 4 characters"):
         bptt.explain(model, "abcde")                     # 5 characters, n_in = 4
+    with pytest.raises(ValueError, match=r"^model: expected a character model"):
+        bptt.explain(model, "abcde", vocab=Vocab("abcde"))
+
+
+def test_the_library_takes_a_run_folder_or_a_checkpoint_path(tmp_path):
+    vocab = Vocab.from_text("the quick brown fox")
+    model = bptt.SimpleRNN(len(vocab), 6, len(vocab), seed=2)
+    path = checkpoint.save(tmp_path / "run" / "checkpoint.npz", model, vocab=vocab)
+    for given in (tmp_path / "run", str(path)):
+        d = bptt.explain(given, "the fox").data
+        assert d["vocab"] == vocab.chars and d["model"]["source"] == str(path)
+        close(d["params"]["W"], model.params["W"])
+    # The trained model alone does not carry its vocabulary: the error says which one it needs.
+    with pytest.raises(ValueError, match=rf"^vocab: expected the model's vocabulary of {len(vocab)} characters"):
+        bptt.explain(model, "the fox")
+    assert bptt.explain(model, "the fox", vocab=vocab).data["vocab"] == vocab.chars
+    with pytest.raises(FileNotFoundError, match=r"^model: expected a checkpoint file or run folder"):
+        bptt.explain(tmp_path / "nowhere", "the fox")
+
+
+def test_the_plain_repr_is_one_line():
+    page = bptt.explain(bptt.SimpleRNN(4, 3, 4, seed=0), "abcdab")
+    text = repr(page)
+    assert "\n" not in text and len(text) < 200 and "'abcdab'" in text and "5 steps" in text
 
 
 # ------------------------------------------------------------------ gated cells and stacks

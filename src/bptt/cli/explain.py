@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._args import positive_float, positive_int
+from ._output import Output
 
 
 def add(sub):
@@ -73,5 +74,5 @@ def run(args):
     page = explain(model, text, vocab=vocab, lr=args.lr, seed=seed, source=source)
     page.save(out)
     d = page.data
-    print(f"bptt explain: {origin} on {text!r}: {len(d['x'])} steps, L = {d['loss']:.4f}; wrote {out}")
+    Output().line(f"bptt explain: {origin} on {text!r}: {len(d['x'])} steps, L = {d['loss']:.4f}; wrote {out}")
     return 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -66,7 +67,13 @@ def build_data(model: Network, text: str, *, vocab: Vocab | None = None, lr: flo
                seed=None, source: str | None = None) -> dict:
     """Every number the page shows, from ``model.forward`` and ``model.backward``."""
     check_text(text)
-    vocab = Vocab.from_text(text) if vocab is None else vocab
+    if vocab is None:
+        vocab = Vocab.from_text(text)
+        if isinstance(model, Network) and (model.n_in != len(vocab) or model.n_out != len(vocab)):
+            # A trained model reads ids of its own vocabulary, which the model itself does not carry.
+            raise ValueError(f"vocab: expected the model's vocabulary of {model.n_in} characters (a "
+                             f"checkpoint's .vocab; or pass the run folder or checkpoint path as the model), "
+                             f"got none, and the text's own {len(vocab)} characters are not it")
     check_model(model, vocab)
     if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr: expected a positive finite learning rate, got {lr!r}")
@@ -178,9 +185,22 @@ class Explanation:
         return render(self.data)
 
     def save(self, path) -> Path:
+        """Written whole or not at all: a temporary file beside ``path``, renamed over it."""
         path = Path(path)
-        path.write_text(self.html, encoding="utf-8")
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(self.html, encoding="utf-8")
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return path
+
+    def __repr__(self) -> str:   # one line: the page itself is 150 kB of HTML
+        d = self.data
+        m = d["model"]
+        return (f"<bptt.Explanation of {d['text']!r}: {len(d['x'])} steps, H={m['n_hidden']}, "
+                f"vocabulary of {len(d['vocab'])}, L = {d['loss']:.4f}; .save(path) writes the page>")
 
     def _repr_html_(self) -> str:
         # An iframe keeps the page's ids, styles and keys apart from the notebook's own.
@@ -188,14 +208,16 @@ class Explanation:
                 f'style="width:100%;height:820px;border:0" title="bptt explain"></iframe>')
 
 
-def explain(model: Network, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = None,
+def explain(model, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = None,
             lr: float = 0.1, seed=None, source: str | None = None) -> Explanation:
     """Step through ``model`` on ``text`` (2 to 17 characters) forward and backward in a page.
 
-    model: a character model of any cell (SimpleRNN, LSTM, GRU) and any number of layers; a
-    stack is shown one layer at a time.
-    vocab: the model's character vocabulary (a checkpoint's); by default the text's own
-    characters, sorted, which must match the model's n_in and n_out.
+    model: a character model of any cell (SimpleRNN, LSTM, GRU) and any number of layers (a
+    stack is shown one layer at a time), or a run folder or checkpoint file (a path), whose
+    model and vocabulary are used.
+    vocab: the model's character vocabulary (a checkpoint's); for a model given as a path, the
+    checkpoint's; else by default the text's own characters, sorted, which must then match the
+    model's n_in and n_out.
     lr: the learning rate the page's update stage starts with.
 
         >>> import bptt
@@ -204,5 +226,16 @@ def explain(model: Network, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = N
         >>> page.save("explain.html")   # doctest: +SKIP
         >>> bptt.explain(bptt.LSTM(4, 8, 4, layers=2, seed=0), "abcdab").data["model"]["layers"]
         2
+        >>> bptt.explain("runs/book", "ROMEO:")   # doctest: +SKIP
     """
+    if isinstance(model, (str, os.PathLike)):
+        from .. import checkpoint
+        ck = checkpoint.load(model, name="model")
+        if ck.vocab is None:
+            raise ValueError(f"model {str(ck.path)!r}: expected a character model with a vocabulary, "
+                             f"got a checkpoint without one")
+        if vocab is not None and vocab != ck.vocab:
+            raise ValueError(f"vocab: expected the checkpoint's vocabulary of {len(ck.vocab)} characters "
+                             f"(or none), got a different one of {len(vocab)}")
+        model, vocab, source = ck.model, ck.vocab, source or str(ck.path)
     return Explanation(build_data(model, text, vocab=vocab, lr=lr, seed=seed, source=source))
