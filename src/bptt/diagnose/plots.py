@@ -58,22 +58,44 @@ def plot_lag(profile, sweep, path, *, title_extra="") -> Path:
     ax.plot(np.arange(len(own)), own, color="black", lw=3.2,
             label=f"this model: radius {profile.radius:.3g}, $\\sigma_{{max}}$ {profile.sigma_max:.3g}")
     shown.append(own)
+    _lag_axes(ax, shown, len(own), "diagnostics.json")
+    f = profile.nonlinearity
+    ax.set_title(f"How much of each step's error reaches h(t - lag): {f} RNN, W rescaled per curve"
+                 + (f"\n{title_extra}" if title_extra else ""))
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="best", ncol=2)
+    return _save(fig, path)
+
+
+def _lag_axes(ax, shown, T, where):
+    """The log-scale ratio axes that every lag plot shares."""
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_yscale("log")
     finite = np.concatenate([s[np.isfinite(s)] for s in shown]) if shown else np.array([1.0])
     if finite.size:
         ax.set_ylim(max(finite.min(), 10.0 ** -DECADES) / 3, min(finite.max(), 10.0 ** DECADES) * 3)
         if finite.min() < 10.0 ** -DECADES or finite.max() > 10.0 ** DECADES:
-            ax.text(0.99, 0.01, f"axis cut at 1e-{DECADES} and 1e+{DECADES}; diagnostics.json has every value",
+            ax.text(0.99, 0.01, f"axis cut at 1e-{DECADES} and 1e+{DECADES}; {where} has every value",
                     transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="0.3")
-    ax.set_xlim(0, len(own) - 1)
+    ax.set_xlim(0, T - 1)
     ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
     ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
-    f = profile.nonlinearity
-    ax.set_title(f"How much of each step's error reaches h(t - lag): {f} RNN, W rescaled per curve"
-                 + (f"\n{title_extra}" if title_extra else ""))
+
+
+def plot_lag_profiles(profiles, path, *, title="", where="result.json") -> Path:
+    """ratio[lag] on a log scale, one curve per labelled profile ({label: LagProfile}), e.g. the
+    trained models of several cells on the same task."""
+    fig, ax = plt.subplots(figsize=(9, 5.5), constrained_layout=True)
+    colors = plt.get_cmap("tab10")
+    shown = []
+    for i, (label, profile) in enumerate(profiles.items()):
+        ratio = _positive(profile.ratio)
+        ax.plot(np.arange(len(ratio)), ratio, color=colors(i % 10), lw=2.2, label=label)
+        shown.append(ratio)
+    _lag_axes(ax, shown, max(len(s) for s in shown), where)
+    ax.set_title("How much of the error at the target reaches h(t - lag)" + (f"\n{title}" if title else ""))
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="best", ncol=2)
+    ax.legend(fontsize=9, loc="best")
     return _save(fig, path)
 
 

@@ -1,0 +1,150 @@
+"""`bptt task`: train a cell on a long-lag task until its paper's criterion holds, and say so."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ._args import integer, number
+
+
+def add(sub):
+    from ..task_train import ALL_CELLS
+    from ..tasks import TASKS
+    p = sub.add_parser("task", help="train on a long-lag task (adding, adding-1997, temporal-order, copy)",
+                       description="Train a cell on fresh sequences of a long-lag task, score it on held-out "
+                                   "sequences, stop as soon as the task's criterion holds, and write "
+                                   "result.json, checkpoint.npz, metrics.jsonl and two pictures. Unset "
+                                   "flags take the defaults tuned for the task and cell.")
+    p.add_argument("task", choices=tuple(TASKS), metavar="TASK", help=", ".join(TASKS))
+    p.add_argument("--cell", choices=ALL_CELLS, default="rnn", help="default rnn")
+    p.add_argument("--length", type=integer, default=None,
+                   help="T, the lag (default: the paper's, 50 for adding and copy)")
+    p.add_argument("--hidden", type=integer, default=None, help="H")
+    p.add_argument("--layers", type=integer, default=None)
+    p.add_argument("--batch-size", type=integer, default=None, help="fresh sequences per update")
+    p.add_argument("--steps", type=integer, default=None, help="the update budget")
+    p.add_argument("--lr", type=number, default=None, help="learning rate")
+    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=None)
+    p.add_argument("--clip", type=number, default=None, help="global-norm clip (0: off)")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu"), default=None, help="--cell rnn only")
+    p.add_argument("--init", choices=("uniform", "identity"), default=None,
+                   help="--cell rnn only; identity: W = I, b = 0 (with --nonlinearity relu: the IRNN)")
+    p.add_argument("--seed", type=integer, default=None)
+    p.add_argument("--eval-every", type=integer, default=None, help="updates between held-out scores")
+    p.add_argument("--eval-size", type=integer, default=None, help="held-out sequences (default 1000)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None)
+    p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
+    p.add_argument("--quiet", action="store_true", help="no progress")
+    p.set_defaults(run=run)
+
+
+class _Bar:
+    """rich on a terminal: the bar, the held-out metric against the baseline, time left."""
+
+    def __init__(self, console, total, baseline, criterion):
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+        self.baseline, self.criterion = baseline, criterion
+        self.bar = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TextColumn("left"),
+                            TimeRemainingColumn(), console=console, refresh_per_second=4)
+        self.task = self.bar.add_task("train", total=total, stats="")
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+
+    def __call__(self, r):
+        metric = "-" if r["metric_last"] is None else f"{r['metric_last']:.4g}"
+        self.bar.update(self.task, completed=r["step"],
+                        stats=f"loss {r['loss']:.4g}  held-out {metric} (baseline {self.baseline:.4g}, "
+                              f"solved {self.criterion})")
+
+
+class _Lines:
+    """A pipe or a log file: one whole line per held-out score, no live bar."""
+
+    def __init__(self, baseline, criterion):
+        self.baseline, self.criterion = baseline, criterion
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def __call__(self, r):
+        if "metric" not in r:
+            return
+        left = r["seconds"] / r["step"] * (r["steps"] - r["step"])
+        print(f"update {r['step']}/{r['steps']}  loss {r['loss']:.4g}  held-out {r['metric']:.4g} "
+              f"(baseline {self.baseline:.4g}, solved {self.criterion})  {r['seconds']:.1f} s, "
+              f"at most {left:.0f} s left", flush=True)
+
+
+def run(args):
+    from rich.console import Console
+
+    from .. import tasks
+    from ..task_train import Diverged, default_config, train
+
+    config = default_config(args.task, args.cell, length=args.length, hidden=args.hidden, layers=args.layers,
+                            batch_size=args.batch_size, steps=args.steps, lr=args.lr,
+                            optimizer=args.optimizer, clip=args.clip, nonlinearity=args.nonlinearity,
+                            init=args.init, seed=args.seed, eval_every=args.eval_every,
+                            eval_size=args.eval_size, dtype=args.dtype)
+    if args.clip == 0:
+        from dataclasses import replace
+        config = replace(config, clip=None)
+    config.validate()
+    task = tasks.get(config.task)
+    out = args.out or Path("runs") / f"{config.task}-{config.cell}-T{config.length}-{time.strftime('%Y%m%d-%H%M%S')}"
+    _check_out(out)
+    console = Console(highlight=False)
+    baseline = task.baseline(config.length)
+    console.print(f"{task.name} (after {task.paper}), T = {config.length}, cell {config.cell}: H={config.hidden}, "
+                  f"layers {config.layers}, B={config.batch_size}, at most {config.steps} updates, "
+                  f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}; solved when "
+                  f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
+                  f"{task.baseline_means})", soft_wrap=True)
+    if args.quiet:
+        reporter = None
+    elif console.is_terminal:
+        reporter = _Bar(console, config.steps, baseline, task.criterion)
+    else:
+        reporter = _Lines(baseline, task.criterion)
+    try:
+        if reporter is None:
+            result = train(config, out)
+        else:
+            with reporter:
+                result = train(config, out, progress=reporter)
+    except Diverged as err:
+        console.print(f"bptt: {err}", soft_wrap=True)
+        return 1
+    verdict = "solved" if result["solved"] else "not solved"
+    console.print(f"{verdict}: {result['metric_name']} {result['metric']:.4g} on {result['eval_size']} held-out "
+                  f"sequences (baseline {result['baseline']:.4g}, solved when {result['criterion']}) after "
+                  f"{result['updates']} updates ({result['sequences_seen']} sequences), "
+                  f"{result['seconds']:.1f} s", soft_wrap=True)
+    console.print(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png, "
+                  f"lag_profile.png", soft_wrap=True)
+    return 0
+
+
+def _check_out(out: Path):
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
+    if (out / "result.json").exists() or (out / "checkpoint.npz").exists():
+        raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(f"--out: expected a writable folder, got {str(out)!r} ({err.strerror})") from None
