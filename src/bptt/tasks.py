@@ -19,6 +19,7 @@ Shape legend: T time, B batch, I inputs, O outputs. Steps count from 0.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Callable
 
@@ -235,11 +236,10 @@ class Task:
         return f"{self.metric_name} {'<=' if self.inclusive else '<'} {self.threshold:g}"
 
     def check_length(self, length, flag="--length") -> int:
-        length = check.positive_int(flag, length)
-        if length < self.min_length:
+        if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length < self.min_length:
             raise ValueError(f"{flag}: expected an integer >= {self.min_length} for {self.name} "
-                             f"({self.layout}), got {length}")
-        return length
+                             f"({self.layout}), got {length!r}")
+        return int(length)
 
 
 def _adding_1997_baseline() -> float:
