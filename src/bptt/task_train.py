@@ -251,7 +251,7 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
     from .diagnose.plots import plot_lag_profiles
     from .loss_plot import plot_task_curve
     plot_task_curve(log, out / "learning_curve.png", result)
-    plot_lag_profiles({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile},
+    plot_lag_profiles({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile.ratio},
                       out / "lag_profile.png",
                       title=f"{config.task}, T = {config.length}: the trained model's lag profile")
     return result

@@ -82,14 +82,14 @@ def _lag_axes(ax, shown, T, where):
     ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
 
 
-def plot_lag_profiles(profiles, path, *, title="", where="result.json") -> Path:
-    """ratio[lag] on a log scale, one curve per labelled profile ({label: LagProfile}), e.g. the
+def plot_lag_profiles(ratios, path, *, title="", where="result.json") -> Path:
+    """ratio[lag] on a log scale, one curve per label ({label: LagProfile.ratio}), e.g. the
     trained models of several cells on the same task."""
     fig, ax = plt.subplots(figsize=(9, 5.5), constrained_layout=True)
     colors = plt.get_cmap("tab10")
     shown = []
-    for i, (label, profile) in enumerate(profiles.items()):
-        ratio = _positive(profile.ratio)
+    for i, (label, values) in enumerate(ratios.items()):
+        ratio = _positive([np.nan if v is None else v for v in values])
         ax.plot(np.arange(len(ratio)), ratio, color=colors(i % 10), lw=2.2, label=label)
         shown.append(ratio)
     _lag_axes(ax, shown, max(len(s) for s in shown), where)
