@@ -64,8 +64,9 @@ def run_grid(specs, jobs, results_path):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     t0 = time.perf_counter()
     done = 0
-    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-        for result in pool.imap_unordered(run_one, specs):
+    pool = multiprocessing.get_context("spawn").Pool(jobs) if jobs > 1 else None
+    try:
+        for result in (pool.imap_unordered(run_one, specs) if pool else map(run_one, specs)):
             done += 1
             with open(results_path, "a") as f:
                 f.write(json.dumps(result) + "\n")
@@ -78,6 +79,9 @@ def run_grid(specs, jobs, results_path):
             print(f"[{done}/{len(specs)}] {result['task']} T={result['length']} {result['cell']} seed "
                   f"{result['seed']}: {verdict}, {result['wall_seconds']:.1f} s; {elapsed / 60:.1f} min so far, "
                   f"about {elapsed / done * (len(specs) - done) / 60:.1f} min left", flush=True)
+    finally:
+        if pool is not None:
+            pool.terminate()
 
 
 def latest(results_path):

@@ -125,3 +125,25 @@ def test_out_holding_a_run_is_refused(tmp_path, capsys):
     assert main(["task", "adding", "--steps", "1", "--out", str(tmp_path)]) == 2
     assert "--out: expected a new or empty run folder" in capsys.readouterr().err
     assert (tmp_path / "result.json").read_text() == "{}"
+
+
+def test_benchmark_tiny_grid(tmp_path):
+    """benchmarks/long_lag.py end to end on one task, one short lag, two cells."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "long_lag.py"
+    spec = importlib.util.spec_from_file_location("long_lag", path)
+    long_lag = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(long_lag)
+    results = tmp_path / "out" / "results.jsonl"
+    long_lag.main(["--tasks", "adding", "--cells", "rnn", "irnn", "--lengths", "4", "--seeds", "0",
+                   "--steps", "20", "--jobs", "1", "--results", str(results), "--runs", str(tmp_path / "runs"),
+                   "--picture", "adding", "4"])
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert sorted(r["cell"] for r in rows) == ["irnn", "rnn"]
+    for r in rows:
+        assert r["budget"] == 20 and r["updates"] == 20 and r["wall_seconds"] > 0 and "error" not in r
+    table = (tmp_path / "out" / "table.md").read_text().splitlines()
+    assert table[0] == "| task | T | rnn | irnn |"
+    assert table[2].startswith("| adding | 4 | 0/1, best ")
+    assert (tmp_path / "out" / "lag_profiles.png").read_bytes()[:4] == b"\x89PNG"
