@@ -127,6 +127,7 @@ def test_out_holding_a_run_is_refused(tmp_path, capsys):
     assert (tmp_path / "result.json").read_text() == "{}"
 
 
+@pytest.mark.slow
 def test_benchmark_tiny_grid(tmp_path):
     """benchmarks/long_lag.py end to end on one task, one short lag, two cells."""
     import importlib.util
