@@ -47,14 +47,16 @@ def _wrong_tanh_derivative(h, out=None):
     return np.subtract(1, h, out=out)                     # 1 - h instead of 1 - h^2
 
 
-def _no_recurrent_term(self, dh_t, fprime_t, W, da_t, dh_prev):
+def _no_recurrent_term(self, P, carry_h, dout_t, dh_t, fprime_t, da_t):
+    np.add(dout_t, carry_h, out=dh_t)
     np.multiply(dh_t, fprime_t, out=da_t)
-    dh_prev[...] = 0                                      # forgets W^T dL/da(t)
+    carry_h[...] = 0                                      # forgets W^T dL/da(t)
 
 
-def _transposed_recurrent_term(self, dh_t, fprime_t, W, da_t, dh_prev):
+def _transposed_recurrent_term(self, P, carry_h, dout_t, dh_t, fprime_t, da_t):
+    np.add(dout_t, carry_h, out=dh_t)
     np.multiply(dh_t, fprime_t, out=da_t)
-    np.matmul(da_t, W.T, out=dh_prev)                     # W instead of W^T
+    np.matmul(da_t, P.W.T, out=carry_h)                   # W instead of W^T
 
 
 @pytest.mark.parametrize("plant", ["derivative", "no_recurrence", "transposed_W"])

@@ -11,6 +11,7 @@ moments, say); ``meta.json``.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -26,7 +27,8 @@ import numpy as np
 
 from . import _validate as check
 from .data import Vocab
-from .network import PARAM_NAMES, SimpleRNN
+from .cells import CELLS
+from .network import Network
 
 FORMAT = "bptt-checkpoint"
 VERSION = 1
@@ -64,7 +66,7 @@ def remove_stale_temps(folder) -> list[Path]:
 
 @dataclass
 class Checkpoint:
-    model: SimpleRNN
+    model: Network
     vocab: Vocab | None = None
     meta: dict = field(default_factory=dict)
     state: dict = field(default_factory=dict)     # name -> array
@@ -89,7 +91,7 @@ def resolve(path, *, name="CHECKPOINT") -> Path:
     return path
 
 
-def save(path, model: SimpleRNN, *, vocab: Vocab | None = None, meta: dict | None = None,
+def save(path, model: Network, *, vocab: Vocab | None = None, meta: dict | None = None,
          state: dict | None = None) -> Path:
     """Write atomically; refuse (ValueError) any non-finite parameter or state."""
     path = Path(path)
@@ -101,8 +103,7 @@ def save(path, model: SimpleRNN, *, vocab: Vocab | None = None, meta: dict | Non
             raise ValueError(f"{k}: refusing to save a checkpoint with non-finite values")
     header = {
         "format": FORMAT, "version": VERSION,
-        "model": {"n_in": model.n_in, "n_hidden": model.n_hidden, "n_out": model.n_out,
-                  "nonlinearity": model.nonlinearity, "output": model.output, "dtype": model.dtype.name},
+        "model": model.spec(),
         "vocab": None if vocab is None else vocab.chars,
         "meta": meta or {},
     }
@@ -164,35 +165,50 @@ def load(path, *, name="CHECKPOINT") -> Checkpoint:
     if isinstance(version, bool) or not isinstance(version, int) or version > VERSION or version < 1:
         raise ValueError(f"{where}: expected format version <= {VERSION}, got {version!r} "
                          f"(written by a newer bptt? upgrade to read it)")
-    expected = {f"params/{k}" for k in PARAM_NAMES}
+    spec = header.get("model")
+    keys = ("n_in", "n_hidden", "n_out", "output", "dtype")
+    if not isinstance(spec, dict) or not all(k in spec for k in keys):
+        raise ValueError(f"{where}: expected model settings {', '.join(keys)}, got {spec!r:.200}")
+    # Checkpoints written before there were other cells hold a one-layer simple RNN.
+    cell_name, layers = spec.get("cell", "rnn"), spec.get("layers", 1)
+    if cell_name not in CELLS:
+        raise ValueError(f"{where}: expected a cell among {', '.join(CELLS)}, got {cell_name!r:.40}")
+    options = {f.name: spec[f.name] for f in dataclasses.fields(CELLS[cell_name]) if f.name in spec}
+    # The declared sizes must match the arrays before a model of those sizes is allocated.
+    for k, v in (("n_in", spec["n_in"]), ("n_hidden", spec["n_hidden"]), ("n_out", spec["n_out"]),
+                 ("layers", layers)):
+        try:
+            check.positive_int(k, v)
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+    if layers > 64:
+        raise ValueError(f"{where}: expected at most 64 layers, got {layers}")
+    try:
+        shell = Network.create(cell_name, 1, 1, 1, cell_options=options, layers=layers,
+                               output=spec["output"], dtype=spec["dtype"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
+    I, H, O = spec["n_in"], spec["n_hidden"], spec["n_out"]
+    shell.n_in, shell.n_hidden, shell.n_out = I, H, O     # the shapes to expect, before any allocation
+    shapes = shell.param_shapes()
+    described = f"a {layers}-layer {cell_name} with n_in={I}, n_hidden={H}, n_out={O}"
+    expected = {f"params/{k}" for k in shapes}
     missing = sorted(expected - arrays.keys())
     extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
     if missing or extra:
-        raise ValueError(f"{where}: expected arrays {', '.join(sorted(expected))} (and state/*), "
-                         f"got missing {missing or 'none'}, unexpected {extra or 'none'}")
-    spec = header.get("model")
-    keys = ("n_in", "n_hidden", "n_out", "nonlinearity", "output", "dtype")
-    if not isinstance(spec, dict) or not all(k in spec for k in keys):
-        raise ValueError(f"{where}: expected model settings {', '.join(keys)}, got {spec!r:.200}")
-    # The declared sizes must match the arrays before a model of those sizes is allocated.
-    for k in ("n_in", "n_hidden", "n_out"):
-        try:
-            check.positive_int(k, spec[k])
-        except ValueError as err:
-            raise ValueError(f"{where}: {err}") from None
-    I, H, O = spec["n_in"], spec["n_hidden"], spec["n_out"]
-    shapes = {"U": (H, I), "W": (H, H), "b": (H,), "V": (O, H), "c": (O,)}
+        raise ValueError(f"{where}: expected the arrays of {described}: {', '.join(sorted(expected))} "
+                         f"(and state/*), got missing {missing or 'none'}, unexpected {extra or 'none'}")
     for k, shape in shapes.items():
         got = arrays[f"params/{k}"]
         if got.shape != shape:
             raise ValueError(f"{where}: params['{k}']: expected a float array of shape {shape} "
-                             f"(n_in={I}, n_hidden={H}, n_out={O}), got {check.describe(got)}")
+                             f"({described}), got {check.describe(got)}")
     try:
-        model = SimpleRNN(I, H, O, nonlinearity=spec["nonlinearity"], output=spec["output"],
-                          dtype=spec["dtype"], seed=0)
+        model = Network.create(cell_name, I, H, O, cell_options=options, layers=layers,
+                               output=spec["output"], dtype=spec["dtype"], seed=0)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
-    params = {k: arrays[f"params/{k}"] for k in PARAM_NAMES}
+    params = {k: arrays[f"params/{k}"] for k in shapes}
     for k, v in params.items():
         if v.dtype != model.dtype:
             raise ValueError(f"{where}: expected params/{k} of dtype {model.dtype.name}, got {v.dtype}")

@@ -20,8 +20,8 @@ import numpy as np
 from . import _validate as check
 from .dense import dense_backward, dense_forward
 from .losses import LOSSES, OUTPUTS
-from .network import Backward
-from .unroll import backward_through_time, forward_through_time
+from .network import Backward, LayerTrace
+from .unroll import forward_through_time
 
 
 def segment_length(T, B, H, O, itemsize, memory_budget=None) -> int:
@@ -48,31 +48,30 @@ def segment_length(T, B, H, O, itemsize, memory_budget=None) -> int:
     return best
 
 
-def low_memory_gradients(model, x, y, h0=None, mask=None, *, segment=None, memory_budget=None) -> Backward:
-    """Loss, gradients and dL/dh0 of full BPTT over x (T, B[, I]), storing every ``segment``-th state.
+def low_memory_gradients(model, x, y, h0=None, mask=None, *, s0=None, segment=None,
+                         memory_budget=None) -> Backward:
+    """Loss, gradients and dL/dh0 (dL/ds0) of full BPTT over x (T, B[, I]), storing every ``segment``-th state.
 
     segment: steps per segment (default sqrt(T), or chosen to fit ``memory_budget`` bytes).
     Returns a Backward whose ``errors`` and ``per_step`` are None and ``losses`` is (T, B):
     keeping every step's errors is what this path avoids.
     """
-    p = model.params
+    p, cell = model.params, model.cell
     x = check.inputs(x, model.n_in, model.dtype)
     T, B = x.shape[:2]
-    h0 = check.state("h0", h0, B, model.n_hidden, model.dtype)
+    state = model.initial_states(B, h0=h0, s0=s0)                       # [{name: (B, H)}] per layer
     y = check.targets(y, model.output, T, B, model.n_out, model.dtype)
     mask = check.mask(mask, T, B, model.dtype)
     itemsize = np.dtype(model.dtype).itemsize
+    width = model.layers * len(cell.states) * cell.gates * model.n_hidden    # what a step keeps, roughly
     k = (check.positive_int("segment", segment) if segment is not None
-         else segment_length(T, B, model.n_hidden, model.n_out, itemsize, memory_budget))
+         else segment_length(T, B, width, model.n_out, itemsize, memory_budget))
     starts = list(range(0, T, k))
-    # Forward: keep only each segment's incoming state.
-    states = np.empty((len(starts), B, model.n_hidden), dtype=model.dtype)   # (T/k, B, H)
-    h = h0
-    for i, s in enumerate(starts):
-        states[i] = h
-        _, hs = forward_through_time(model.cell, model.project_inputs(x[s:s + k]), h, p["W"])
-        h = hs[-1].copy()
-        del hs
+    # Forward: keep only each segment's incoming states.
+    stored = []
+    for s in starts:
+        stored.append(state)
+        state = [{n: v[-1].copy() for n, v in lt.states.items()} for lt in _segment(model, x[s:s + k], state)]
     # Backward, segment by segment in reverse, recomputing each segment's forward.
     grads = {name: np.zeros_like(v) for name, v in p.items()}
     losses = np.empty((T, B), dtype=model.dtype)
@@ -82,15 +81,28 @@ def low_memory_gradients(model, x, y, h0=None, mask=None, *, segment=None, memor
         s = starts[i]
         e = min(s + k, T)
         seg_x = x[s:e]
-        _, hs = forward_through_time(model.cell, model.project_inputs(seg_x), states[i], p["W"])
-        o = dense_forward(hs[1:], p["V"], p["c"])                                # (k, B, O)
+        layers = _segment(model, seg_x, stored[i])
+        h = layers[-1].states["h"][1:]                                          # (k, B, H)
+        o = dense_forward(h, p["V"], p["c"])                                    # (k, B, O)
         seg_mask = None if mask is None else mask[s:e]
         loss, do, l = LOSSES[model.output](o, OUTPUTS[model.output](o), y[s:e], seg_mask)
         total += loss
         losses[s:e] = l
-        dh_out, dV, dc = dense_backward(do, hs[1:], p["V"])
-        _, da, carry = backward_through_time(model.cell, dh_out, hs, p["W"], carry)
-        dU, dW, db = model.input_grads(seg_x, da, hs[:-1])
-        for name, g in (("U", dU), ("W", dW), ("b", db), ("V", dV), ("c", dc)):
+        dh_out, dV, dc = dense_backward(do, h, p["V"])
+        seg_grads, _, carry = model.backward_layers(seg_x, layers, dh_out, carry)
+        seg_grads.update({"V": dV, "c": dc})
+        for name, g in seg_grads.items():
             grads[name] += g
-    return Backward(loss=float(total), losses=losses, grads=grads, dh0=carry, errors=None, per_step=None)
+    return Backward(loss=float(total), losses=losses, grads=grads, dh0=model._stack_states(carry, "h"),
+                    ds0=model._stack_states(carry, "s"), errors=None, per_step=None)
+
+
+def _segment(model, x, state0):
+    """Every layer's forward over one segment from its incoming states: [LayerTrace] bottom up."""
+    layers, below = [], x
+    for layer in range(model.layers):
+        xu = model.project_inputs(below, layer)
+        states, keeps = forward_through_time(model.cell, model.weights(layer), xu, state0[layer])
+        layers.append(LayerTrace(states, keeps))
+        below = states["h"][1:]
+    return layers

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _validate as check
 from .losses import softmax
+from .network import suffix
 
 
 def sample(model, vocab, prime="", length=200, temperature=1.0, seed=None) -> str:
@@ -24,22 +25,27 @@ def sample(model, vocab, prime="", length=200, temperature=1.0, seed=None) -> st
     if model.output != "softmax":
         raise ValueError(f"model: expected a softmax output to sample from, got {model.output!r}")
     rng = np.random.default_rng(seed)
-    p = model.params
-    H = model.n_hidden
-    h = np.zeros((1, H), dtype=model.dtype)                          # (1, H)
+    p, cell, H = model.params, model.cell, model.n_hidden
     if prime:
         ids = vocab.encode(prime, name="--prime")
-        h = model.forward(ids[:, None]).h[-1].copy()                 # (1, H)
-    W_T = np.ascontiguousarray(p["W"].T)                            # (H, H)
-    a = np.empty((1, H), dtype=model.dtype)
-    h_next = np.empty((1, H), dtype=model.dtype)
+        trace = model.forward(ids[:, None])
+        prev = [{n: lt.states[n][-1].copy() for n in cell.states} for lt in trace.layers]   # (1, H) each
+    else:
+        prev = model.initial_states(1)
+    new = [{n: np.empty((1, H), dtype=model.dtype) for n in cell.states} for _ in prev]
+    keeps = [[np.empty((1, w * H), dtype=model.dtype) for _, w in cell.keeps] for _ in prev]
+    weights = [model.weights(layer) for layer in range(model.layers)]
     out = []
     for _ in range(length):
-        o = p["c"] + h[0] @ p["V"].T                                 # (O,)
+        o = p["c"] + prev[-1]["h"][0] @ p["V"].T                     # (O,)
         probs = softmax((o / temperature).astype(np.float64))
         i = int(rng.choice(len(probs), p=probs))
         out.append(i)
-        xu = p["U"][:, i] + p["b"]                                   # b + U x(t), x one-hot
-        model.cell.step_forward(xu[None], h, W_T, a, h_next)
-        h, h_next = h_next, h
+        xu = (p["U"][:, i] + p["b"])[None]                           # b + U x(t), x one-hot: (1, G*H)
+        for layer in range(model.layers):
+            if layer:
+                s = suffix(layer)
+                xu = p["b" + s] + new[layer - 1]["h"] @ p["U" + s].T  # the layer below's new h
+            cell.step_forward(weights[layer], xu, *prev[layer].values(), *new[layer].values(), *keeps[layer])
+        prev, new = new, prev
     return vocab.decode(out)

@@ -1,8 +1,15 @@
-"""SimpleRNN <-> torch.nn.RNN + torch.nn.Linear. torch is imported here only, on demand."""
+"""bptt networks <-> torch.nn.RNN / LSTM / GRU + torch.nn.Linear. torch is imported here only, on demand.
+
+The parameters are in PyTorch's layout and gate order already (U = weight_ih_l<k>, W =
+weight_hh_l<k>), so the bridge copies them verbatim; each cell maps PyTorch's two biases onto
+its own (``from_torch_biases``/``to_torch_biases``: b = bias_ih + bias_hh for RNN and LSTM).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+from .cells import CELLS
 
 
 def _torch():
@@ -13,51 +20,75 @@ def _torch():
     return torch
 
 
-def from_torch(cls, rnn, readout, *, output="softmax"):
+def from_torch(module, readout, *, output="softmax", expect=None):
+    from .network import Network, suffix
     torch = _torch()
-    if not isinstance(rnn, torch.nn.RNN):
-        raise ValueError(f"rnn: expected a torch.nn.RNN, got {type(rnn).__name__}")
+    kinds = {getattr(torch.nn, cls.torch): name for name, cls in CELLS.items()}
+    cell_name = next((name for kind, name in kinds.items() if type(module) is kind), None)
+    arg = expect or "module"          # SimpleRNN.from_torch(rnn, ...), LSTM.from_torch(lstm, ...)
+    wanted = " or ".join(f"torch.nn.{CELLS[n].torch}" for n in ([expect] if expect else CELLS))
+    if cell_name is None or (expect is not None and cell_name != expect):
+        raise ValueError(f"{arg}: expected a {wanted}, got {type(module).__name__}")
     if not isinstance(readout, torch.nn.Linear):
         raise ValueError(f"readout: expected a torch.nn.Linear, got {type(readout).__name__}")
-    if rnn.num_layers != 1 or rnn.bidirectional or getattr(rnn, "proj_size", 0):
-        raise ValueError(f"rnn: expected one layer, one direction, no projection; got num_layers="
-                         f"{rnn.num_layers}, bidirectional={rnn.bidirectional}")
-    if readout.in_features != rnn.hidden_size:
-        raise ValueError(f"readout: expected in_features = hidden_size = {rnn.hidden_size}, "
+    for option, bad in (("bidirectional", module.bidirectional), ("proj_size", getattr(module, "proj_size", 0)),
+                        ("batch_first", module.batch_first)):
+        if bad:
+            raise ValueError(f"{arg}: expected {option}={False if option != 'proj_size' else 0} "
+                             f"(bptt runs one direction, time first, no projection), got {option}={bad!r}")
+    if readout.in_features != module.hidden_size:
+        raise ValueError(f"readout: expected in_features = hidden_size = {module.hidden_size}, "
                          f"got {readout.in_features}")
-    weight = rnn.weight_ih_l0
+    weight = module.weight_ih_l0
     dtype = {torch.float32: np.float32, torch.float64: np.float64}.get(weight.dtype)
     if dtype is None:
-        raise ValueError(f"rnn: expected float32 or float64 weights, got {weight.dtype}")
+        raise ValueError(f"{arg}: expected float32 or float64 weights, got {weight.dtype}")
 
     def arr(t):
         return t.detach().cpu().numpy().astype(dtype, copy=True)
 
-    H = rnn.hidden_size
-    b = np.zeros(H, dtype=dtype)
-    if rnn.bias:
-        b = arr(rnn.bias_ih_l0) + arr(rnn.bias_hh_l0)
-    c = arr(readout.bias) if readout.bias is not None else np.zeros(readout.out_features, dtype=dtype)
-    model = cls(rnn.input_size, H, readout.out_features, nonlinearity=rnn.nonlinearity,
-                output=output, dtype=dtype)
-    model.set_params({"U": arr(rnn.weight_ih_l0), "W": arr(rnn.weight_hh_l0), "b": b,
-                      "V": arr(readout.weight), "c": c})
+    options = {"nonlinearity": module.nonlinearity} if cell_name == "rnn" else {}
+    model = Network.create(cell_name, module.input_size, module.hidden_size, readout.out_features,
+                           cell_options=options, layers=module.num_layers, output=output, dtype=dtype)
+    cell = model.cell
+    params = {}
+    for layer in range(module.num_layers):
+        s, k = suffix(layer), f"_l{layer}"
+        params[f"U{s}"] = arr(getattr(module, "weight_ih" + k))
+        params[f"W{s}"] = arr(getattr(module, "weight_hh" + k))
+        if module.bias:
+            b_ih, b_hh = arr(getattr(module, "bias_ih" + k)), arr(getattr(module, "bias_hh" + k))
+        else:
+            b_ih = b_hh = np.zeros(params[f"U{s}"].shape[0], dtype=dtype)
+        params.update({name + s: v for name, v in cell.from_torch_biases(b_ih, b_hh).items()})
+    params["V"] = arr(readout.weight)
+    params["c"] = arr(readout.bias) if readout.bias is not None else np.zeros(readout.out_features, dtype=dtype)
+    model.set_params(params)
     return model
 
 
 def to_torch(model):
+    from .network import suffix
     torch = _torch()
-    if model.nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"nonlinearity: torch.nn.RNN supports 'tanh' and 'relu', got {model.nonlinearity!r}")
+    cell = model.cell
     tdtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[model.dtype]
-    rnn = torch.nn.RNN(model.n_in, model.n_hidden, nonlinearity=model.nonlinearity, dtype=tdtype)
+    module = getattr(torch.nn, cell.torch)(model.n_in, model.n_hidden, num_layers=model.layers,
+                                            dtype=tdtype, **cell.torch_options())
     readout = torch.nn.Linear(model.n_hidden, model.n_out, dtype=tdtype)
-    p = {k: torch.from_numpy(np.array(v, copy=True)) for k, v in model.params.items()}
+
+    def t(v):
+        return torch.from_numpy(np.array(v, copy=True))
+
+    p = model.params
     with torch.no_grad():
-        rnn.weight_ih_l0.copy_(p["U"])
-        rnn.weight_hh_l0.copy_(p["W"])
-        rnn.bias_ih_l0.copy_(p["b"])
-        rnn.bias_hh_l0.zero_()
-        readout.weight.copy_(p["V"])
-        readout.bias.copy_(p["c"])
-    return rnn, readout
+        for layer in range(model.layers):
+            s, k = suffix(layer), f"_l{layer}"
+            view = {name: p[name + s] for name in ("b", *cell.extra_params(model.n_hidden))}
+            b_ih, b_hh = cell.to_torch_biases(view)
+            getattr(module, "weight_ih" + k).copy_(t(p[f"U{s}"]))
+            getattr(module, "weight_hh" + k).copy_(t(p[f"W{s}"]))
+            getattr(module, "bias_ih" + k).copy_(t(b_ih))
+            getattr(module, "bias_hh" + k).copy_(t(b_hh))
+        readout.weight.copy_(t(p["V"]))
+        readout.bias.copy_(t(p["c"]))
+    return module, readout

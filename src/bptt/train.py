@@ -24,7 +24,8 @@ from . import checkpoint as ckpt
 from . import _validate as check
 from .data import Corpus, Vocab, lazy_streams, split
 from .losses import LOSSES
-from .network import SimpleRNN
+from .cells import CELLS
+from .network import Network
 from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
 from .sample import sample
 from .truncated import TruncatedBPTT
@@ -46,7 +47,9 @@ class TrainConfig:
     clip_value: float | None = None  # per-entry clipping (min-char-rnn uses 5); None: off
     lr_decay: float = 1.0         # multiply lr by this every lr_decay_every updates
     lr_decay_every: int = 1000
-    nonlinearity: str = "tanh"
+    cell: str = "rnn"             # rnn, lstm or gru
+    layers: int = 1               # recurrent layers stacked
+    nonlinearity: str = "tanh"    # the rnn cell's f
     dtype: str = "float32"        # float32 for speed; float64 to compare with references
     seed: int = 0                 # initial weights and samples
     val_fraction: float = 0.1     # the last 10% of the text is held out
@@ -62,7 +65,8 @@ class TrainConfig:
 
     def validate(self):
         """Every field checked; each error names the command-line flag that sets it."""
-        for name in ("hidden", "seq_length", "batch_size", "steps", "lr_decay_every", "eval_every",
+        check.choice("--cell", self.cell, tuple(CELLS))
+        for name in ("hidden", "layers", "seq_length", "batch_size", "steps", "lr_decay_every", "eval_every",
                      "log_every"):
             check.positive_int(_flag(name), getattr(self, name))
         if self.bptt_depth is not None:
@@ -114,15 +118,30 @@ def evaluate(model, x, y, chunk=128) -> float:
 
     Chunks of 128 steps keep the (chunk, B, V) temporaries to a few MB however long the text.
     """
-    h = None
+    state0 = {}
     total, count = 0.0, 0
     for s in range(0, x.shape[0], chunk):
-        trace = model.forward(x[s:s + chunk], h)
+        trace = model.forward(x[s:s + chunk], **state0)
         _, _, l = LOSSES[model.output](trace.o, trace.yhat, y[s:s + chunk])
         total += float(l.sum())
         count += l.size
-        h = trace.h[-1]
+        state0 = {f"{n}0": _last(trace, n) for n in model.cell.states}
     return total / count
+
+
+def _last(trace, name):
+    """The state ``name`` after the last step, as ``forward`` takes it: (B, H) or (L, B, H)."""
+    if len(trace.layers) == 1:
+        return trace.layers[0].states[name][-1]
+    return np.stack([lt.states[name][-1] for lt in trace.layers])
+
+
+def build_model(config: "TrainConfig", vocab_size: int) -> Network:
+    """The network a config describes, on a vocabulary of ``vocab_size`` characters."""
+    cell = CELLS[config.cell]
+    options = {f.name: getattr(config, f.name) for f in dataclasses.fields(cell) if hasattr(config, f.name)}
+    return Network.create(config.cell, vocab_size, config.hidden, vocab_size, cell_options=options,
+                          layers=config.layers, seed=config.seed, dtype=config.dtype)
 
 
 class _StreamWalk(TruncatedBPTT):
@@ -162,8 +181,7 @@ class Trainer:
         self.x, self.y = lazy_streams(train_ids, B)
         self.val = lazy_streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
         V = len(self.vocab)
-        self.model = SimpleRNN(V, config.hidden, V, nonlinearity=config.nonlinearity, seed=config.seed,
-                               dtype=config.dtype)
+        self.model = build_model(config, V)
         opt_cls = OPTIMIZERS[config.optimizer]
         options = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
         self.opt = opt_cls(self.model.params, config.lr, **options)
@@ -209,8 +227,7 @@ class Trainer:
             raise ValueError(f"{where}: the checkpoint's config is invalid: {err}") from None
         self = cls(config, text, ck.path.parent, console=console, vocab=ck.vocab)
         m = ck.model
-        if (m.n_in, m.n_hidden, m.n_out, m.nonlinearity, m.dtype) != (
-                self.model.n_in, self.model.n_hidden, self.model.n_out, self.model.nonlinearity, self.model.dtype):
+        if m.spec() != self.model.spec():
             raise ValueError(f"{where}: expected a model matching the checkpoint's config ({self.model!r}), "
                              f"got {m!r}")
         self.model.set_params(m.params)
@@ -241,13 +258,17 @@ class Trainer:
         B, H, L = self.config.batch_size, self.config.hidden, self.x.shape[0]
         keep = max(self.config.seq_length, self.config.k2)
         position = int(take("walk/position", (), "iu"))
-        hs, a = take("walk/hs"), take("walk/a")
-        n = a.shape[0] if a.ndim == 3 else -1
-        if not (0 <= position <= L) or a.shape != (n, B, H) or hs.shape != (n + 1, B, H) or n > keep:
-            raise ValueError(f"{where}: expected a walk state with position in [0, {L}], a (n, {B}, {H}) and "
-                             f"hs (n + 1, {B}, {H}) with n <= {keep}, got position {position}, "
-                             f"a {a.shape}, hs {hs.shape}")
-        self.walk.restore({"position": position, "hs": hs, "a": a})
+        expected = {k: v.shape for k, v in self.walk.state().items() if k != "position"}  # rows vary: n + 1 or n
+        walk = {k: take(f"walk/{k}") for k in expected}
+        n = walk["hs"].shape[0] - 1 if walk["hs"].ndim == 3 else -1        # states hold n + 1 rows
+        widths = {k: v[2] for k, v in expected.items()}
+        want = {k: ((n + 1) if k in self.walk.state_keys() else n, B, widths[k]) for k in walk}
+        got = {k: v.shape for k, v in walk.items()}
+        if not (0 <= position <= L) or got != want or not 0 <= n <= keep:
+            raise ValueError(f"{where}: expected a walk state with position in [0, {L}] and n <= {keep} steps "
+                             f"of {', '.join(f'{k} {w}' for k, w in want.items())}, got position {position}, "
+                             f"{', '.join(f'{k} {g}' for k, g in got.items())}")
+        self.walk.restore({"position": position, **walk})
 
     # ---- the loop ----------------------------------------------------------------------
     def _log(self, record):
@@ -267,7 +288,7 @@ class Trainer:
             self.epoch += 1
             self.walk = self._new_walk()
         diagnose_now = c.diagnose_every and (self.step + 1) % c.diagnose_every == 0
-        h_before = self.walk.h.copy() if diagnose_now else None
+        h_before = {k: v.copy() for k, v in self.walk.state0().items()} if diagnose_now else None
         u = self.walk.next_update()
         tokens = u.n_steps * c.batch_size
         grads = u.grads

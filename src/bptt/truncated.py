@@ -2,7 +2,8 @@
 
 Full BPTT renews the parameters once per whole sequence. Truncated BPTT walks a long stream
 and, every k1 steps, yields the loss of the last k1 steps and its gradient back-propagated
-through at most k2 steps: the state h(t-k2) is held constant. With k2 > k1 the windows
+through at most k2 steps: the states at t-k2 (h, and the LSTM's s; every layer's) are held
+constant. With k2 > k1 the windows
 overlap (the k2 - k1 older steps carry no loss of this update, only the recurrent chain);
 with k2 < k1 the losses of steps at or before the cut still train V and c, but send nothing
 into the recurrence.
@@ -24,7 +25,8 @@ import numpy as np
 from . import _validate as check
 from .dense import dense_backward, dense_forward
 from .losses import LOSSES, OUTPUTS
-from .unroll import backward_through_time, forward_through_time
+from .network import LayerTrace, suffix
+from .unroll import forward_through_time
 
 
 class Workspace:
@@ -49,14 +51,19 @@ class Update:
     """One truncated-BPTT update: steps [start, stop) of the stream carry its loss.
 
     loss: sum over those steps of L(t), averaged over the batch; grads: dict like params;
-    h (B, H): the state after step stop - 1, to carry on; n_steps = stop - start.
+    state: {"h0": ..., ("s0": ...)} the states after step stop - 1, to carry on, as ``forward``
+    takes them ((B, H), or (L, B, H) for a stack); n_steps = stop - start.
     """
 
     loss: float
     grads: dict
-    h: np.ndarray
+    state: dict
     start: int
     stop: int
+
+    @property
+    def h(self) -> np.ndarray:
+        return self.state["h0"]
 
     @property
     def n_steps(self) -> int:
@@ -64,96 +71,129 @@ class Update:
 
 
 class TruncatedBPTT:
-    """The state of a walk along one stream: position, carried state, rolling history.
+    """The state of a walk along one stream: position, carried states, rolling history.
 
     ``next_update()`` returns the next Update, or None at the end of the stream. The state
     (``position``, ``history``) can be saved and restored, so a resumed walk is bit for bit
-    the walk that was interrupted.
+    the walk that was interrupted. The history holds, for each layer, the last steps' states
+    (n+1, B, H) (the state before each of the n steps, then after the last) and what the cell
+    keeps for backward (n, B, width*H).
     """
 
-    def __init__(self, model, x, y, k1, k2=None, h0=None):
+    def __init__(self, model, x, y, k1, k2=None, h0=None, s0=None):
         self.model = model
         self.k1 = check.positive_int("k1", k1)
         self.k2 = self.k1 if k2 is None else check.positive_int("k2", k2)
         self.x = check.inputs(x, model.n_in, model.dtype)                    # (T_total, B[, I])
         T_total, B = self.x.shape[:2]
         self.y = check.targets(y, model.output, T_total, B, model.n_out, model.dtype)
-        h0 = check.state("h0", h0, B, model.n_hidden, model.dtype)
+        state0 = model.initial_states(B, h0=h0, s0=s0)
         self.position = 0
-        # The last steps' values: hs (n+1, B, H) holds the state before each of the n steps.
-        self.history = {"hs": h0[None].copy(), "a": np.empty((0, B, model.n_hidden), model.dtype)}
+        H, cell = model.n_hidden, model.cell
+        self.history = [LayerTrace({n: state0[layer][n][None].copy() for n in cell.states},
+                                   {n: np.empty((0, B, w * H), model.dtype) for n, w in cell.keeps})
+                        for layer in range(model.layers)]
         self.work = Workspace()           # every update's scratch arrays, reused
+
+    def state0(self) -> dict:
+        """The carried states as ``forward`` takes them: {"h0": ..., ("s0": ...)}."""
+        m = self.model
+        if m.layers == 1:
+            return {f"{n}0": self.history[0].states[n][-1] for n in m.cell.states}
+        return {f"{n}0": np.stack([lt.states[n][-1] for lt in self.history]) for n in m.cell.states}
 
     @property
     def h(self) -> np.ndarray:
-        return self.history["hs"][-1]
+        return self.state0()["h0"]
 
     def next_update(self) -> Update | None:
-        model, p, k1, k2 = self.model, self.model.params, self.k1, self.k2
+        model, p, k1, k2, cell = self.model, self.model.params, self.k1, self.k2, self.model.cell
         T_total = self.x.shape[0]
         start = self.position
         stop = min(start + k1, T_total)
         if start >= stop:
             return None
         n, B, H, O, dt = stop - start, self.x.shape[1], model.n_hidden, model.n_out, model.dtype
+        GH = cell.gates * H
         work = self.work
-        # Forward over the new steps only, from the carried state. With k2 <= k1 the history
-        # is this update's own buffers, which the next update's forward reads h from (hs[-1],
-        # copied into its hs[0] before anything is overwritten) and then reuses.
-        xu = model.project_inputs(self.x[start:stop], out=work.get("xu", (n, B, H), dt))    # (n, B, H)
-        a_new, hs_new = forward_through_time(model.cell, xu, self.h, p["W"],
-                                             out=(work.get("a", (n, B, H), dt), work.get("hs", (n + 1, B, H), dt)))
         keep = max(k1, k2)
-        if stop - start >= keep:          # k2 <= k1: the new steps are all the history needed
-            hs, a = hs_new[-(keep + 1):], a_new[-keep:]
-        else:
-            hs = np.concatenate([self.history["hs"], hs_new[1:]])[-(keep + 1):]  # (span+1, B, H)
-            a = np.concatenate([self.history["a"], a_new])[-keep:]              # (span, B, H)
-        span = a.shape[0]
-        first = stop - span                                                 # stream index of a[0]
+        # Forward over the new steps only, from the carried states, layer by layer. With
+        # k2 <= k1 the history is this update's own buffers, which the next update's forward
+        # reads its initial states from (copied into row 0 before anything is overwritten).
+        below = self.x[start:stop]
+        history = []
+        for layer, old in enumerate(self.history):
+            xu = model.project_inputs(below, layer, out=work.get(f"xu{layer}", (n, B, GH), dt))  # (n, B, G*H)
+            buffers = ({s: work.get(f"{s}s{layer}", (n + 1, B, H), dt) for s in cell.states},
+                       {k: work.get(f"{k}{layer}", (n, B, w * H), dt) for k, w in cell.keeps})
+            states, keeps = forward_through_time(cell, model.weights(layer), xu,
+                                                 {s: old.states[s][-1] for s in cell.states}, out=buffers)
+            if n >= keep:                 # k2 <= k1: the new steps are all the history needed
+                history.append(LayerTrace({s: v[-(keep + 1):] for s, v in states.items()},
+                                          {k: v[-keep:] for k, v in keeps.items()}))
+            else:
+                history.append(LayerTrace(
+                    {s: np.concatenate([old.states[s], v[1:]])[-(keep + 1):] for s, v in states.items()},
+                    {k: np.concatenate([old.keeps[k], v])[-keep:] for k, v in keeps.items()}))
+            below = states["h"][1:]                                         # (n, B, H)
+        span = history[0].states["h"].shape[0] - 1
+        first = stop - span                                                 # stream index of the history's first step
         # Readout, softmax and loss over the update's steps at once.
-        h_loss = hs_new[1:]                                                 # (n, B, H)
+        h_loss = below                                                      # (n, B, H)
         o = dense_forward(h_loss, p["V"], p["c"], out=work.get("o", (n, B, O), dt))       # (n, B, O)
         yhat = OUTPUTS[model.output](o, out=work.get("yhat", (n, B, O), dt))
         loss, do, _ = LOSSES[model.output](o, yhat, self.y[start:stop], out=work.get("yhat", (n, B, O), dt))
         dh_loss, dV, dc = dense_backward(do, h_loss, p["V"], out=work.get("dh_loss", (n, B, H), dt))  # (n, B, H)
-        # The recurrent chain covers the last min(k2, span) steps; h(stop - k2) is constant.
+        # The recurrent chain covers the last min(k2, span) steps; the states at its start are constant.
         depth = min(k2, span)
         n_in_chain = min(depth, n)
         if depth == n:                    # the chain is exactly the loss window (k1 = k2)
-            dh_out = dh_loss
+            dh_top = dh_loss
         else:
-            dh_out = np.zeros((depth, B, H), dtype=dt)                      # (depth, B, H)
-            dh_out[depth - n_in_chain:] = dh_loss[n - n_in_chain:]
-        _, da, _ = backward_through_time(model.cell, dh_out, hs[span - depth:], p["W"],
-                                         out=(work.get("dh", (depth, B, H), dt), work.get("da", (depth, B, H), dt)))
+            dh_top = np.zeros((depth, B, H), dtype=dt)                      # (depth, B, H)
+            dh_top[depth - n_in_chain:] = dh_loss[n - n_in_chain:]
         c0 = span - depth
-        dU, dW, db = model.input_grads(self._inputs(first + c0, stop), da, hs[c0:span])
-        self.history = {"hs": hs, "a": a}
+        chain = [LayerTrace({s: v[c0:] for s, v in lt.states.items()}, {k: v[c0:] for k, v in lt.keeps.items()})
+                 for lt in history]
+        grads, _, _ = model.backward_layers(self._inputs(first + c0, stop), chain, dh_top, work=work)
+        grads.update({"V": dV, "c": dc})
+        self.history = history
         self.position = stop
-        return Update(loss=float(loss), grads={"U": dU, "W": dW, "b": db, "V": dV, "c": dc},
-                      h=hs[-1].copy(), start=start, stop=stop)
+        state = {k: v.copy() for k, v in self.state0().items()}
+        return Update(loss=float(loss), grads={k: grads[k] for k in p}, state=state, start=start, stop=stop)
 
     def _inputs(self, lo, hi):
         return self.x[lo:hi]
 
     def state(self) -> dict:
-        """Arrays that, with ``restore``, resume the walk exactly."""
-        return {"position": np.array(self.position), "hs": self.history["hs"], "a": self.history["a"]}
+        """Arrays that, with ``restore``, resume the walk exactly: the position, and for each
+        layer its states' history ("hs", "ss"; "hs_l1" for layer 1) and what the cell keeps
+        ("a"; "gates", "tanh_s"; ...)."""
+        out = {"position": np.array(self.position)}
+        for layer, lt in enumerate(self.history):
+            out.update({f"{s}s{suffix(layer)}": v for s, v in lt.states.items()})
+            out.update({f"{k}{suffix(layer)}": v for k, v in lt.keeps.items()})
+        return out
+
+    def state_keys(self) -> set:
+        """The names in ``state()`` of the states' histories (n+1 rows; the keeps have n)."""
+        return {f"{s}s{suffix(layer)}" for layer in range(self.model.layers) for s in self.model.cell.states}
 
     def restore(self, state: dict) -> None:
+        dt, cell = self.model.dtype, self.model.cell
         self.position = int(state["position"])
-        self.history = {"hs": np.array(state["hs"], dtype=self.model.dtype),
-                        "a": np.array(state["a"], dtype=self.model.dtype)}
+        self.history = [LayerTrace({s: np.array(state[f"{s}s{suffix(layer)}"], dtype=dt) for s in cell.states},
+                                   {k: np.array(state[f"{k}{suffix(layer)}"], dtype=dt) for k, _ in cell.keeps})
+                        for layer in range(self.model.layers)]
 
 
-def truncated_bptt(model, x, y, k1, k2=None, h0=None):
+def truncated_bptt(model, x, y, k1, k2=None, h0=None, s0=None):
     """Yield one Update per k1 steps of the stream x, y (T_total, B), BPTT(k2; k1).
 
     The last window is shorter when T_total is not a multiple of k1. Nothing is applied to
     the model: the caller updates the parameters, and the next window's forward sees them.
     Each Update owns its arrays, so ``list(truncated_bptt(...))`` holds valid results.
     """
-    walk = TruncatedBPTT(model, x, y, k1, k2, h0)
+    walk = TruncatedBPTT(model, x, y, k1, k2, h0, s0)
     while (update := walk.next_update()) is not None:
         yield update

@@ -1,57 +1,84 @@
-"""The unfolded network: the loop over time, forward and backward, for any cell.
+"""The unfolded recurrence: the loop over time, forward and backward, for any cell.
 
 Only this middle stage is sequential. Before it, the input projection b + U x(t) is done for
-all T at once; after it, the readout o(t) = c + V h(t) for all T at once (``dense.py``).
+all T at once; after it, the readout o(t) = c + V h(t) for all T at once (``dense.py``). The
+cell (``cells/``) owns only its step pair; its contract is written in ``cells/__init__.py``.
 
-Shape legend: T time, B batch, H hidden.
+Shape legend: T time, B batch, H hidden, G gate blocks of the cell.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
-def forward_through_time(cell, xu, h0, W, out=None):
+@dataclass(frozen=True)
+class Weights:
+    """One layer's recurrent weights as a step uses them: W (G*H, H), its transpose made
+    C-contiguous once per loop (OpenBLAS multiplies it faster than the strided view W.T at
+    these sizes), and the cell's extra parameters by name."""
+
+    W: np.ndarray
+    W_T: np.ndarray
+    extra: dict
+
+    @classmethod
+    def of(cls, cell, W, params=None, suffix=""):
+        extra = {k: params[k + suffix] for k in cell.extra_params(1)} if params is not None else {}
+        return cls(W=W, W_T=np.ascontiguousarray(W.T), extra=extra)
+
+
+def forward_through_time(cell, P, xu, state0, out=None):
     """Run the recurrence over every step and keep every step's values.
 
-    xu (T, B, H): b + U x(t) for all t;  h0 (B, H).
-    Returns a (T, B, H) and hs (T+1, B, H), where hs[0] = h0 and hs[t+1] = h(t+1)
-    (the book counts steps from 1; arrays count from 0). ``out``: (a, hs) buffers to reuse.
+    xu (T, B, G*H): b + U x(t) for all t;  state0: {name: (B, H)} for each of ``cell.states``.
+    Returns states {name: (T+1, B, H)} (index 0 the initial state, t+1 the state after step t;
+    the book counts steps from 1, arrays from 0) and keeps {name: (T, B, width*H)}.
+    ``out``: (states, keeps) buffers to reuse.
     """
-    T, B, H = xu.shape
+    T, B, GH = xu.shape
+    H = GH // cell.gates
     if out is None:
-        out = np.empty_like(xu), np.empty((T + 1, B, H), dtype=xu.dtype)
-    a, hs = out                                       # (T, B, H), (T+1, B, H)
-    hs[0] = h0
-    W_T = np.ascontiguousarray(W.T)                   # (H, H)
-    for t in range(T):
-        cell.step_forward(xu[t], hs[t], W_T, a[t], hs[t + 1])
-    return a, hs
+        states = {n: np.empty((T + 1, B, H), dtype=xu.dtype) for n in cell.states}
+        keeps = {n: np.empty((T, B, w * H), dtype=xu.dtype) for n, w in cell.keeps}
+    else:
+        states, keeps = out
+    for n in cell.states:
+        states[n][0] = state0[n]
+    prev = [states[n][:-1] for n in cell.states]
+    new = [states[n][1:] for n in cell.states]
+    kept = [keeps[n] for n, _ in cell.keeps]
+    for views in zip(xu, *prev, *new, *kept):        # one step's views of every buffer
+        cell.step_forward(P, *views)
+    return states, keeps
 
 
-def backward_through_time(cell, dh_out, hs, W, carry=None, out=None):
+def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None):
     """Walk the steps in reverse, keeping only the recurrent chain.
 
-    dh_out (T, B, H): what each step's own output sends back, V^T dL/do(t).
-    The error at h(t) adds what step t+1 sends back through W       (book eq. 10.21):
+    dh_out (T, B, H): what each step's h(t) receives from outside the recurrence: V^T dL/do(t)
+    from the readout, or the error sent down by the layer above. The error at h(t) adds what
+    step t+1 sends back (book eq. 10.21):
         dL/dh(t) = V^T dL/do(t) + W^T dL/da(t+1)
-    ``carry`` (B, H): what later steps, outside this stretch, send back into its last state
-    (zero by default: the stretch ends the sequence). Segments of one long sequence chain
-    their backward passes through it.
-    ``out``: (dh, da) buffers to reuse.
-    Returns dh (T, B, H), da (T, B, H) and W^T dL/da(0), the error sent to h0 (B, H).
+    ``carry`` {name: (B, H)}: what later steps, outside this stretch, send back into its last
+    states (zeros by default: the stretch ends the sequence). Segments of one long sequence
+    chain their backward passes through it. ``out``: (dstates, errors) buffers to reuse.
+    Returns dstates {name: (T, B, H)} (the total error at each state), errors {name: (T, B, G*H)}
+    and the carry sent to the initial states {name: (B, H)}.
     """
     T, B, H = dh_out.shape
+    GH = cell.gates * H
     if out is None:
-        out = np.empty_like(dh_out), np.empty_like(dh_out)
-    dh, da = out                                      # (T, B, H) each
-    cell.derivative(hs[1:], out=da)                   # f'(a(t)) for every t; step t overwrites it with dL/da(t)
-    if carry is None:
-        carry = np.zeros((B, H), dtype=dh_out.dtype)  # W^T dL/da(t+1)
+        dstates = {n: np.empty((T, B, H), dtype=dh_out.dtype) for n in cell.states}
+        errors = {n: np.empty((T, B, GH), dtype=dh_out.dtype) for n in cell.errors}
     else:
-        carry = np.array(carry, dtype=dh_out.dtype)   # a copy: the loop writes into it
-    for t in reversed(range(T)):
-        np.add(dh_out[t], carry, out=dh[t])
-        cell.step_backward(dh[t], da[t], W, da[t], carry)
-    return dh, da, carry
-
+        dstates, errors = out
+    local = cell.backward_locals(states, keeps, errors)       # (T, B, ...) each, for all t at once
+    carried = [np.zeros((B, H), dtype=dh_out.dtype) if carry is None
+               else np.array(carry[n], dtype=dh_out.dtype) for n in cell.states]   # written in place
+    per_step = [dh_out, *(dstates[n] for n in cell.states), *local, *(errors[n] for n in cell.errors)]
+    for views in zip(*(a[::-1] for a in per_step)):         # t = T-1, ..., 0
+        cell.step_backward(P, *carried, *views)
+    return dstates, errors, dict(zip(cell.states, carried))

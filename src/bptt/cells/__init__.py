@@ -1,5 +1,65 @@
-"""The recurrent cells: each module holds one cell's step pair, forward and backward."""
+"""The recurrent cells. Each module holds one cell: its step pair, forward and backward, side by side.
+
+The contract a cell keeps, so that everything else (the loop over time in ``unroll.py``, the
+stacked network in ``network.py``, truncated and recomputing BPTT, gradcheck, training,
+sampling, diagnostics, checkpoints and the PyTorch bridge) is written once for every cell:
+
+``name``
+    "rnn", "lstm", "gru": what checkpoints, ``--cell`` and the tests call it.
+``gates`` (G)
+    How many H-wide blocks its input and recurrent products have, stacked on the output axis
+    in PyTorch's order: U (G*H, I), W (G*H, H), b (G*H,). The network computes b + U x(t) for
+    all T at once before the loop (``xu``, (T, B, G*H)), and dU, dW, db as single products over
+    all T*B rows after it, whatever the cell.
+``states``
+    The names of the state carried from step to step, "h" first: ("h",) or ("h", "s") (the LSTM
+    cell state, which Goodfellow et al. 10.10.1 call s). h is what the readout and the next
+    layer read. Every state is (B, H); the loop keeps each as (T+1, B, H), index 0 the initial one.
+``keeps``
+    ((name, width in H), ...): what each forward step stores for its backward step besides the
+    states, each kept as (T, B, width*H): the RNN keeps its pre-activation "a"; the LSTM its
+    gates and tanh(s(t)).
+``errors``
+    The per-step errors backward computes, each (T, B, G*H). The first is dL/da(t), the error at
+    the pre-activations, which the input side uses (dU, db, and what goes down to the layer
+    below); the last is what the recurrent side uses (dW = sum_t e(t)^T h(t-1), and
+    W^T e(t) sent back to h(t-1)). A cell whose two coincide (RNN, LSTM) names one.
+``extra_params(H)``, ``extra_grads(errors, per_step=False)``
+    {name: shape} of parameters besides U, W, b (the GRU's recurrent bias b_hn); usually {}; and
+    their gradients from the step errors (summed over T and B, or over B only per step).
+
+The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) is h_prev @ W.T):
+
+``step_forward(P, xu_t, *prev, *new, *keep)``
+    Reads b + U x(t) (B, G*H) and the states before the step, writes the states after it and
+    what it keeps, into the arrays given (views of the (T, ...) buffers: no allocation per step).
+    ``P`` holds the layer's W, a C-contiguous W^T, and the extra parameters.
+``backward_locals(states, keeps, errors)``
+    Everything backward needs that does not depend on the upstream error (f'(a), gate
+    derivatives), for all T at once before the reverse loop: a tuple of (T, B, ...) arrays. It
+    may use the buffers of ``errors``, which a step overwrites only after reading them.
+``step_backward(P, *carry, dout_t, *dstate_t, *locals_t, *errors_t)``
+    ``carry`` (one (B, H) array per state) holds on entry what step t+1 sent back to this step's
+    states, and on exit what this step sends back to the states before it. ``dout_t`` (B, H) is
+    what the readout or the layer above sends to h(t). The step writes the total error at each
+    state into ``dstate_t`` and its errors into ``errors_t``. Every operation broadcasts over
+    extra leading axes, so the diagnostics can push many chains through one step at once.
+``adjust_init(params, H, rng)``
+    Changes the initial parameters after the uniform draw (the LSTM's forget-gate bias), or not.
+``torch``
+    The PyTorch module's class name and constructor options; ``from_torch_biases(b_ih, b_hh)``
+    and ``to_torch_biases(params)`` map PyTorch's two biases onto the cell's (b = b_ih + b_hh).
+``vanishing_bound(W)``
+    A notion tied to one square W: the RNN returns gamma, the bound on |f'| in Pascanu et al.'s
+    condition sigma_max(W) < 1/gamma, which the diagnostics and the radius sweep use; a gated
+    cell returns None and the diagnostics report the bound as not applicable.
+
+Adding a cell: write ``cells/<name>.py`` with the above, import it below, and add its name to
+``CELLS`` in ``tests/cells.py``. Nothing else changes.
+"""
 
 from .rnn import RNNCell
 
-__all__ = ["RNNCell"]
+CELLS = {cls.name: cls for cls in (RNNCell,)}
+
+__all__ = ["CELLS", "RNNCell"]

@@ -1,11 +1,10 @@
-"""The recurrent cell: one time step, forward and backward side by side.
+"""The simple recurrent cell of Goodfellow et al., *Deep Learning*, ch. 10: one step, forward and backward.
 
-A cell owns only its step pair; the loop over time lives in ``unroll.py`` and is written
-once for every cell. The input projection b + U x(t) is computed for all steps before the
-loop (``xu``), so a step only adds the recurrent term.
+    a(t) = b + W h(t-1) + U x(t)        (10.8)     PyTorch nn.RNN: the same, b = b_ih + b_hh
+    h(t) = f(a(t))                      (10.9, f = tanh; relu and linear here too)
 
-Row-vector convention: a batch of hidden states is h (B, H), so the book's W h(t-1) is
-``h_prev @ W.T`` and W^T dL/da(t) is ``da @ W``.
+The input projection b + U x(t) arrives computed for all steps (``xu_t``), so a step only adds
+the recurrent term. The contract every cell keeps is written in ``cells/__init__.py``.
 """
 
 from __future__ import annotations
@@ -14,34 +13,73 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..activations import ACTIVATIONS, DERIVATIVES
+from .._validate import choice
+from ..activations import ACTIVATIONS, DERIVATIVES, GAMMA
 
 
 @dataclass(frozen=True)
 class RNNCell:
-    """h(t) = f(a(t)),  a(t) = b + W h(t-1) + U x(t)          (book eqs. 10.8-10.9)."""
+    """h(t) = f(b + W h(t-1) + U x(t)); U (H, I), W (H, H), b (H,)."""
 
     nonlinearity: str = "tanh"
 
-    def step_forward(self, xu_t, h_prev, W_T, a_t, h_t):
-        """xu_t = b + U x(t) (B, H), h_prev (B, H) -> writes a(t) into a_t, h(t) into h_t.
+    name = "rnn"
+    gates = 1
+    states = ("h",)
+    keeps = (("a", 1),)          # a(t), the pre-activation (B, H)
+    errors = ("a",)              # dL/da(t) (B, H)
+    torch = "RNN"
 
-        W_T is W transposed and C-contiguous: OpenBLAS multiplies it faster than the strided
-        view W.T at these sizes, so the loop makes the copy once, not per step.
-        """
-        np.matmul(h_prev, W_T, out=a_t)
+    def __post_init__(self):
+        choice("nonlinearity", self.nonlinearity, tuple(ACTIVATIONS))
+
+    def options(self) -> dict:
+        return {"nonlinearity": self.nonlinearity}
+
+    def extra_params(self, H) -> dict:
+        return {}
+
+    def adjust_init(self, params, H, rng) -> None:
+        pass
+
+    def extra_grads(self, errors, per_step=False) -> dict:
+        return {}
+
+    # ------------------------------------------------------------------ the step pair
+    def step_forward(self, P, xu_t, h_prev, h_t, a_t):
+        """xu_t = b + U x(t) (B, H), h_prev = h(t-1) (B, H) -> writes a(t) into a_t, h(t) into h_t."""
+        np.matmul(h_prev, P.W_T, out=a_t)
         a_t += xu_t
         ACTIVATIONS[self.nonlinearity](a_t, out=h_t)
 
-    def derivative(self, h, out=None):
-        """f'(a) from h = f(a), any shape: for all steps at once, before the reverse loop."""
-        return DERIVATIVES[self.nonlinearity](h, out=out)
+    def backward_locals(self, states, keeps, errors):
+        """f'(a(t)) for every step at once, from h(t) = f(a(t)) (tanh: 1 - h(t)^2), written
+        into dL/da's buffer: each step reads its f' there before writing dL/da(t) over it."""
+        return (DERIVATIVES[self.nonlinearity](states["h"][1:], out=errors["a"]),)
 
-    def step_backward(self, dh_t, fprime_t, W, da_t, dh_prev):
-        """dL/dh(t) (B, H), f'(a(t)) -> writes dL/da(t) into da_t and W^T dL/da(t) into dh_prev.
+    def step_backward(self, P, carry_h, dout_t, dh_t, fprime_t, da_t):
+        """carry_h = W^T dL/da(t+1) (B, H) on entry -> W^T dL/da(t) on exit.
 
-        dL/da(t) = f'(a(t)) * dL/dh(t)   (diag(1 - h(t)^2) for tanh, book eq. 10.21)
-        and W^T dL/da(t) is what step t sends back to h(t-1). da_t may hold f' itself.
+        dL/dh(t) = dout_t + W^T dL/da(t+1)                     (10.21; dout_t = V^T dL/do(t))
+        dL/da(t) = f'(a(t)) * dL/dh(t)                         (diag(1 - h(t)^2) for tanh)
         """
+        np.add(dout_t, carry_h, out=dh_t)
         np.multiply(dh_t, fprime_t, out=da_t)
-        np.matmul(da_t, W, out=dh_prev)
+        np.matmul(da_t, P.W, out=carry_h)
+
+    # ------------------------------------------------------------- what only the RNN has
+    def vanishing_bound(self, W):
+        """Pascanu et al. (2013): ||dh(k)/dh(k-1)|| <= sigma_max(W) gamma, gamma a bound on |f'|."""
+        return GAMMA[self.nonlinearity]
+
+    # ----------------------------------------------------------------- PyTorch mapping
+    def torch_options(self) -> dict:
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity: torch.nn.RNN supports 'tanh' and 'relu', got {self.nonlinearity!r}")
+        return {"nonlinearity": self.nonlinearity}
+
+    def from_torch_biases(self, b_ih, b_hh) -> dict:
+        return {"b": b_ih + b_hh}
+
+    def to_torch_biases(self, params) -> tuple:
+        return params["b"], np.zeros_like(params["b"])

@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate as check
-from ..activations import GAMMA
-from ..network import PARAM_NAMES, SimpleRNN
+from ..network import Network
 
 RADII = (0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
 LAGS = (1, 5, 10, 25, 50)
@@ -44,22 +43,25 @@ class LagProfile:
         L averaged over the batch as everywhere in bptt).
     radius, sigma_max: spectral radius and largest singular value of W.
     gamma: the bound on |f'| of the nonlinearity; vanishing_bound: sigma_max < 1/gamma.
-    loss: L on this batch.
+    These four belong to a cell with one square W (the simple RNN); for a gated cell they are
+    None: not applicable. cell: the cell's name. loss: L on this batch.
+    For a stack, the errors followed are those reaching the top layer's h(k).
     """
 
     norms: np.ndarray
     ratio: np.ndarray
     contribution: np.ndarray
-    radius: float
-    sigma_max: float
-    gamma: float
-    vanishing_bound: bool
-    nonlinearity: str
+    radius: float | None
+    sigma_max: float | None
+    gamma: float | None
+    vanishing_bound: bool | None
+    nonlinearity: str | None
     loss: float
+    cell: str = "rnn"
 
     def to_dict(self, *, norms=True) -> dict:
         """JSON-able: lists of floats, None (JSON null) where a value is undefined or infinite."""
-        out = {"radius": self.radius, "sigma_max": self.sigma_max, "gamma": self.gamma,
+        out = {"cell": self.cell, "radius": self.radius, "sigma_max": self.sigma_max, "gamma": self.gamma,
                "vanishing_bound": self.vanishing_bound, "nonlinearity": self.nonlinearity,
                "loss": _number(self.loss), "ratio": _numbers(self.ratio),
                "contribution": _numbers(self.contribution)}
@@ -77,38 +79,58 @@ def largest_singular_value(W) -> float:
     return float(np.linalg.norm(W, 2))
 
 
-def lag_profile(model: SimpleRNN, x, y, h0=None, mask=None) -> LagProfile:
+def square_W(model: Network, layer=None):
+    """(W, gamma) where the cell has a notion tied to one square W (the RNN: W of the top
+    layer, gamma the bound on |f'|), else (None, None): not applicable to gated cells."""
+    layer = model.layers - 1 if layer is None else layer
+    W = np.asarray(model.params["W" + ("" if layer == 0 else f"_l{layer}")], dtype=np.float64)
+    gamma = model.cell.vanishing_bound(W)
+    return (W, gamma) if gamma is not None else (None, None)
+
+
+def _bound(W, gamma) -> dict:
+    """Spectral radius, largest singular value, and Pascanu et al.'s sufficient condition."""
+    if W is None:
+        return {"radius": None, "sigma_max": None, "gamma": None, "vanishing_bound": None}
+    sigma_max = largest_singular_value(W)
+    return {"radius": spectral_radius(W), "sigma_max": sigma_max, "gamma": gamma,
+            "vanishing_bound": bool(sigma_max < 1.0 / gamma)}
+
+
+def lag_profile(model: Network, x, y, h0=None, mask=None, s0=None) -> LagProfile:
     """Back-propagate every step's loss on its own and measure what reaches each earlier h(k).
 
     x, y, h0, mask as in ``SimpleRNN.forward``/``backward``; T >= 2. Computed in float64
     whatever the model's dtype: the quantities of interest are tiny or huge.
     """
     model = model.copy(dtype=np.float64)
-    trace = model.forward(x, h0)
+    trace = model.forward(x, h0, s0)
     T, B, _ = trace.h.shape
     _require_two_steps(T)
     has_loss = _has_loss(mask, T, B)
     result = model.backward(trace, y, mask=mask)
     element_norms = _element_norms(model, trace, result, max_lag=T - 1)      # (T, T, B)
-    contribution = _per_step_norms(result.errors["a"], trace.hs[:-1])        # (T,)
-    W = model.params["W"]
-    sigma_max = largest_singular_value(W)
-    gamma = GAMMA[model.nonlinearity]
+    dr = result.errors[model.cell.errors[-1]]                                # the recurrent side's error
+    contribution = _per_step_norms(dr, trace.hs[:-1])                        # (T,)
     return LagProfile(norms=_mean_over_batch(element_norms, has_loss),
                       ratio=_lag_ratio(element_norms, has_loss, range(T)),
-                      contribution=contribution, radius=spectral_radius(W), sigma_max=sigma_max,
-                      gamma=gamma, vanishing_bound=bool(sigma_max < 1.0 / gamma),
-                      nonlinearity=model.nonlinearity, loss=result.loss)
+                      contribution=contribution, **_bound(*square_W(model)),
+                      nonlinearity=model.nonlinearity, loss=result.loss, cell=model.cell.name)
 
 
-def radius_sweep(model: SimpleRNN, x, y, radii=RADII, *, h0=None, mask=None) -> dict:
+def radius_sweep(model: Network, x, y, radii=RADII, *, h0=None, mask=None) -> dict:
     """{radius: LagProfile} with W rescaled to each spectral radius, everything else unchanged.
 
     Same weights direction, same inputs: only how strongly W amplifies changes, so the lag
     curves fan out from vanishing (radius < 1) to exploding (radius > 1, for a linear f).
     """
     radii = _radii(radii)
-    rho = spectral_radius(model.params["W"])
+    W, _ = square_W(model)
+    if W is None or model.layers > 1:
+        raise ValueError(f"model: expected a one-layer cell with one square W to rescale, got "
+                         f"{model.layers} layer(s) of the {model.cell.name} cell: the radius sweep is "
+                         f"not applicable")
+    rho = spectral_radius(W)
     if not rho > 0:
         raise ValueError(f"model.params['W']: expected a nonzero spectral radius to rescale, got {rho}")
     sweep = {}
@@ -128,7 +150,7 @@ def ratio_key(lag: int) -> str:
     return f"ratio_lag_{lag}"
 
 
-def training_metrics(model: SimpleRNN, x, y, h0, grads, params_before=None, clipped=False,
+def training_metrics(model: Network, x, y, h0, grads, params_before=None, clipped=False,
                      lags=LAGS, *, mask=None, max_batch=4) -> dict:
     """One record of gradient diagnostics for ``metrics.jsonl``: JSON-able numbers only.
 
@@ -144,28 +166,27 @@ def training_metrics(model: SimpleRNN, x, y, h0, grads, params_before=None, clip
     params_before), radius_W, sigma_max_W, vanishing_bound, clipped_fraction, and
     ratio_lag_<lag> for each lag (None when lag >= T or no loss reaches that far).
     """
-    grads = _param_dict("grads", grads)
+    grads = _param_dict("grads", grads, model.params)
     lags = _lags(lags)
     clipped_fraction = _fraction("clipped", clipped)
-    before = None if params_before is None else _param_dict("params_before", params_before)
+    before = None if params_before is None else _param_dict("params_before", params_before, model.params)
     grad_norm = _global_norm(grads)
     param_norm = _global_norm(before if before is not None else model.params)
     update_ratio = None
     if before is not None and param_norm > 0:
-        update_ratio = _global_norm({k: model.params[k] - before[k] for k in PARAM_NAMES}) / param_norm
-    W = np.asarray(model.params["W"], dtype=np.float64)
-    sigma_max = largest_singular_value(W)
+        update_ratio = _global_norm({k: model.params[k] - before[k] for k in model.params}) / param_norm
+    bound = _bound(*square_W(model))
     record = {"grad_norm": grad_norm, "param_norm": param_norm,
               "grad_param_ratio": grad_norm / param_norm if param_norm > 0 else None,
-              "update_param_ratio": update_ratio, "radius_W": spectral_radius(W),
-              "sigma_max_W": sigma_max,
-              "vanishing_bound": bool(sigma_max < 1.0 / GAMMA[model.nonlinearity]),
+              "update_param_ratio": update_ratio, "radius_W": bound["radius"],
+              "sigma_max_W": bound["sigma_max"], "vanishing_bound": bound["vanishing_bound"],
               "clipped_fraction": clipped_fraction}
 
     f64 = model.copy(dtype=np.float64)
     max_batch = check.positive_int("max_batch", max_batch)
     x, y, h0, mask = _first_elements(x, y, h0, mask, max_batch)
-    trace = f64.forward(x, h0)
+    state0 = h0 if isinstance(h0, dict) else {"h0": h0}
+    trace = f64.forward(x, **state0)
     T, B, _ = trace.h.shape
     has_loss = _has_loss(mask, T, B)
     result = f64.backward(trace, y, mask=mask)
@@ -193,6 +214,7 @@ def load_metrics(path) -> list:
                 raise ValueError(f"{str(path)!r} line {lineno}: expected a JSON object with a "
                                  f"numeric 'step', got {line.strip()[:40]!r}")
             # plain loss lines carry grad_norm too; a diagnostics record always has radius_W
+            # (None for gated cells)
             if "radius_W" in record:
                 records.append(record)
     return records
@@ -202,27 +224,35 @@ def load_metrics(path) -> list:
 def _element_norms(model, trace, result, max_lag):
     """||dl_b(t)/dh_b(k)||_2 for every source t, every k in [t - max_lag, t], every element b.
 
-    Returns (T, T, B) indexed [t, k, b], NaN where k > t or t - k > max_lag.
+    Returns (T, T, B) indexed [t, k, b], NaN where k > t or t - k > max_lag. Each source's
+    chain is one more row of a (T, B, ...) batch pushed through the top layer's own
+    ``step_backward``: at step k, rows k .. k + max_lag are live.
     """
     T, B, H = trace.h.shape
-    W, V = model.params["W"], model.params["V"]
+    cell, top = model.cell, trace.layers[-1]
+    GH = cell.gates * H
+    P = model.weights(model.layers - 1)
     # The losses average over the batch; each element's own l(t) is B times its share.
-    do_own = result.errors["o"] * B                              # (T, B, O)
-    dh_own = do_own @ V                                          # (T, B, H): dl_b(t)/dh_b(t)
-    norms = np.full((T, T, B), np.nan)                           # (T, T, B)
-    chains = np.empty((T, B, H))                                 # chains[t] = dl(t)/dh(k) as k walks back
-    da = np.empty((T, B, H))                                     # scratch for dl(t)/da(k)
-    fprime = model.cell.derivative(trace.h)                      # (T, B, H): f'(a(k)) for every k
+    dh_own = (result.errors["o"] * B) @ model.params["V"]           # (T, B, H): dl_b(t)/dh_b(t)
+    local = cell.backward_locals(top.states, top.keeps, {n: np.empty((T, B, GH)) for n in cell.errors})
+    carry = [np.zeros((T, B, H)) for _ in cell.states]             # row t: what reaches step k from k+1, for source t
+    dstate = [np.empty((T, B, H)) for _ in cell.states]            # row t: dl(t)/d state(k)
+    errs = [np.empty((T, B, GH)) for _ in cell.errors]             # scratch for dl(t)/da(k)
+    dout = np.zeros((T, B, H))                                     # row t: dh_own[k] if t == k, else 0
+    norms = np.full((T, T, B), np.nan)                             # (T, T, B)
     with np.errstate(over="ignore", invalid="ignore"):           # exploding chains may reach inf
         for k in reversed(range(T)):
-            chains[k] = dh_own[k]
             hi = min(T, k + max_lag + 1)                         # sources within max_lag of k
-            live = chains[k:hi]                                  # (n, B, H), a view
-            norms[k:hi, k] = np.sqrt(np.einsum("nbh,nbh->nb", live, live))
-            n = min(T, k + max_lag) - k                          # chains still needed at k - 1
-            if k > 0 and n > 0:
-                # one step back through the cell for all of them at once, in place
-                model.cell.step_backward(live[:n], fprime[k], W, da[:n], live[:n])
+            live = slice(k, hi)
+            for c in carry:
+                c[k] = 0                                         # source k's chain starts here
+            if k + 1 < hi:
+                dout[k + 1] = 0
+            dout[k] = dh_own[k]
+            cell.step_backward(P, *(c[live] for c in carry), dout[live], *(d[live] for d in dstate),
+                               *(arr[k] for arr in local), *(e[live] for e in errs))
+            dh = dstate[0][live]                                 # (n, B, H): dl(t)/dh(k), t = k .. hi-1
+            norms[live, k] = np.sqrt(np.einsum("nbh,nbh->nb", dh, dh))
     return norms
 
 
@@ -317,11 +347,11 @@ def _fraction(name, value):
     return value
 
 
-def _param_dict(name, arrays):
-    if not isinstance(arrays, dict) or set(arrays) != set(PARAM_NAMES):
+def _param_dict(name, arrays, params):
+    if not isinstance(arrays, dict) or set(arrays) != set(params):
         got = sorted(arrays) if isinstance(arrays, dict) else type(arrays).__name__
-        raise ValueError(f"{name}: expected a dict of arrays for {', '.join(PARAM_NAMES)}, got {got}")
-    return {k: np.asarray(arrays[k], dtype=np.float64) for k in PARAM_NAMES}
+        raise ValueError(f"{name}: expected a dict of arrays for {', '.join(params)}, got {got}")
+    return {k: np.asarray(arrays[k], dtype=np.float64) for k in params}
 
 
 def _global_norm(arrays) -> float:
@@ -330,6 +360,8 @@ def _global_norm(arrays) -> float:
 
 
 def _number(value):
+    if value is None:
+        return None
     value = float(value)
     return value if math.isfinite(value) else None
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..diagnose import lag_profile
 from ..data import Vocab
-from ..network import SimpleRNN
+from ..network import Network, SimpleRNN
 
 MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1280 px
 MAX_UNITS = 16          # hidden (and output) units drawn in full up to this many
@@ -46,8 +46,8 @@ def check_text(text, *, name="text") -> str:
 
 
 def check_model(model, vocab: Vocab, *, name="model") -> None:
-    if not isinstance(model, SimpleRNN):
-        raise ValueError(f"{name}: expected a bptt.SimpleRNN, got {type(model).__name__}")
+    if not isinstance(model, Network) or model.cell.name != "rnn" or model.layers != 1:
+        raise ValueError(f"{name}: expected a one-layer bptt.SimpleRNN, got {model!r}")
     if model.output != "softmax" or model.n_in != len(vocab) or model.n_out != len(vocab):
         raise ValueError(f"{name}: expected a character model (softmax output, n_in = n_out = {len(vocab)}, "
                          f"the vocabulary size), got {model!r}")
@@ -77,7 +77,8 @@ def build_data(model: SimpleRNN, text: str, *, vocab: Vocab | None = None, lr: f
         arr = arr[..., rows, :] if cols is not None else arr[..., rows]
         return arr[..., cols] if cols is not None else arr
 
-    fprime = model.cell.derivative(trace.h)
+    top = trace.layers[-1]
+    fprime, = model.cell.backward_locals(top.states, top.keeps, {"a": np.empty_like(trace.a)})   # f'(a(t))
     wda = np.zeros_like(e["a"])                              # W^T dL/da(t+1), zero after the last step
     wda[:-1] = e["a"][1:] @ p["W"]
     rates = sorted(set(LEARNING_RATES) | {float(lr)})
