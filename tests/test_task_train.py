@@ -74,6 +74,10 @@ def test_irnn_is_relu_with_identity_start():
     np.testing.assert_array_equal(a.params["b"], 0)
     for k in a.params:
         np.testing.assert_array_equal(a.params[k], b.params[k])
+    stacked = build_model(TaskConfig(cell="irnn", hidden=5, layers=3, seed=3))
+    assert stacked.layers == 3
+    for name in ("W", "W_l1", "W_l2"):
+        np.testing.assert_array_equal(stacked.params[name], np.eye(5))
     plain = build_model(TaskConfig(cell="rnn", hidden=5, seed=3))
     assert plain.nonlinearity == "tanh" and not np.allclose(plain.params["W"], np.eye(5))
 

@@ -27,7 +27,7 @@ from . import _validate as check
 from . import checkpoint as ckpt
 from . import tasks
 from .losses import LOSSES
-from .network import SimpleRNN
+from .network import SimpleRNN, suffix
 from .optim import OPTIMIZERS, clip_global_norm, global_norm
 
 MAX_BAD_IN_A_ROW = 5
@@ -37,10 +37,11 @@ PROFILE_SEQUENCES = 4     # held-out sequences the lag profile is measured on
 
 # ------------------------------------------------------------------------------ the models
 def identity_init(model) -> None:
-    """Le et al. (2015): the recurrent matrix W set to the identity and its bias b to zero."""
+    """Le et al. (2015): every layer's recurrent matrix W set to the identity, its bias b to zero."""
     params = dict(model.params)
-    params["W"] = np.eye(model.n_hidden)
-    params["b"] = np.zeros(model.n_hidden)
+    for layer in range(model.layers):
+        params["W" + suffix(layer)] = np.eye(model.n_hidden)
+        params["b" + suffix(layer)] = np.zeros(model.n_hidden)
     model.set_params(params)
 
 
@@ -103,19 +104,11 @@ class TaskConfig:
         if self.cell not in CELLS:
             raise ValueError(f"--cell: expected one of {', '.join(CELLS)} (the {self.cell} cell is not "
                              f"available yet in this version of bptt), got {self.cell!r}")
-        if self.layers != 1 and not _has_layers():
-            raise ValueError(f"--layers: expected 1 (stacked layers are not available yet in this "
-                             f"version of bptt), got {self.layers}")
         return self
 
 
 def _flag(field: str) -> str:
     return "--" + field.replace("_", "-")
-
-
-def _has_layers() -> bool:
-    import inspect
-    return "layers" in inspect.signature(SimpleRNN).parameters
 
 
 # Per task and cell: (hidden, batch_size, steps, lr, clip); anything not listed takes TaskConfig's.
@@ -137,9 +130,7 @@ def default_config(task="adding", cell="rnn", **overrides) -> TaskConfig:
 def build_model(config: TaskConfig):
     """The model ``config`` asks for, mapping the task's inputs to its outputs."""
     task = tasks.get(config.task)
-    options = dict(output=task.output, seed=config.seed, dtype=config.dtype)
-    if config.layers != 1:
-        options["layers"] = config.layers
+    options = dict(output=task.output, layers=config.layers, seed=config.seed, dtype=config.dtype)
     if config.cell == "rnn":
         model = SimpleRNN(task.n_in, config.hidden, task.n_out,
                           nonlinearity=config.nonlinearity or "tanh", **options)
