@@ -12,10 +12,10 @@ from .diagnose import LagProfile, lag_profile, radius_sweep
 from .explainer import Explanation, explain
 from .gradcheck import GradcheckReport, gradcheck
 from .recompute import low_memory_gradients
-from .network import Backward, SimpleRNN, Trace
+from .network import GRU, LSTM, Backward, Network, SimpleRNN, Trace
 from .truncated import TruncatedBPTT, Update, truncated_bptt
 
-__all__ = ["SimpleRNN", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
+__all__ = ["SimpleRNN", "LSTM", "GRU", "Network", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
            "checkpoint", "data", "truncated_bptt", "TruncatedBPTT", "Update",
            "lag_profile", "radius_sweep", "LagProfile", "explain", "Explanation",
            "low_memory_gradients", "__version__"]

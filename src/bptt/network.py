@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as check
-from .cells import CELLS, RNNCell
+from .cells import CELLS, GRUCell, LSTMCell, RNNCell
 from .dense import dense_backward, dense_backward_per_step, dense_forward
 from .losses import LOSSES, OUTPUTS
 from .unroll import Weights, backward_through_time, forward_through_time
@@ -464,3 +464,34 @@ class SimpleRNN(Network):
         super().__init__(RNNCell(nonlinearity), n_in, n_hidden, n_out, layers=layers, output=output,
                          seed=seed, dtype=dtype)
 
+
+class LSTM(Network):
+    """Long short-term memory (``cells.LSTMCell``) with a dense readout: PyTorch's nn.LSTM + nn.Linear.
+
+    U (4H, I), W (4H, H), b (4H,) in PyTorch's gate order i, f, g, o; V (O, H), c (O,).
+    ``forget_bias`` is added to the forget gate's bias at initialisation (1.0, Jozefowicz et
+    al. 2015); ``from_torch`` keeps whatever the module holds. The trace carries h and the
+    cell state s for every step and the gates; backward returns dh0 and ds0. Other
+    arguments as ``Network``.
+    """
+
+    CELL = "lstm"
+
+    def __init__(self, n_in, n_hidden, n_out, *, layers=1, forget_bias=1.0, output="softmax",
+                 seed=None, dtype=np.float64):
+        super().__init__(LSTMCell(forget_bias), n_in, n_hidden, n_out, layers=layers, output=output,
+                         seed=seed, dtype=dtype)
+
+
+class GRU(Network):
+    """The gated recurrent unit (``cells.GRUCell``, PyTorch's formulation) with a dense readout.
+
+    U (3H, I), W (3H, H), b (3H,) in PyTorch's gate order r, z, n, and b_hn (H,), the n block's
+    recurrent bias, which r multiplies; V (O, H), c (O,). Other arguments as ``Network``.
+    """
+
+    CELL = "gru"
+
+    def __init__(self, n_in, n_hidden, n_out, *, layers=1, output="softmax", seed=None, dtype=np.float64):
+        super().__init__(GRUCell(), n_in, n_hidden, n_out, layers=layers, output=output, seed=seed,
+                         dtype=dtype)

@@ -58,8 +58,10 @@ Adding a cell: write ``cells/<name>.py`` with the above, import it below, and ad
 ``CELLS`` in ``tests/cells.py``. Nothing else changes.
 """
 
+from .gru import GRUCell
+from .lstm import LSTMCell
 from .rnn import RNNCell
 
-CELLS = {cls.name: cls for cls in (RNNCell,)}
+CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell)}
 
-__all__ = ["CELLS", "RNNCell"]
+__all__ = ["CELLS", "RNNCell", "LSTMCell", "GRUCell"]

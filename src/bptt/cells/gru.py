@@ -1,0 +1,122 @@
+"""The gated recurrent unit (Cho et al. 2014) in PyTorch's formulation: one step, forward and backward.
+
+PyTorch's nn.GRU, whose gate order (r, z, n) the blocks of U, W, b follow:
+
+    r = sigmoid(b_r + W_r h(t-1) + U_r x(t))               the reset gate
+    z = sigmoid(b_z + W_z h(t-1) + U_z x(t))               the update gate
+    n = tanh(b_n + U_n x(t) + r * (W_n h(t-1) + b_hn))      the candidate
+    h(t) = (1 - z) * n + z * h(t-1)
+
+r multiplies W_n h(t-1) + b_hn, so the recurrent bias of the n block cannot be merged into b:
+the cell keeps it as its own parameter b_hn (H,) (b = bias_ih + bias_hh for r and z, bias_ih
+for n). Cho et al.'s original applies r to h(t-1) before W_n; this is PyTorch's variant.
+Goodfellow et al., *Deep Learning*, 10.10.2 (eqs. 10.45-10.47) write the same unit with u for
+the update gate and the roles of z and 1 - z swapped.
+
+Backward, with dh(t) the error at h(t):
+
+    dn = dh * (1 - z)        da_n = dn * (1 - n^2)               (input side of the n block)
+    dz = dh * (h(t-1) - n)   da_z = dz * z (1 - z)
+    dr = da_n * (W_n h(t-1) + b_hn)   da_r = dr * r (1 - r)
+    recurrent side: [da_r, da_z, da_n * r]:  dW = sum_t (.)^T h(t-1),  db_hn = sum_t da_n * r
+    dh(t-1) = W^T [da_r, da_z, da_n * r] + dh * z
+
+The contract every cell keeps is written in ``cells/__init__.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lstm import sigmoid
+
+
+@dataclass(frozen=True)
+class GRUCell:
+    """h(t) = (1 - z) n + z h(t-1); U (3H, I), W (3H, H), b (3H,), b_hn (H,) in gate order r, z, n."""
+
+    name = "gru"
+    gates = 3
+    states = ("h",)
+    keeps = (("gates", 3), ("hn", 1))      # r, z, n after their nonlinearities; W_n h(t-1) + b_hn
+    errors = ("a", "a_hh")                 # dL/da(t) on the input side; the recurrent side's
+    torch = "GRU"
+
+    def options(self) -> dict:
+        return {}
+
+    def extra_params(self, H) -> dict:
+        return {"b_hn": (H,)}
+
+    def adjust_init(self, params, H, rng) -> None:
+        pass
+
+    def extra_grads(self, errors, per_step=False) -> dict:
+        a_hh = errors["a_hh"]
+        H = a_hh.shape[-1] // 3
+        n_side = a_hh[..., 2 * H:]                              # da_n * r, (T, B, H)
+        return {"b_hn": n_side.sum(axis=1) if per_step else n_side.sum(axis=(0, 1))}
+
+    # ------------------------------------------------------------------ the step pair
+    def step_forward(self, P, xu_t, h_prev, h_t, gates_t, hn_t):
+        """xu_t = b + U x(t) (B, 3H), h_prev (B, H) -> writes h(t), the gates r, z, n and W_n h(t-1) + b_hn."""
+        H = h_prev.shape[-1]
+        np.matmul(h_prev, P.W_T, out=gates_t)                    # W h(t-1), all three blocks at once
+        np.add(gates_t[..., 2 * H:], P.extra["b_hn"], out=hn_t)  # W_n h(t-1) + b_hn, kept for backward
+        rz = gates_t[..., :2 * H]
+        rz += xu_t[..., :2 * H]
+        sigmoid(rz, out=rz)
+        n = gates_t[..., 2 * H:]
+        np.multiply(gates_t[..., :H], hn_t, out=n)               # r * (W_n h(t-1) + b_hn)
+        n += xu_t[..., 2 * H:]
+        np.tanh(n, out=n)
+        np.subtract(h_prev, n, out=h_t)                          # h(t) = n + z (h(t-1) - n)
+        h_t *= gates_t[..., H:2 * H]
+        h_t += n
+
+    def backward_locals(self, states, keeps, errors):
+        """For all steps at once: N = (1 - z)(1 - n^2) (dh -> da_n), Dz = (h(t-1) - n) z (1 - z)
+        (dh -> da_z), R = (W_n h + b_hn) r (1 - r) (da_n -> da_r), and r and z themselves."""
+        gates, hn, h_prev = keeps["gates"], keeps["hn"], states["h"][:-1]
+        H = hn.shape[-1]
+        r, z, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
+        N = (1 - z) * (1 - n * n)
+        Dz = (h_prev - n) * z * (1 - z)
+        R = hn * r * (1 - r)
+        return N, Dz, R, r, z
+
+    def step_backward(self, P, carry_h, dout_t, dh_t, N_t, Dz_t, R_t, r_t, z_t, da_t, dahh_t):
+        """carry_h = what step t+1 sends back to h(t) on entry -> what step t sends to h(t-1) on exit."""
+        H = dh_t.shape[-1]
+        np.add(dout_t, carry_h, out=dh_t)                        # dL/dh(t)
+        da_n = da_t[..., 2 * H:]
+        np.multiply(dh_t, N_t, out=da_n)
+        np.multiply(dh_t, Dz_t, out=da_t[..., H:2 * H])
+        np.multiply(da_n, R_t, out=da_t[..., :H])
+        dahh_t[..., :2 * H] = da_t[..., :2 * H]
+        np.multiply(da_n, r_t, out=dahh_t[..., 2 * H:])
+        np.matmul(dahh_t, P.W, out=carry_h)
+        carry_h += dh_t * z_t                                    # the direct path z * h(t-1)
+
+    # ------------------------------------------------------------- what only the RNN has
+    def vanishing_bound(self, W):
+        return None            # W is (3H, H): no single square matrix whose radius bounds the chain
+
+    # ----------------------------------------------------------------- PyTorch mapping
+    def torch_options(self) -> dict:
+        return {}
+
+    def from_torch_biases(self, b_ih, b_hh) -> dict:
+        H = b_ih.shape[0] // 3
+        b = b_ih.copy()
+        b[:2 * H] += b_hh[:2 * H]
+        return {"b": b, "b_hn": b_hh[2 * H:].copy()}
+
+    def to_torch_biases(self, params) -> tuple:
+        b = params["b"]
+        H = b.shape[0] // 3
+        b_hh = np.zeros_like(b)
+        b_hh[2 * H:] = params["b_hn"]
+        return b, b_hh

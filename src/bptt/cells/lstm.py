@@ -1,0 +1,128 @@
+"""The long short-term memory cell (Hochreiter & Schmidhuber 1997, with the forget gate of Gers
+et al. 2000): one step, forward and backward.
+
+PyTorch's nn.LSTM, whose gate order (i, f, g, o) the blocks of U, W, b follow:
+
+    [i f g o](t) = b + W h(t-1) + U x(t)       pre-activations, (B, 4H)
+    i = sigmoid(.), f = sigmoid(.), g = tanh(.), o = sigmoid(.)
+    s(t) = f * s(t-1) + i * g                  the cell state (PyTorch's c)
+    h(t) = o * tanh(s(t))
+
+Goodfellow et al., *Deep Learning*, 10.10.1 (eqs. 10.40-10.43), name the same quantities: the
+forget gate f_i(t), the external input gate g_i(t) (PyTorch's i), the cell's input
+sigma(b_i + U x + W h) (PyTorch's g, squashed by tanh rather than the sigmoid), the output
+gate q_i(t) (PyTorch's o), the state s_i(t) = f s(t-1) + g sigma(...) and h = tanh(s) q.
+
+Backward, with dh(t) the error at h(t) and ds(t) the error at s(t):
+
+    ds(t) = dh(t) * o * (1 - tanh(s)^2) + f(t+1) * ds(t+1)     the additive path that carries
+                                                                errors back without a W product
+    da_i = ds * g * i (1 - i)        da_f = ds * s(t-1) * f (1 - f)
+    da_g = ds * i * (1 - g^2)        da_o = dh * tanh(s) * o (1 - o)
+    dh(t-1) += W^T da(t)             ds(t-1) += f(t) * ds(t)
+
+The contract every cell keeps is written in ``cells/__init__.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import number_in
+
+
+def sigmoid(a, out):
+    """1 / (1 + exp(-a)), in place into ``out``."""
+    np.negative(a, out=out)
+    np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
+@dataclass(frozen=True)
+class LSTMCell:
+    """s(t) = f s(t-1) + i g, h(t) = o tanh(s(t)); U (4H, I), W (4H, H), b (4H,) in gate order i, f, g, o."""
+
+    forget_bias: float = 1.0
+
+    name = "lstm"
+    gates = 4
+    states = ("h", "s")
+    keeps = (("gates", 4), ("tanh_s", 1))     # i, f, g, o after their nonlinearities; tanh(s(t))
+    errors = ("a",)                           # dL/da(t), the pre-activations of the four gates
+    torch = "LSTM"
+
+    def __post_init__(self):
+        number_in("forget_bias", self.forget_bias)
+
+    def options(self) -> dict:
+        return {"forget_bias": self.forget_bias}
+
+    def extra_params(self, H) -> dict:
+        return {}
+
+    def adjust_init(self, params, H, rng) -> None:
+        """Add ``forget_bias`` to the forget gate's bias (Jozefowicz et al. 2015): at 1 the cell
+        starts by keeping its state, so errors travel back from the first update on."""
+        params["b"][H:2 * H] += params["b"].dtype.type(self.forget_bias)
+
+    def extra_grads(self, errors, per_step=False) -> dict:
+        return {}
+
+    # ------------------------------------------------------------------ the step pair
+    def step_forward(self, P, xu_t, h_prev, s_prev, h_t, s_t, gates_t, tanh_s_t):
+        """xu_t = b + U x(t) (B, 4H), h_prev, s_prev (B, H) -> writes h(t), s(t), the gates, tanh(s(t))."""
+        H = h_prev.shape[-1]
+        np.matmul(h_prev, P.W_T, out=gates_t)                    # W h(t-1), all four blocks at once
+        gates_t += xu_t
+        i_f, g, o = gates_t[..., :2 * H], gates_t[..., 2 * H:3 * H], gates_t[..., 3 * H:]
+        sigmoid(i_f, out=i_f)
+        np.tanh(g, out=g)
+        sigmoid(o, out=o)
+        np.multiply(gates_t[..., H:2 * H], s_prev, out=s_t)      # f * s(t-1)
+        s_t += gates_t[..., :H] * g                              # + i * g
+        np.tanh(s_t, out=tanh_s_t)
+        np.multiply(o, tanh_s_t, out=h_t)
+
+    def backward_locals(self, states, keeps, errors):
+        """For all steps at once: A = o (1 - tanh(s)^2), the factor from dh(t) to ds(t); the four
+        gates' local derivatives D (written into dL/da's buffer, which each step overwrites
+        after reading); and f, through which ds(t) reaches s(t-1)."""
+        gates, tanh_s, s_prev = keeps["gates"], keeps["tanh_s"], states["s"][:-1]
+        H = tanh_s.shape[-1]
+        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+        A = o * (1 - tanh_s * tanh_s)                             # (T, B, H)
+        D = errors["a"]                                           # (T, B, 4H)
+        np.multiply(g, i * (1 - i), out=D[..., :H])
+        np.multiply(s_prev, f * (1 - f), out=D[..., H:2 * H])
+        np.multiply(i, 1 - g * g, out=D[..., 2 * H:3 * H])
+        np.multiply(tanh_s, o * (1 - o), out=D[..., 3 * H:])
+        return A, D, f
+
+    def step_backward(self, P, carry_h, carry_s, dout_t, dh_t, ds_t, A_t, D_t, f_t, da_t):
+        """carry_h = W^T dL/da(t+1), carry_s = f(t+1) dL/ds(t+1) on entry -> the same for step t on exit."""
+        H = dh_t.shape[-1]
+        np.add(dout_t, carry_h, out=dh_t)                         # dL/dh(t)
+        np.multiply(dh_t, A_t, out=ds_t)
+        ds_t += carry_s                                           # dL/ds(t)
+        for k in range(3):                                        # i, f, g: through s(t)
+            np.multiply(D_t[..., k * H:(k + 1) * H], ds_t, out=da_t[..., k * H:(k + 1) * H])
+        np.multiply(D_t[..., 3 * H:], dh_t, out=da_t[..., 3 * H:])   # o: through h(t)
+        np.multiply(ds_t, f_t, out=carry_s)
+        np.matmul(da_t, P.W, out=carry_h)
+
+    # ------------------------------------------------------------- what only the RNN has
+    def vanishing_bound(self, W):
+        return None            # W is (4H, H): no single square matrix whose radius bounds the chain
+
+    # ----------------------------------------------------------------- PyTorch mapping
+    def torch_options(self) -> dict:
+        return {}
+
+    def from_torch_biases(self, b_ih, b_hh) -> dict:
+        return {"b": b_ih + b_hh}
+
+    def to_torch_biases(self, params) -> tuple:
+        return params["b"], np.zeros_like(params["b"])
