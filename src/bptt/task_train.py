@@ -27,7 +27,7 @@ from . import _validate as check
 from . import checkpoint as ckpt
 from . import tasks
 from .losses import LOSSES
-from .network import SimpleRNN, suffix
+from .network import GRU, LSTM, SimpleRNN, suffix
 from .optim import OPTIMIZERS, clip_global_norm, global_norm
 
 MAX_BAD_IN_A_ROW = 5
@@ -52,10 +52,12 @@ def irnn(n_in, n_hidden, n_out, **options):
     return model
 
 
-# cell name -> constructor(n_in, n_hidden, n_out, *, output, seed, dtype)
+# cell name -> constructor(n_in, n_hidden, n_out, *, output, layers, seed, dtype)
 CELLS = {
     "rnn": SimpleRNN,       # Goodfellow et al. ch. 10: tanh, uniform(-1/sqrt(H), 1/sqrt(H))
     "irnn": irnn,           # Le et al. 2015
+    "lstm": LSTM,           # Hochreiter & Schmidhuber 1997, with the forget gate (bias 1)
+    "gru": GRU,             # Cho et al. 2014
 }
 ALL_CELLS = ("rnn", "irnn", "lstm", "gru")
 
