@@ -150,5 +150,5 @@ def test_benchmark_tiny_grid(tmp_path):
         assert r["budget"] == 20 and r["updates"] == 20 and r["wall_seconds"] > 0 and "error" not in r
     table = (tmp_path / "out" / "table.md").read_text().splitlines()
     assert table[0] == "| task | T | rnn | irnn |"
-    assert table[2].startswith("| adding | 4 | 0/1, best ")
+    assert table[2].startswith("| adding | 4 | 0/1, loss ")
     assert (tmp_path / "out" / "lag_profiles.png").read_bytes()[:4] == b"\x89PNG"
