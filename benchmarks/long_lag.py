@@ -76,7 +76,7 @@ def run_grid(specs, jobs, results_path):
                 verdict = f"failed ({result['error']})"
             else:
                 verdict = (f"{'solved' if result['solved'] else 'not solved'} after {result['updates']} updates, "
-                           f"{result['metric_name']} {result['metric']:.4g}")
+                           f"{result['metric_name']} {_g(result['metric'])}")
             print(f"[{done}/{len(specs)}] {result['task']} T={result['length']} {result['cell']} seed "
                   f"{result['seed']}: {verdict}, {result['wall_seconds']:.1f} s; {elapsed / 60:.1f} min so far, "
                   f"about {elapsed / done * (len(specs) - done) / 60:.1f} min left", flush=True)
@@ -124,6 +124,10 @@ def table(results) -> str:
     return "\n".join(lines)
 
 
+def _g(value) -> str:
+    return "overflowed" if value is None else f"{value:.3g}"
+
+
 def _percent(fraction) -> str:
     return f"{100 * fraction:.0f}%" if fraction < 10 else f"{fraction:.1e}x"
 
@@ -136,7 +140,7 @@ def picture(results, task, length, path):
         r = results.get((task, cell, length, 0))
         if r is not None and r.get("lag_ratio"):
             verdict = "solved" if r["solved"] else "not solved"
-            ratios[f"{cell}: {verdict} ({r['metric_name']} {r['metric']:.3g}) after {r['updates']} updates"] = r["lag_ratio"]
+            ratios[f"{cell}: {verdict} ({r['metric_name']} {_g(r['metric'])}) after {r['updates']} updates"] = r["lag_ratio"]
     if not ratios:
         return None
     return plot_lag_profiles(ratios, path, where="results.jsonl",

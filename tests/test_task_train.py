@@ -152,3 +152,18 @@ def test_benchmark_tiny_grid(tmp_path):
     assert table[0] == "| task | T | rnn | irnn |"
     assert table[2].startswith("| adding | 4 | 0/1, loss ")
     assert (tmp_path / "out" / "lag_profiles.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_overflowed_scores_are_json_null(tmp_path, monkeypatch):
+    """An exploded model (the IRNN's ReLU chain at long lags) scores inf: the files stay JSON."""
+    import bptt.task_train as task_train
+    monkeypatch.setattr(task_train, "evaluate", lambda model, task, batch: (float("inf"), float("nan")))
+    config = TaskConfig(task="adding", length=5, hidden=4, batch_size=2, steps=3, eval_every=3, eval_size=4)
+    result = train(config, tmp_path)
+    assert result["metric"] is None and result["loss"] is None and result["solved"] is False
+
+    def strict(name):
+        raise AssertionError(f"non-standard JSON constant {name}")
+    for path in (tmp_path / "result.json", tmp_path / "metrics.jsonl"):
+        for line in path.read_text().splitlines() if path.suffix == ".jsonl" else [path.read_text()]:
+            json.loads(line, parse_constant=strict)

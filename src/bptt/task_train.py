@@ -224,12 +224,12 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
         last_loss = result.loss * config.batch_size / float(batch.mask.sum())   # per target step
         evaluate_now = step % config.eval_every == 0 or step == config.steps
         if step % config.log_every == 0 or evaluate_now:
-            record = {"step": step, "sequences": sequences, "loss": last_loss, "grad_norm": last_norm,
+            record = {"step": step, "sequences": sequences, "loss": _number(last_loss), "grad_norm": last_norm,
                       "skipped": skipped, "seconds": time.perf_counter() - t0}
             if evaluate_now:
                 metric, held_loss = evaluate(model, task, held_out)
                 solved = task.solved(metric)
-                record.update({"metric": metric, "val_loss": held_loss, "solved": solved})
+                record.update({"metric": _number(metric), "val_loss": _number(held_loss), "solved": solved})
             with open(log, "a") as f:
                 f.write(json.dumps(record) + "\n")
             if progress is not None:
@@ -238,15 +238,16 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
     if metric is None:   # every update was skipped before the first evaluation
         metric, held_loss = evaluate(model, task, held_out)
         solved = task.solved(metric)
+    # JSON has no inf or NaN: a model whose outputs overflowed scores null
     result = {"task": config.task, "cell": config.cell, "length": config.length, "seed": config.seed,
-              "solved": solved, "updates": step, "sequences_seen": sequences, "metric": metric,
+              "solved": solved, "updates": step, "sequences_seen": sequences, "metric": _number(metric),
               "metric_name": task.metric_name, "baseline": baseline, "baseline_means": task.baseline_means,
-              "criterion": task.criterion, "threshold": task.threshold, "loss": held_loss, "loss_baseline": task.loss_baseline(config.length),
-              "seconds": seconds, "skipped": skipped, "eval_size": config.eval_size, "paper": task.paper,
-              "config": asdict(config)}
+              "criterion": task.criterion, "threshold": task.threshold, "loss": _number(held_loss),
+              "loss_baseline": task.loss_baseline(config.length), "seconds": seconds, "skipped": skipped,
+              "eval_size": config.eval_size, "paper": task.paper, "config": asdict(config)}
     ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta={"task_result": result})
     profile = lag_profile_of(model, task, held_out)
-    result["lag_ratio"] = [None if not math.isfinite(v) else float(v) for v in profile.ratio]
+    result["lag_ratio"] = [_number(v) for v in profile.ratio]
     _write_json(out / "result.json", result)
     from .diagnose.plots import plot_lag_profiles
     from .loss_plot import plot_task_curve
@@ -266,6 +267,11 @@ def lag_profile_of(model, task: tasks.Task, batch: tasks.Batch, n=PROFILE_SEQUEN
     if task.name == "copy":   # the blanks are predictable from the last step; the recall is not
         mask[:-tasks.COPY_RECALL] = 0.0
     return lag_profile(model, part.x, _targets(part.y, model), mask=mask)
+
+
+def _number(value):
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def _write_json(path: Path, obj) -> None:

@@ -59,9 +59,9 @@ class _Bar:
         self.bar.__exit__(*exc)
 
     def __call__(self, r):
-        metric = "-" if r["metric_last"] is None else f"{r['metric_last']:.4g}"
+        metric = "-" if r["metric_last"] is None else _g(r["metric_last"])
         self.bar.update(self.task, completed=r["step"],
-                        stats=f"loss {r['loss']:.4g}  held-out {metric} (baseline {self.baseline:.4g}, "
+                        stats=f"loss {_g(r['loss'])}  held-out {metric} (baseline {self.baseline:.4g}, "
                               f"solved {self.criterion})")
 
 
@@ -81,7 +81,7 @@ class _Lines:
         if "metric" not in r:
             return
         left = r["seconds"] / r["step"] * (r["steps"] - r["step"])
-        print(f"update {r['step']}/{r['steps']}  loss {r['loss']:.4g}  held-out {r['metric']:.4g} "
+        print(f"update {r['step']}/{r['steps']}  loss {_g(r['loss'])}  held-out {_g(r['metric'])} "
               f"(baseline {self.baseline:.4g}, solved {self.criterion})  {r['seconds']:.1f} s, "
               f"at most {left:.0f} s left", flush=True)
 
@@ -127,13 +127,18 @@ def run(args):
         console.print(f"bptt: {err}", soft_wrap=True)
         return 1
     verdict = "solved" if result["solved"] else "not solved"
-    console.print(f"{verdict}: {result['metric_name']} {result['metric']:.4g} on {result['eval_size']} held-out "
+    console.print(f"{verdict}: {result['metric_name']} {_g(result['metric'])} on {result['eval_size']} held-out "
                   f"sequences (baseline {result['baseline']:.4g}, solved when {result['criterion']}) after "
                   f"{result['updates']} updates ({result['sequences_seen']} sequences), "
                   f"{result['seconds']:.1f} s", soft_wrap=True)
     console.print(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png, "
                   f"lag_profile.png", soft_wrap=True)
     return 0
+
+
+def _g(value) -> str:
+    """A number as the lines print it; None is what the run folder holds for an overflow."""
+    return "overflowed" if value is None else f"{value:.4g}"
 
 
 def _check_out(out: Path):
