@@ -134,18 +134,24 @@ def _percent(fraction) -> str:
 
 def picture(results, task, length, path):
     sys.path.insert(0, str(SRC))
-    from bptt.diagnose.plots import plot_lag_profiles
-    ratios = {}
+    from types import SimpleNamespace
+
+    import numpy as np
+    from bptt.diagnose.plots import plot_lags_beside
+    profiles = {}
     for cell in CELLS:
         r = results.get((task, cell, length, 0))
         if r is not None and r.get("lag_ratio"):
             verdict = "solved" if r["solved"] else "not solved"
-            ratios[f"{cell}: {verdict} ({r['metric_name']} {_g(r['metric'])}) after {r['updates']} updates"] = r["lag_ratio"]
-    if not ratios:
+            # the run's LagProfile.ratio, as results.jsonl keeps it (null where undefined)
+            ratio = np.array([np.nan if v is None else v for v in r["lag_ratio"]])
+            profiles[f"{cell}: {verdict} ({r['metric_name']} {_g(r['metric'])}) after {r['updates']} updates"] = \
+                SimpleNamespace(ratio=ratio)
+    if not profiles:
         return None
-    return plot_lag_profiles(ratios, path, where="results.jsonl",
-                             title=f"{task}, T = {length}: the trained models (seed 0), "
-                                   f"the error at the answer followed back to each step")
+    return plot_lags_beside(profiles, path,
+                            title=f"How much of the error at the answer reaches h(t - lag)\n{task}, T = {length}: "
+                                  f"the trained models (seed 0)")
 
 
 def main(argv=None):

@@ -78,3 +78,95 @@ def run_loop(model, x, y, h0, mask):
                        "a": np.stack([as_np(a.grad) for a in as_])},
             "grads": {k: as_np(v.grad) for k, v in p.items()}, "dh0": as_np(h_start.grad),
             "loss": loss.item()}
+
+
+# ---------------------------------------------------------------------------- any cell, any stack
+def _states_to_torch(model, state0):
+    """bptt's initial states ((B, H) or (L, B, H)) as the torch module takes them."""
+    out = {}
+    for name, v in state0.items():
+        t = torch.tensor(v if model.layers > 1 else v[None], requires_grad=True)
+        out[name] = t
+    return out
+
+
+def _call(module, model, xt, st):
+    if model.cell.name == "lstm":
+        return module(xt, (st["h0"], st["s0"]))
+    return module(xt, st["h0"])
+
+
+def _torch_grads(model, module, readout):
+    """The torch modules' gradients under bptt's parameter names."""
+    grads = {}
+    for layer in range(model.layers):
+        s, k = ("" if layer == 0 else f"_l{layer}"), f"_l{layer}"
+        grads["U" + s] = getattr(module, "weight_ih" + k).grad
+        grads["W" + s] = getattr(module, "weight_hh" + k).grad
+        g_ih, g_hh = getattr(module, "bias_ih" + k).grad, getattr(module, "bias_hh" + k).grad
+        grads.update({n + s: v for n, v in model.cell.torch_bias_grads(g_ih, g_hh).items()})
+    grads["V"], grads["c"] = readout.weight.grad, readout.bias.grad
+    return {k: v.detach().numpy() for k, v in grads.items()}
+
+
+def run_module(model, x, y, state0, mask):
+    """torch.nn.RNN/LSTM/GRU (num_layers = model.layers) + nn.Linear on the model's weights:
+    h (top layer), yhat, loss, every gradient and the initial states' gradients."""
+    module, readout = model.to_torch()
+    xt = torch_inputs(x, model.n_in).to(module.weight_ih_l0.dtype)
+    st = _states_to_torch(model, state0)
+    h, _ = _call(module, model, xt, st)
+    o = readout(h)
+    yhat = torch.softmax(o, -1) if model.output == "softmax" else o
+    mt = None if mask is None else torch.from_numpy(np.asarray(mask, dtype=np.float64)).to(o.dtype)
+    loss = loss_fn(o, torch.from_numpy(np.asarray(y)), model.output, mt)
+    loss.backward()
+    d0 = {name: (t.grad.numpy() if model.layers > 1 else t.grad.numpy()[0]) for name, t in st.items()}
+    return {"h": h.detach().numpy(), "yhat": yhat.detach().numpy(), "loss": loss.item(),
+            "grads": _torch_grads(model, module, readout), "d0": d0}
+
+
+def run_module_stepwise(model, x, y, state0, mask):
+    """The model's torch module split into one-layer modules and called one step and one layer
+    at a time, every h(t) retained as a tensor of its own: autograd's dL/dh(t) of every layer at
+    every step, (L, T, B, H). For the LSTM also the gradient of each step's returned cell
+    state, which is what the next step sends back to s(t) (the fused op computes h(t) from s(t)
+    inside itself, so that path does not pass through the returned tensor)."""
+    module, readout = model.to_torch()
+    xt = torch_inputs(x, model.n_in).to(module.weight_ih_l0.dtype)
+    st = _states_to_torch(model, state0)
+    lstm = model.cell.name == "lstm"
+    layers = []
+    for layer in range(model.layers):
+        one = type(module)(module.input_size if layer == 0 else module.hidden_size, module.hidden_size,
+                           dtype=module.weight_ih_l0.dtype, **model.cell.torch_options())
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(one, name + "_l0").copy_(getattr(module, f"{name}_l{layer}"))
+        layers.append(one)
+    state = [(st["h0"][l:l + 1], st["s0"][l:l + 1]) if lstm else st["h0"][l:l + 1] for l in range(model.layers)]
+    kept, tops = [], []
+    for t in range(xt.shape[0]):
+        below = xt[t:t + 1]
+        now = []
+        for layer, one in enumerate(layers):
+            _, state[layer] = one(below, state[layer])
+            for v in (state[layer] if lstm else (state[layer],)):
+                v.retain_grad()
+            now.append(state[layer])
+            below = state[layer][0] if lstm else state[layer]
+        kept.append(now)
+        tops.append(below[0])
+    o = readout(torch.stack(tops))
+    mt = None if mask is None else torch.from_numpy(np.asarray(mask, dtype=np.float64)).to(o.dtype)
+    loss = loss_fn(o, torch.from_numpy(np.asarray(y)), model.output, mt)
+    loss.backward()
+
+    def grad(v):       # a state nothing reads (the last step's s) has no gradient: zero
+        return np.zeros(tuple(v.shape[1:])) if v.grad is None else v.grad.numpy()[0]
+
+    errors = {}
+    for i, name in enumerate(model.cell.states):
+        errors[name] = np.array([[grad(step[l][i] if lstm else step[l]) for step in kept]
+                                 for l in range(model.layers)])                       # (L, T, B, H)
+    return {"errors": errors, "loss": loss.item()}

@@ -249,12 +249,13 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
     profile = lag_profile_of(model, task, held_out)
     result["lag_ratio"] = [_number(v) for v in profile.ratio]
     _write_json(out / "result.json", result)
-    from .diagnose.plots import plot_lag_profiles
+    from .diagnose.plots import plot_lags_beside
     from .loss_plot import plot_task_curve
     plot_task_curve(log, out / "learning_curve.png", result)
-    plot_lag_profiles({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile.ratio},
-                      out / "lag_profile.png",
-                      title=f"{config.task}, T = {config.length}: the trained model's lag profile")
+    plot_lags_beside({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile},
+                     out / "lag_profile.png",
+                     title=f"How much of the error at the answer reaches h(t - lag)\n"
+                           f"{config.task}, T = {config.length}: the trained model")
     return result
 
 

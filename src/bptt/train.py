@@ -50,6 +50,7 @@ class TrainConfig:
     cell: str = "rnn"             # rnn, lstm or gru
     layers: int = 1               # recurrent layers stacked
     nonlinearity: str = "tanh"    # the rnn cell's f
+    forget_bias: float = 1.0      # the lstm cell's forget-gate bias at initialisation (Jozefowicz et al. 2015)
     dtype: str = "float32"        # float32 for speed; float64 to compare with references
     seed: int = 0                 # initial weights and samples
     val_fraction: float = 0.1     # the last 10% of the text is held out
@@ -77,6 +78,7 @@ class TrainConfig:
         check.choice("--nonlinearity", self.nonlinearity, ("tanh", "relu", "linear"))
         check.choice("--dtype", self.dtype, ("float32", "float64"))
         check.number_in("--lr", self.lr, 0)
+        check.number_in("--forget-bias", self.forget_bias)
         check.number_in("--lr-decay", self.lr_decay, 0)
         for name in ("clip", "clip_value"):
             if getattr(self, name) is not None:
@@ -255,7 +257,7 @@ class Trainer:
         if int(opt["t"]) < 0:
             raise ValueError(f"{where}: expected state/opt/t >= 0, got {int(opt['t'])}")
         self.opt.restore(opt)
-        B, H, L = self.config.batch_size, self.config.hidden, self.x.shape[0]
+        B, L = self.config.batch_size, self.x.shape[0]
         keep = max(self.config.seq_length, self.config.k2)
         position = int(take("walk/position", (), "iu"))
         expected = {k: v.shape for k, v in self.walk.state().items() if k != "position"}  # rows vary: n + 1 or n

@@ -46,9 +46,10 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     extra leading axes, so the diagnostics can push many chains through one step at once.
 ``adjust_init(params, H, rng)``
     Changes the initial parameters after the uniform draw (the LSTM's forget-gate bias), or not.
-``torch``
-    The PyTorch module's class name and constructor options; ``from_torch_biases(b_ih, b_hh)``
-    and ``to_torch_biases(params)`` map PyTorch's two biases onto the cell's (b = b_ih + b_hh).
+``torch``, ``torch_options()``
+    The PyTorch module's class name and constructor options; ``from_torch_biases(b_ih, b_hh)``,
+    ``to_torch_biases(params)`` and ``torch_bias_grads(g_ih, g_hh)`` map PyTorch's two biases
+    (and their gradients) onto the cell's (b = b_ih + b_hh, except where the cell keeps one apart).
 ``vanishing_bound(W)``
     A notion tied to one square W: the RNN returns gamma, the bound on |f'| in Pascanu et al.'s
     condition sigma_max(W) < 1/gamma, which the diagnostics and the radius sweep use; a gated

@@ -120,3 +120,8 @@ class GRUCell:
         b_hh = np.zeros_like(b)
         b_hh[2 * H:] = params["b_hn"]
         return b, b_hh
+
+    def torch_bias_grads(self, g_ih, g_hh) -> dict:
+        """dL/db = dL/db_ih (b_ih enters every block where b does); dL/db_hn is the n block of dL/db_hh."""
+        H = g_ih.shape[0] // 3
+        return {"b": g_ih, "b_hn": g_hh[2 * H:]}

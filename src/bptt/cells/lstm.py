@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
 from .._validate import number_in
 
 
@@ -121,8 +122,6 @@ class LSTMCell:
     def torch_options(self) -> dict:
         return {}
 
-    def from_torch_biases(self, b_ih, b_hh) -> dict:
-        return {"b": b_ih + b_hh}
-
-    def to_torch_biases(self, params) -> tuple:
-        return params["b"], np.zeros_like(params["b"])
+    from_torch_biases = merged_from_torch      # b = b_ih + b_hh
+    to_torch_biases = merged_to_torch
+    torch_bias_grads = merged_grads

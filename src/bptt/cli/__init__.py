@@ -12,7 +12,7 @@ import sys
 from .. import __version__
 from ._args import Parser, UsageError
 
-COMMANDS = ("train", "sample", "gradcheck", "diagnose", "explain", "task")
+COMMANDS = ("train", "sample", "gradcheck", "diagnose", "explain", "check", "task")
 
 
 def build_parser():

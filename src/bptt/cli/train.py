@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import _validate as check
 from .. import data
+from ..cells import CELLS
 from ._args import integer, number, positive_float
 
 
@@ -21,6 +22,11 @@ def add(sub):
     p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file")
     p.add_argument("--data", choices=("tinyshakespeare",), help="a named public corpus, downloaded once and cached")
     p.add_argument("--encoding", default="utf-8", help="the text file's encoding (default utf-8)")
+    p.add_argument("--cell", choices=tuple(CELLS), default=d.cell,
+                   help=f"the recurrent cell: the simple RNN, LSTM or GRU (default {d.cell})")
+    p.add_argument("--layers", type=integer, default=d.layers, help=f"recurrent layers stacked (default {d.layers})")
+    p.add_argument("--forget-bias", type=number, default=d.forget_bias,
+                   help=f"added to the LSTM's forget-gate bias at initialisation (default {d.forget_bias:g})")
     p.add_argument("--hidden", type=integer, default=d.hidden, help=f"H (default {d.hidden})")
     p.add_argument("--seq-length", type=integer, default=d.seq_length, help=f"k1 (default {d.seq_length})")
     p.add_argument("--bptt-depth", type=integer, default=None, help="k2 (default: k1)")
@@ -199,6 +205,7 @@ def _setup(args, console):
     else:
         d = TrainConfig()
         config = TrainConfig(
+            cell=args.cell, layers=args.layers, forget_bias=args.forget_bias,
             hidden=args.hidden, seq_length=args.seq_length, bptt_depth=args.bptt_depth,
             batch_size=args.batch_size, steps=args.steps or d.steps, lr=args.lr, optimizer=args.optimizer,
             momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
@@ -220,8 +227,9 @@ def _setup(args, console):
             config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
         trainer = Trainer(config, corpus, out, console=console)
         data.remember_source(out, args.file, args.data, args.encoding)
+        layers = f"{config.layers}-layer " if config.layers > 1 else ""
         console.print(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                      f"H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
+                      f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, B={config.batch_size}, "
                       f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     return trainer
 
