@@ -9,8 +9,10 @@ from ._args import integer, number
 
 
 def add(sub):
-    from ..task_train import ALL_CELLS
+    from ..task_train import ALL_CELLS, DEFAULTS, TaskConfig
     from ..tasks import TASKS
+    d = TaskConfig()
+    lrs = ", ".join(f"{cell} {DEFAULTS[cell]['lr']:g}" for cell in ALL_CELLS)
     p = sub.add_parser("task", help="train on a long-lag task (adding, adding-1997, temporal-order, copy)",
                        description="Train a cell on fresh sequences of a long-lag task, score it on held-out "
                                    "sequences, stop as soon as the task's criterion holds, and write "
@@ -20,19 +22,19 @@ def add(sub):
     p.add_argument("--cell", choices=ALL_CELLS, default="rnn", help="default rnn")
     p.add_argument("--length", type=integer, default=None,
                    help="T, the lag (default: the paper's, 50 for adding and copy)")
-    p.add_argument("--hidden", type=integer, default=None, help="H")
-    p.add_argument("--layers", type=integer, default=None)
-    p.add_argument("--batch-size", type=integer, default=None, help="fresh sequences per update")
-    p.add_argument("--steps", type=integer, default=None, help="the update budget")
-    p.add_argument("--lr", type=number, default=None, help="learning rate")
+    p.add_argument("--hidden", type=integer, default=None, help=f"H (default {d.hidden})")
+    p.add_argument("--layers", type=integer, default=None, help=f"default {d.layers}")
+    p.add_argument("--batch-size", type=integer, default=None, help=f"fresh sequences per update (default {d.batch_size})")
+    p.add_argument("--steps", type=integer, default=None, help=f"the update budget (default {d.steps})")
+    p.add_argument("--lr", type=number, default=None, help=f"learning rate (default: {lrs})")
     p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=None)
-    p.add_argument("--clip", type=number, default=None, help="global-norm clip (0: off)")
+    p.add_argument("--clip", type=number, default=None, help=f"global-norm clip (default {d.clip:g}; 0: off)")
     p.add_argument("--nonlinearity", choices=("tanh", "relu"), default=None, help="--cell rnn only")
     p.add_argument("--init", choices=("uniform", "identity"), default=None,
                    help="--cell rnn only; identity: W = I, b = 0 (with --nonlinearity relu: the IRNN)")
     p.add_argument("--seed", type=integer, default=None)
-    p.add_argument("--eval-every", type=integer, default=None, help="updates between held-out scores")
-    p.add_argument("--eval-size", type=integer, default=None, help="held-out sequences (default 1000)")
+    p.add_argument("--eval-every", type=integer, default=None, help=f"updates between held-out scores (default {d.eval_every})")
+    p.add_argument("--eval-size", type=integer, default=None, help=f"held-out sequences (default {d.eval_size})")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None)
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
     p.add_argument("--quiet", action="store_true", help="no progress")
