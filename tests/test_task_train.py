@@ -39,10 +39,12 @@ def test_tiny_adding_is_solved_and_stops_early(tmp_path, cell):
     assert not any(rec["solved"] for rec in evals[:-1])
     for name in ("learning_curve.png", "lag_profile.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # stdout is a pipe here: whole plain lines, one per held-out score, no live bar
+    # stdout is a pipe here: whole plain lines, no live bar; progress lines carry the held-out score
     lines = r.stdout.splitlines()
     assert "\r" not in r.stdout and "\x1b" not in r.stdout
-    assert sum(line.startswith("update ") for line in lines) == len(evals)
+    progress = [line for line in lines if line.startswith("train ")]
+    assert progress and all("held-out" in line and "baseline 0.1667" in line and " left " in line
+                            for line in progress)
     assert lines[-2].startswith("solved: mse ")
 
     # the checkpoint is the model alone: it maps the generator's inputs to its outputs

@@ -8,7 +8,7 @@ PyTorch's nn.LSTM, whose gate order (i, f, g, o) the blocks of U, W, b follow:
     s(t) = f * s(t-1) + i * g                  the cell state (PyTorch's c)
     h(t) = o * tanh(s(t))
 
-Goodfellow et al., *Deep Learning*, 10.10.1 (eqs. 10.40-10.43), name the same quantities: the
+Goodfellow et al., *Deep Learning*, 10.10.1 (eqs. 10.40-10.44), name the same quantities: the
 forget gate f_i(t), the external input gate g_i(t) (PyTorch's i), the cell's input
 sigma(b_i + U x + W h) (PyTorch's g, squashed by tanh rather than the sigmoid), the output
 gate q_i(t) (PyTorch's o), the state s_i(t) = f s(t-1) + g sigma(...) and h = tanh(s) q.

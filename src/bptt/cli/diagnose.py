@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..cells import CELLS
 from ._args import int_at_least, positive_int
+from ._output import Output
 
 METRICS = "metrics.jsonl"
 
@@ -23,7 +24,8 @@ def add(sub):
                                    "folder with metrics.jsonl). Without CHECKPOINT: a random model on the "
                                    "default corpus.")
     p.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT",
-                   help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl)")
+                   help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl) "
+                        "(default: a random model)")
     p.add_argument("--text", metavar="FILE_OR_STRING", default=None,
                    help="a text file, or else the text itself (default: the run's own text, else the default corpus)")
     p.add_argument("--length", type=length, default=100, metavar="T", help="T, steps per sequence (default 100)")
@@ -40,13 +42,11 @@ def add(sub):
                    help="also measure another model on the same text and draw both lag curves in "
                         "beside.png: a checkpoint or run folder, or rnn/lstm/gru for a random one of the "
                         "same size (default: a random simple RNN beside a gated model, nothing beside an RNN)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs (required)")
     p.set_defaults(run=run)
 
 
 def run(args):
-    from rich.console import Console
-
     from .. import checkpoint
     from ..data import Vocab, default_corpus, read_text, run_source
     from ..diagnose import load_metrics
@@ -94,20 +94,20 @@ def run(args):
         other = _beside(args.beside, model, vocab, args.seed, checkpoint)
 
     out.mkdir(parents=True, exist_ok=True)
-    console = Console(width=max(Console().width, 110))   # a pipe must not truncate numbers
+    output = Output()
     written = []
     if model is not None:
-        written += _diagnose_model(model, x, y, source, text_name, out, console, other)
+        written += _diagnose_model(model, x, y, source, text_name, out, output, other)
     if records is not None:
         if records:
             from ..diagnose.plots import plot_training
             written.append(plot_training(records, out / "training.png"))
-            console.print(f"{len(records)} diagnostics records from {metrics_path}")
+            output.line(f"{len(records)} diagnostics records from {metrics_path}")
         else:
-            console.print(f"{metrics_path} holds no diagnostics records yet "
+            output.line(f"{metrics_path} holds no diagnostics records yet "
                           f"(train with --diagnose-every N): no training.png")
     for path in written:
-        console.print(f"wrote {path}")
+        output.line(f"wrote {path}")
     return 0
 
 
@@ -132,9 +132,7 @@ def _beside(option, model, vocab, seed, checkpoint):
     return f"{type(ck.model).__name__} from {option}", ck.model
 
 
-def _diagnose_model(model, x, y, source, text_name, out, console, other=None):
-    from rich.table import Table
-
+def _diagnose_model(model, x, y, source, text_name, out, output, other=None):
     from ..diagnose import LAGS, RADII, lag_profile, radius_sweep
     from ..diagnose.analysis import square_W
     from ..diagnose.plots import plot_contributions, plot_heatmap, plot_lag, plot_lags_beside
@@ -172,29 +170,24 @@ def _diagnose_model(model, x, y, source, text_name, out, console, other=None):
                                       title=f"Errors reaching h(t - lag), two models on {text_name}, T={T}, B={B}"))
 
     lags = [lag for lag in LAGS if lag < T]
-    table = Table(title=f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}")
-    for col in ("W", "radius", "sigma_max", "Pascanu bound"):
-        table.add_column(col, justify="left" if col == "W" else "right", no_wrap=True)
-    for lag in lags:
-        table.add_column(f"lag {lag}", justify="right", no_wrap=True)
+    columns = ["W", "radius", "sigma_max", "Pascanu bound"] + [f"lag {lag}" for lag in lags]
 
-    def row(name, p, style=None):
+    def row(name, p):
         if p.radius is None:
             bound = ("-", "-", f"not applicable ({p.cell})")
         else:
             bound = (f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no")
-        table.add_row(name, *bound, *[_fmt(p.ratio[lag]) for lag in lags], style=style)
+        return [name, *bound, *[_fmt(p.ratio[lag]) for lag in lags]]
 
-    row("this model", profile, style="bold")
-    for r, p in sweep.items():
-        row("rescaled", p)
+    rows = [row("this model", profile)] + [row("rescaled", p) for p in sweep.values()]
     if beside is not None:
-        row(other[0], beside)
-    console.print(table)
+        rows.append(row(other[0], beside))
+    output.table(f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}", columns, rows,
+                 right=columns[1:], styles=["bold"] + [None] * (len(rows) - 1))
     if not sweepable:
-        console.print(f"radius sweep: not applicable to {model.layers} layer(s) of the {model.cell.name} cell "
-                      f"(it rescales one square W, the simple RNN's)")
-    console.print(f"loss L = {profile.loss:.4g} (sum over t, mean over b); lag profile and sweep of "
+        output.line(f"radius sweep: not applicable to {model.layers} layer(s) of the {model.cell.name} cell "
+                    f"(it rescales one square W, the simple RNN's)")
+    output.line(f"loss L = {profile.loss:.4g} (sum over t, mean over b); lag profile and sweep of "
                   f"{len(sweep)} radii in {seconds:.2f} s")
     return paths
 

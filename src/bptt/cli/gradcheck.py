@@ -6,6 +6,7 @@ import itertools
 
 from ..cells import CELLS
 from ._args import positive_float, positive_int
+from ._output import Output
 
 
 def add(sub):
@@ -18,18 +19,19 @@ def add(sub):
     p.add_argument("--layers", type=positive_int, default=1, help="recurrent layers stacked (default 1)")
     p.add_argument("--all", action="store_true",
                    help="every combination of input kind, output, nonlinearity (for rnn) and mask")
-    p.add_argument("--input", choices=("tokens", "vectors"), default="tokens", help="token ids or real vectors (default tokens)")
+    p.add_argument("--input", choices=("tokens", "vectors"), default="tokens",
+                   help="token ids (one-hot) or real vectors as x(t)")
     p.add_argument("--output", choices=("softmax", "identity"), default="softmax",
-                   help="softmax with cross-entropy, or identity with squared error (default softmax)")
+                   help="softmax with cross-entropy, or identity with squared error")
     p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default="tanh",
-                   help="the rnn cell's f (default tanh)")
+                   help="the rnn cell's f in h(t) = f(a(t))")
     p.add_argument("--mask", action="store_true", help="put the loss on the last step only (default: every step)")
-    p.add_argument("--hidden", type=positive_int, default=4, help="H (default 4)")
-    p.add_argument("--vocab", type=positive_int, default=5, help="I and O (default 5)")
-    p.add_argument("--steps", type=positive_int, default=6, help="T (default 6)")
-    p.add_argument("--batch", type=positive_int, default=3, help="B (default 3)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eps", type=positive_float, default=1e-5, help="finite-difference step")
+    p.add_argument("--hidden", type=positive_int, default=4, help="H, hidden units")
+    p.add_argument("--vocab", type=positive_int, default=5, help="I and O, input and output sizes")
+    p.add_argument("--steps", type=positive_int, default=6, help="T, time steps")
+    p.add_argument("--batch", type=positive_int, default=3, help="B, sequences")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random model and data")
+    p.add_argument("--eps", type=positive_float, default=1e-5, help="central-difference step")
     p.add_argument("--tol", type=positive_float, default=1e-6, help="max relative error allowed")
     p.add_argument("--max-entries", type=positive_int, default=None,
                    help="check at most this many random entries per array (default: all)")
@@ -37,9 +39,6 @@ def add(sub):
 
 
 def run(args):
-    from rich.console import Console
-    from rich.table import Table
-
     from ..gradcheck import gradcheck
     from ..problems import random_case
 
@@ -49,7 +48,7 @@ def run(args):
         combos = [(c, *rest) for c in cells
                   for rest in itertools.product(("tokens", "vectors"), ("softmax", "identity"),
                                                 ("tanh", "relu", "linear") if c == "rnn" else ("-",), (False, True))]
-    rows, failed = [], 0
+    rows, styles, failed = [], [], 0
     for cell, kind, output, f, mask in combos:
         case = random_case(cell, kind, output, mask, layers=args.layers, I=args.vocab, H=args.hidden,
                            O=args.vocab, T=args.steps, B=args.batch, seed=args.seed,
@@ -58,16 +57,14 @@ def run(args):
                            max_entries=args.max_entries, seed=args.seed, **case.state0)
         failed += not report.passed
         worst = max(report.rows, key=lambda r: r.max_rel_error)
-        rows.append((cell, kind, output, f, "last" if mask else "all", len(report.rows),
-                     f"{worst.max_rel_error:.1e}", worst.name, report.passed))
-    table = Table(title=f"bptt gradcheck: float64 central differences, eps={args.eps:g}, tol={args.tol:g}")
-    for col in ("cell", "input", "output", "f", "mask", "arrays", "max rel err", "worst", "ok"):
-        table.add_column(col, justify="right" if col in ("arrays", "max rel err") else "left")
-    for *cols, ok in rows:
-        table.add_row(*map(str, cols), "[green]yes[/green]" if ok else "[red]NO[/red]")
-    console = Console(width=max(Console().width, 110))   # a pipe must not truncate numbers
-    console.print(table)
-    console.print(f"largest relative error over every parameter and initial state; {len(combos) - failed}/"
-                  f"{len(combos)} passed (layers={args.layers}, H={args.hidden}, I=O={args.vocab}, "
-                  f"T={args.steps}, B={args.batch})")
+        rows.append([cell, kind, output, f, "last" if mask else "all", str(len(report.rows)),
+                     f"{worst.max_rel_error:.1e}", worst.name, "yes" if report.passed else "NO"])
+        styles.append(None if report.passed else "red")
+    out = Output()
+    out.table(f"bptt gradcheck: float64 central differences, eps={args.eps:g}, tol={args.tol:g}",
+              ("cell", "input", "output", "f", "mask", "arrays", "max rel err", "worst", "ok"), rows,
+              right=("arrays", "max rel err"), styles=styles)
+    out.line(f"largest relative error over every parameter and initial state; {len(combos) - failed}/"
+             f"{len(combos)} passed (layers={args.layers}, H={args.hidden}, I=O={args.vocab}, "
+             f"T={args.steps}, B={args.batch})")
     return 0 if failed == 0 else 1

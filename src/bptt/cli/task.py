@@ -18,7 +18,7 @@ def add(sub):
                                    "sequences, stop as soon as the task's criterion holds, and write "
                                    "result.json, checkpoint.npz, metrics.jsonl and two pictures. Unset "
                                    "flags take the defaults tuned for the task and cell.")
-    p.add_argument("task", choices=tuple(TASKS), metavar="TASK", help=", ".join(TASKS))
+    p.add_argument("task", choices=tuple(TASKS), metavar="TASK", help=f"the task: {', '.join(TASKS)} (required)")
     p.add_argument("--cell", choices=ALL_CELLS, default="rnn", help="default rnn")
     p.add_argument("--length", type=integer, default=None,
                    help="T, the lag (default: the paper's, 50 for adding and copy)")
@@ -27,31 +27,32 @@ def add(sub):
     p.add_argument("--batch-size", type=integer, default=None, help=f"fresh sequences per update (default {d.batch_size})")
     p.add_argument("--steps", type=integer, default=None, help=f"the update budget (default {d.steps})")
     p.add_argument("--lr", type=number, default=None, help=f"learning rate (default: {lrs})")
-    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=None)
+    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=None,
+                   help=f"the optimiser (default {d.optimizer})")
     p.add_argument("--clip", type=number, default=None, help=f"global-norm clip (default {d.clip:g}; 0: off)")
-    p.add_argument("--nonlinearity", choices=("tanh", "relu"), default=None, help="--cell rnn only")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu"), default=None,
+                   help="--cell rnn only: f in h(t) = f(a(t)) (default tanh)")
     p.add_argument("--init", choices=("uniform", "identity"), default=None,
-                   help="--cell rnn only; identity: W = I, b = 0 (with --nonlinearity relu: the IRNN)")
-    p.add_argument("--seed", type=integer, default=None)
+                   help="--cell rnn only: uniform(-1/sqrt(H), 1/sqrt(H)), or identity: W = I, b = 0 "
+                        "(with --nonlinearity relu: the IRNN) (default uniform)")
+    p.add_argument("--seed", type=integer, default=None,
+                   help=f"initial weights, training batches and held-out set (default {d.seed})")
     p.add_argument("--eval-every", type=integer, default=None, help=f"updates between held-out scores (default {d.eval_every})")
     p.add_argument("--eval-size", type=integer, default=None, help=f"held-out sequences (default {d.eval_size})")
-    p.add_argument("--dtype", choices=("float32", "float64"), default=None)
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                   help=f"the model's float type (default {d.dtype})")
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.set_defaults(run=run)
 
 
-class _Bar:
-    """rich on a terminal: the bar, the held-out metric against the baseline, time left."""
+class _Progress:
+    """The bar (a terminal) or a plain line at each tenth (anywhere else): the training loss, the
+    latest held-out metric against the baseline and the criterion, and the time left."""
 
-    def __init__(self, console, total, baseline, criterion):
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+    def __init__(self, output, total, baseline, criterion):
+        self.bar = output.progress("train", total)
         self.baseline, self.criterion = baseline, criterion
-        self.bar = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TextColumn("left"),
-                            TimeRemainingColumn(), console=console, refresh_per_second=4)
-        self.task = self.bar.add_task("train", total=total, stats="")
 
     def __enter__(self):
         self.bar.__enter__()
@@ -62,37 +63,14 @@ class _Bar:
 
     def __call__(self, r):
         metric = "-" if r["metric_last"] is None else _g(r["metric_last"])
-        self.bar.update(self.task, completed=r["step"],
-                        stats=f"loss {_g(r['loss'])}  held-out {metric} (baseline {self.baseline:.4g}, "
-                              f"solved {self.criterion})")
-
-
-class _Lines:
-    """A pipe or a log file: one whole line per held-out score, no live bar."""
-
-    def __init__(self, baseline, criterion):
-        self.baseline, self.criterion = baseline, criterion
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
-
-    def __call__(self, r):
-        if "metric" not in r:
-            return
-        left = r["seconds"] / r["step"] * (r["steps"] - r["step"])
-        print(f"update {r['step']}/{r['steps']}  loss {_g(r['loss'])}  held-out {_g(r['metric'])} "
-              f"(baseline {self.baseline:.4g}, solved {self.criterion})  {r['seconds']:.1f} s, "
-              f"at most {left:.0f} s left", flush=True)
+        self.bar.update(r["step"], f"loss {_g(r['loss'])}  held-out {metric} (baseline {self.baseline:.4g}, "
+                                   f"solved when {self.criterion})")
 
 
 def run(args):
-    from rich.console import Console
-
     from .. import tasks
     from ..task_train import Diverged, default_config, train
+    from ._output import Output, error_line
 
     config = default_config(args.task, args.cell, length=args.length, hidden=args.hidden, layers=args.layers,
                             batch_size=args.batch_size, steps=args.steps, lr=args.lr,
@@ -106,35 +84,27 @@ def run(args):
     task = tasks.get(config.task)
     out = args.out or Path("runs") / f"{config.task}-{config.cell}-T{config.length}-{time.strftime('%Y%m%d-%H%M%S')}"
     _check_out(out)
-    console = Console(highlight=False)
+    output = Output()
     baseline = task.baseline(config.length)
-    console.print(f"{task.name} (after {task.paper}), T = {config.length}, cell {config.cell}: H={config.hidden}, "
-                  f"layers {config.layers}, B={config.batch_size}, at most {config.steps} updates, "
-                  f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}; solved when "
-                  f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
-                  f"{task.baseline_means})", soft_wrap=True)
-    if args.quiet:
-        reporter = None
-    elif console.is_terminal:
-        reporter = _Bar(console, config.steps, baseline, task.criterion)
-    else:
-        reporter = _Lines(baseline, task.criterion)
+    output.line(f"{task.name} (after {task.paper}), T = {config.length}, cell {config.cell}: H={config.hidden}, "
+                f"layers {config.layers}, B={config.batch_size}, at most {config.steps} updates, "
+                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}; solved when "
+                f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
+                f"{task.baseline_means})")
     try:
-        if reporter is None:
+        if args.quiet:
             result = train(config, out)
         else:
-            with reporter:
-                result = train(config, out, progress=reporter)
+            with _Progress(output, config.steps, baseline, task.criterion) as progress:
+                result = train(config, out, progress=progress)
     except Diverged as err:
-        console.print(f"bptt: {err}", soft_wrap=True)
+        error_line(f"bptt: {err}")
         return 1
     verdict = "solved" if result["solved"] else "not solved"
-    console.print(f"{verdict}: {result['metric_name']} {_g(result['metric'])} on {result['eval_size']} held-out "
-                  f"sequences (baseline {result['baseline']:.4g}, solved when {result['criterion']}) after "
-                  f"{result['updates']} updates ({result['sequences_seen']} sequences), "
-                  f"{result['seconds']:.1f} s", soft_wrap=True)
-    console.print(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png, "
-                  f"lag_profile.png", soft_wrap=True)
+    output.line(f"{verdict}: {result['metric_name']} {_g(result['metric'])} on {result['eval_size']} held-out "
+                f"sequences (baseline {result['baseline']:.4g}, solved when {result['criterion']}) after "
+                f"{result['updates']} updates ({result['sequences_seen']} sequences), {result['seconds']:.1f} s")
+    output.line(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png, lag_profile.png")
     return 0
 
 

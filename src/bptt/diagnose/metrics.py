@@ -78,22 +78,26 @@ def load_metrics(path) -> list:
     """The records of a ``metrics.jsonl`` that carry ``step`` and any diagnostics key, in order."""
     path = Path(path)
     records = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise ValueError(f"{str(path)!r} line {lineno}: expected a JSON object, "
-                                 f"got {line.strip()[:40]!r}") from None
-            if not isinstance(record, dict) or not isinstance(record.get("step"), (int, float)):
-                raise ValueError(f"{str(path)!r} line {lineno}: expected a JSON object with a "
-                                 f"numeric 'step', got {line.strip()[:40]!r}")
-            # plain loss lines carry grad_norm too; a diagnostics record always has radius_W
-            # (None for gated cells)
-            if "radius_W" in record:
-                records.append(record)
+    try:
+        raw = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{str(path)!r}: expected UTF-8 JSON lines, got an undecodable byte at offset "
+                         f"{err.start}") from None
+    for lineno, line in enumerate(raw.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):   # "[[[[..." deeper than the parser's stack
+            raise ValueError(f"{str(path)!r} line {lineno}: expected a JSON object, "
+                             f"got {line.strip()[:40]!r}") from None
+        if not isinstance(record, dict) or not isinstance(record.get("step"), (int, float)):
+            raise ValueError(f"{str(path)!r} line {lineno}: expected a JSON object with a "
+                             f"numeric 'step', got {line.strip()[:40]!r}")
+        # plain loss lines carry grad_norm too; a diagnostics record always has radius_W
+        # (None for gated cells)
+        if "radius_W" in record:
+            records.append(record)
     return records
 
 
