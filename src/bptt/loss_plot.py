@@ -36,3 +36,51 @@ def plot_loss(metrics_path, png_path, title="bptt train") -> Path:
     fig.savefig(png_path)
     plt.close(fig)
     return Path(png_path)
+
+
+def plot_task_curve(metrics_path, png_path, result) -> Path:
+    """A long-lag task run (``task_train``): the held-out metric against the sequences seen,
+    with the baseline and the criterion drawn, and the training loss beside it."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = read_metrics(metrics_path)
+    evals = [(r["sequences"], r["metric"]) for r in rows if r.get("metric") is not None]
+    train = [(r["sequences"], r["loss"]) for r in rows if r.get("loss") is not None and math.isfinite(r["loss"])]
+    val = [(r["sequences"], r["val_loss"]) for r in rows if r.get("val_loss") is not None]
+    fig, (a_metric, a_loss) = plt.subplots(1, 2, figsize=(12, 4.6), dpi=120, constrained_layout=True)
+    if evals:
+        a_metric.plot(*zip(*evals), color="tab:blue", lw=2, marker="o", ms=3,
+                      label=f"held-out ({result['eval_size']:,} sequences)")
+    a_metric.axhline(result["baseline"], color="tab:red", ls="--", lw=1.2,
+                     label=f"baseline {result['baseline']:.4g} ({result['baseline_means']})")
+    threshold = result["threshold"]
+    a_metric.axhline(threshold, color="tab:green", ls=":", lw=1.5, label=f"solved: {result['criterion']}")
+    positive = [v for _, v in evals if v > 0] + [threshold, result["baseline"]]
+    a_metric.set_yscale("log")
+    a_metric.set_ylim(min(positive) / 2, max(max(positive) * 1.5, 1.05))
+    a_metric.set_xlabel("training sequences seen")
+    a_metric.set_ylabel(f"{result['metric_name']} (log scale)")
+    verdict = "solved" if result["solved"] else "not solved"
+    a_metric.set_title(f"{result['task']}, T = {result['length']}, {result['cell']}: {verdict} "
+                       f"after {result['updates']:,} updates")
+    a_metric.grid(alpha=0.3, which="both")
+    a_metric.legend(fontsize=8)
+    if train:
+        a_loss.plot(*zip(*train), color="tab:blue", lw=1, alpha=0.7, label="training batch")
+    if val:
+        a_loss.plot(*zip(*val), color="tab:orange", lw=2, marker="o", ms=3, label="held-out")
+    if result.get("loss_baseline") is not None:
+        a_loss.axhline(result["loss_baseline"], color="tab:red", ls="--", lw=1.2,
+                       label=f"baseline {result['loss_baseline']:.4g}")
+    a_loss.set_yscale("log")
+    a_loss.set_xlabel("training sequences seen")
+    unit = "nats" if result["task"] in ("copy", "temporal-order") else "1/2 squared error"
+    a_loss.set_ylabel(f"loss per target step ({unit}, log scale)")
+    a_loss.set_title("Training loss")
+    a_loss.grid(alpha=0.3, which="both")
+    a_loss.legend(fontsize=8)
+    fig.savefig(png_path)
+    plt.close(fig)
+    return Path(png_path)

@@ -12,7 +12,7 @@ from .. import __version__
 from ._args import Parser, UsageError
 from ._output import error_line
 
-COMMANDS = ("train", "sample", "gradcheck", "diagnose", "explain", "check", "export")
+COMMANDS = ("train", "sample", "gradcheck", "diagnose", "explain", "check", "export", "task")
 
 
 def build_parser():
