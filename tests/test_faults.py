@@ -28,6 +28,15 @@ TINY = ["--hidden", "8", "--seq-length", "4", "--batch-size", "2", "--sample-eve
 TINY_CONFIG = dict(hidden=8, seq_length=4, batch_size=2, sample_every=0)
 
 
+def default_signals():
+    """In the child: SIGINT, SIGTERM and SIGHUP handled as a terminal's program would have them.
+    A test suite started in the background (or under nohup) passes ignored signals on to its
+    children, and bptt keeps an ignored signal ignored; the tests that send one must not
+    depend on how the suite itself was started."""
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+
+
 def env():
     e = dict(os.environ)
     e["PYTHONPATH"] = os.pathsep.join([str(SRC)] + ([e["PYTHONPATH"]] if e.get("PYTHONPATH") else []))
@@ -69,7 +78,8 @@ def test_a_signal_finishes_the_step_saves_and_says_how_to_resume(tmp_path, text_
     # No eval for a long while: the checkpoint on disk after the signal is the one the signal wrote.
     proc = subprocess.Popen([sys.executable, "-m", "bptt", "train", str(text_file), "--steps", "100000",
                              "--eval-every", "100000", "--out", str(run), *TINY],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                            preexec_fn=default_signals)
     wait_for(run / "metrics.jsonl", proc)            # training has begun: 10 updates are logged
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
@@ -95,7 +105,8 @@ def test_a_signal_while_starting_up_is_one_line_too(tmp_path, text_file, sig):
     run = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "bptt", "train", str(text_file), "--steps", "100000",
                              "--eval-every", "100000", "--out", str(run), *TINY],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                            preexec_fn=default_signals)
     for line in proc.stdout:
         if line.startswith("run folder:"):        # the moment training is about to begin
             break
@@ -257,7 +268,7 @@ def test_under_nohup_sighup_is_still_ignored(tmp_path, text_file):
     proc = subprocess.Popen([sys.executable, "-m", "bptt", "train", str(text_file), "--steps", "300",
                              "--eval-every", "100000", "--out", str(run), *TINY],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
-                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+                            preexec_fn=lambda: (default_signals(), signal.signal(signal.SIGHUP, signal.SIG_IGN)))
     wait_for(run / "metrics.jsonl", proc)
     proc.send_signal(signal.SIGHUP)
     out, err = proc.communicate(timeout=120)
