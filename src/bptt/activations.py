@@ -32,6 +32,20 @@ def tanh_derivative(h, out=None):
     return np.subtract(1, out, out=out)
 
 
+def sigmoid(a, out=None):
+    """1 / (1 + exp(-a)), the gates' squashing function (not an f of the simple RNN)."""
+    out = np.negative(a, out=out)
+    np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
+def sigmoid_derivative(y, out=None):
+    """sigmoid'(a) = y (1 - y), from the output y = sigmoid(a)."""
+    out = np.subtract(1, y, out=out)
+    return np.multiply(out, y, out=out)
+
+
 def relu_derivative(h, out=None):
     """f'(a) = 1 where h > 0, else 0 (the subgradient 0 at a = 0, as PyTorch)."""
     if out is None:
