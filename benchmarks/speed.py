@@ -146,9 +146,9 @@ class ProductBound:
 
     def __call__(self):
         for k, f in self.products.items():
-            t = time.perf_counter()
+            t = clock()
             f()
-            self.times[k].append(time.perf_counter() - t)
+            self.times[k].append(clock() - t)
 
     def seconds(self):
         return sum(statistics.median(v) for v in self.times.values())
@@ -202,6 +202,10 @@ class MinCharRunner:
         self.hprev = hs[len(inputs) - 1]
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
+
+
 def measure(runners, rounds, block=3, pause=0.25, warmup=1):
     """Interleaved rounds: each runner runs a block of updates per round; median s/update each.
 
@@ -216,10 +220,10 @@ def measure(runners, rounds, block=3, pause=0.25, warmup=1):
             time.sleep(pause)
             r()
             for _ in range(block):
-                t = time.perf_counter()
+                t = clock()
                 r()
                 if i >= warmup:
-                    times[k].append(time.perf_counter() - t)
+                    times[k].append(clock() - t)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -274,13 +278,18 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
     ap.add_argument("--cells", default="rnn,lstm,gru", help="which cells, e.g. rnn,lstm")
     ap.add_argument("--sizes", default=None, help="e.g. 128x32x64,256x64x100 (HxBxT)")
+    ap.add_argument("--clock", default="wall", choices=tuple(CLOCKS),
+                    help="wall: elapsed time; cpu: this process's CPU time, which other jobs on a "
+                         "busy machine do not inflate (with one thread each, the same on an idle one)")
     args = ap.parse_args(argv)
+    global clock
+    clock = CLOCKS[args.clock]
     sizes = SIZES if not args.sizes else [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     cells = args.cells.split(",")
     torch.set_num_threads(THREADS)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__} "
           f"(OPENBLAS_NUM_THREADS={THREADS}), torch {torch.__version__} ({torch.get_num_threads()} threads); "
-          f"float32; vocabulary V={V}; load average before the run {os.getloadavg()[0]:.1f}")
+          f"float32; vocabulary V={V}; {args.clock} clock; load average before the run {os.getloadavg()[0]:.1f}")
     rate = matmul_rate()
     print(f"float32 matmul rate (2048x2048 @ 2048x2048, numpy, best of 10): {rate / 1e9:.1f} GFLOP/s")
     print("bound: the update's matrix products alone, each timed at its own shape in the same rounds "

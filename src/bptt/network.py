@@ -273,8 +273,10 @@ class Network:
         U, b = self.params["U" + s], self.params["b" + s]
         if x.ndim == 2:  # one-hot x(t): b + U x(t) is row x(t) of (U^T + b), a gather
             # (U^T + b) is (I, G*H), small and contiguous: the gather copies whole rows, and b
-            # is added once per token of the vocabulary instead of once per step.
-            return np.take(np.add(U.T, b, order="C"), x, axis=0, out=out)
+            # is added once per token of the vocabulary instead of once per step. The ids are
+            # validated at the edge (check.inputs); mode="clip" spares take's default mode the
+            # buffered copy of ``out`` it makes to undo a write on an out-of-range id (4x faster).
+            return np.take(np.add(U.T, b, order="C"), x, axis=0, out=out, mode="clip")
         return dense_forward(x, U, b, out=out)
 
     # ---------------------------------------------------------------------------- backward
