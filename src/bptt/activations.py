@@ -37,7 +37,7 @@ def sigmoid(a, out=None):
     out = np.negative(a, out=out)
     np.exp(out, out=out)
     out += 1
-    return np.reciprocal(out, out=out)
+    return np.divide(1, out, out=out)        # numpy's divide is vectorised where reciprocal is not
 
 
 def sigmoid_derivative(y, out=None):

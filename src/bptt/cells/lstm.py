@@ -76,7 +76,8 @@ class LSTMCell:
         np.tanh(g, out=g)
         sigmoid(o, out=o)
         np.multiply(gates_t[..., H:2 * H], s_prev, out=s_t)      # f * s(t-1)
-        s_t += gates_t[..., :H] * g                              # + i * g
+        np.multiply(gates_t[..., :H], g, out=tanh_s_t)           # i * g, in tanh(s)'s buffer until below
+        s_t += tanh_s_t
         np.tanh(s_t, out=tanh_s_t)
         np.multiply(o, tanh_s_t, out=h_t)
 
