@@ -169,5 +169,170 @@ def test_library_rejects_bad_text_and_mismatched_model():
     model = bptt.SimpleRNN(4, 3, 4, seed=0)
     with pytest.raises(ValueError, match=r"^text: expected 2 to 17"):
         bptt.explain(model, "")
-    with pytest.raises(ValueError, match=r"^model: expected a character model"):
+    with pytest.raises(ValueError, match=r"^vocab: expected the model's vocabulary of 4 characters"):
         bptt.explain(model, "abcde")                     # 5 characters, n_in = 4
+    with pytest.raises(ValueError, match=r"^model: expected a character model"):
+        bptt.explain(model, "abcde", vocab=Vocab("abcde"))
+
+
+def test_the_library_takes_a_run_folder_or_a_checkpoint_path(tmp_path):
+    vocab = Vocab.from_text("the quick brown fox")
+    model = bptt.SimpleRNN(len(vocab), 6, len(vocab), seed=2)
+    path = checkpoint.save(tmp_path / "run" / "checkpoint.npz", model, vocab=vocab)
+    for given in (tmp_path / "run", str(path)):
+        d = bptt.explain(given, "the fox").data
+        assert d["vocab"] == vocab.chars and d["model"]["source"] == str(path)
+        close(d["params"]["W"], model.params["W"])
+    # The trained model alone does not carry its vocabulary: the error says which one it needs.
+    with pytest.raises(ValueError, match=rf"^vocab: expected the model's vocabulary of {len(vocab)} characters"):
+        bptt.explain(model, "the fox")
+    assert bptt.explain(model, "the fox", vocab=vocab).data["vocab"] == vocab.chars
+    with pytest.raises(FileNotFoundError, match=r"^model: expected a checkpoint file or run folder"):
+        bptt.explain(tmp_path / "nowhere", "the fox")
+
+
+def test_the_plain_repr_is_one_line():
+    page = bptt.explain(bptt.SimpleRNN(4, 3, 4, seed=0), "abcdab")
+    text = repr(page)
+    assert "\n" not in text and len(text) < 200 and "'abcdab'" in text and "5 steps" in text
+
+
+# ------------------------------------------------------------------ gated cells and stacks
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def after(arr):
+    """arr[t+1] at row t, zeros at the last step."""
+    out = np.zeros_like(arr)
+    out[:-1] = arr[1:]
+    return out
+
+
+@pytest.mark.parametrize("cell,layers", [("lstm", 1), ("gru", 1), ("lstm", 2), ("gru", 3), ("rnn", 2)])
+def test_every_layer_of_a_gated_or_stacked_page_is_the_library_forward_and_backward(cell, layers):
+    model = bptt.Network.create(cell, 8, 5, 8, layers=layers, seed=4)
+    d = bptt.explain(model, TEXT).data
+    ids, trace, res = reference(model, TEXT)
+    p, H = model.params, model.n_hidden
+    assert d["model"]["cell"] == cell and d["model"]["layers"] == layers and len(d["layers"]) == layers
+    for k, v in p.items():
+        close(d["params"][k], v)
+        close(d["grads"][k], res.grads[k])
+        close(d["per_step"][k], res.per_step[k])
+        close(np.sum(d["per_step"][k], axis=0), res.grads[k])
+    close(d["yhat"], trace.yhat[:, 0]); close(d["errors"]["o"], res.errors["o"][:, 0])
+    assert d["loss"] == pytest.approx(res.loss, rel=1e-14)
+    for layer, (lt, errs, L) in enumerate(zip(trace.layers, res.layer_errors, d["layers"])):
+        s = "" if layer == 0 else f"_l{layer}"
+        for name, states in lt.states.items():
+            close(L[name + "0"], states[0, 0]); close(L[name], states[1:, 0])
+        for name, kept in lt.keeps.items():
+            close(L[name], kept[:, 0])
+        assert set(L["errors"]) == set(errs) - {"o"}
+        for name in L["errors"]:
+            close(L["errors"][name], errs[name][:, 0])
+        # What each equation on the panel substitutes, against the library's own arrays ...
+        t = {k: np.asarray(v) for k, v in L["terms"].items()}
+        x = trace.x if layer == 0 else trace.layers[layer - 1].states["h"][1:]
+        h_prev, rec = lt.states["h"][:-1, 0], errs[model.cell.errors[-1]][:, 0]
+        Ux = p["U" + s].T[x[:, 0]] if x.ndim == 2 else x[:, 0] @ p["U" + s].T
+        close(t["Ux"], Ux); close(t["Wh"], h_prev @ p["W" + s].T)
+        close(t["Wda"], after(rec) @ p["W" + s])
+        out = t["Vdo"] if layer == layers - 1 else t["Uda"]
+        if layer == layers - 1:
+            close(out, res.errors["o"][:, 0] @ p["V"])
+        else:
+            close(out, res.layer_errors[layer + 1]["a"][:, 0] @ p[f"U_l{layer + 1}"])
+        # ... and the terms of each equation add (or multiply) up to what forward and backward computed.
+        dh, da = errs["h"][:, 0], errs["a"][:, 0]
+        if cell == "rnn":
+            close(t["Ux"] + t["Wh"] + p["b" + s], lt.keeps["a"][:, 0])
+            close(out + t["Wda"], dh)
+            close(t["fprime"] * dh, da)
+            continue
+        gates = lt.keeps["gates"][:, 0]
+        blk = lambda a, k: a[..., k * H:(k + 1) * H]            # noqa: E731
+        if cell == "lstm":
+            i, f, g, o = (blk(gates, k) for k in range(4))
+            s_prev, ds = lt.states["s"][:-1, 0], errs["s"][:, 0]
+            close(t["pre"], t["Ux"] + t["Wh"] + p["b" + s])
+            close(np.concatenate([sigmoid(blk(t["pre"], 0)), sigmoid(blk(t["pre"], 1)), np.tanh(blk(t["pre"], 2)),
+                                  sigmoid(blk(t["pre"], 3))], axis=-1), gates)
+            close(t["fs"], f * s_prev); close(t["ig"], i * g)
+            close(t["fs"] + t["ig"], lt.states["s"][1:, 0])                    # s(t) = f s(t-1) + i g
+            close(o * lt.keeps["tanh_s"][:, 0], lt.states["h"][1:, 0])        # h(t) = o tanh(s(t))
+            close(out + t["Wda"], dh)
+            close(t["dhs"] + t["fds"], ds)                                    # the additive path
+            close(t["fds"], after(blk(gates, 1) * ds))
+            close(t["local"] * np.concatenate([ds, ds, ds, dh], axis=-1), da)
+        else:
+            r, z, n = (blk(gates, k) for k in range(3))
+            b, pre = p["b" + s], t["pre"]
+            close(blk(pre, 0), blk(t["Ux"] + t["Wh"], 0) + b[:H])
+            close(blk(pre, 1), blk(t["Ux"] + t["Wh"], 1) + b[H:2 * H])
+            close(t["rhn"], r * (blk(t["Wh"], 2) + p["b_hn" + s]))
+            close(blk(pre, 2), blk(t["Ux"], 2) + b[2 * H:] + t["rhn"])
+            close(np.concatenate([sigmoid(blk(pre, 0)), sigmoid(blk(pre, 1)), np.tanh(blk(pre, 2))], axis=-1), gates)
+            close(t["zn"] + t["zh"], lt.states["h"][1:, 0])                   # h(t) = (1 - z) n + z h(t-1)
+            close(t["zh"], z * h_prev)
+            close(t["zdh"], after(z * dh))
+            close(out + t["Wda"] + t["zdh"], dh)
+            close(t["local"] * np.concatenate([blk(da, 2), dh, dh], axis=-1), da)
+            close(errs["a_hh"][:, 0], np.concatenate([blk(da, 0), blk(da, 1), blk(da, 2) * r], axis=-1))
+    # The top level carries the top layer's, as Trace's properties do.
+    assert d["h"] == d["layers"][-1]["h"] and d["terms"] == d["layers"][-1]["terms"]
+    assert d["errors"]["h"] == d["layers"][-1]["errors"]["h"]
+
+
+def test_large_gated_model_shows_the_first_units_of_every_gate_block():
+    model = bptt.LSTM(8, 20, 8, seed=0)                             # H = 20 > MAX_UNITS
+    d = bptt.explain(model, TEXT).data
+    ids, trace, res = reference(model, TEXT)
+    rows = np.concatenate([k * 20 + np.arange(MAX_UNITS) for k in range(4)])
+    close(d["gates"], trace.gates[:, 0][:, rows])
+    close(d["errors"]["a"], res.errors["a"][:, 0][:, rows])
+    close(d["params"]["W"], model.params["W"][np.ix_(rows, np.arange(MAX_UNITS))])
+    close(d["s"], trace.s[:, 0, :MAX_UNITS])
+    close(d["terms"]["Wh"], (trace.hs[:-1, 0] @ model.params["W"].T)[:, rows])   # from all 20 units
+
+
+def test_cli_random_gated_stack(tmp_path, capsys):
+    out = tmp_path / "e.html"
+    assert main(["explain", "--cell", "lstm", "--layers", "2", "--hidden", "4", "--text", "abcab", "--out", str(out)]) == 0
+    assert "random lstm model (2 layers, H=4, seed=0)" in capsys.readouterr().out
+    d = page_data(out.read_text(encoding="utf-8"))
+    assert d["model"]["cell"] == "lstm" and d["model"]["layers"] == 2 and len(d["layers"]) == 2
+    model = bptt.LSTM(3, 4, 3, layers=2, seed=0)
+    close(d["params"]["W_l1"], model.params["W_l1"])
+
+
+def test_cli_takes_cell_and_layers_from_the_checkpoint(tmp_path):
+    vocab = Vocab.from_text("the quick brown fox")
+    model = bptt.GRU(len(vocab), 5, len(vocab), layers=2, seed=2)
+    checkpoint.save(tmp_path / "run" / "checkpoint.npz", model, vocab=vocab)
+    out = tmp_path / "e.html"
+    assert main(["explain", str(tmp_path / "run"), "--text", "the fox", "--out", str(out)]) == 0
+    d = page_data(out.read_text(encoding="utf-8"))
+    assert d["model"]["cell"] == "gru" and d["model"]["layers"] == 2
+    close(d["params"]["b_hn_l1"], model.params["b_hn_l1"])
+    assert main(["explain", str(tmp_path / "run"), "--cell", "gru", "--layers", "2", "--text", "the fox",
+                 "--out", str(out)]) == 0                                    # agreeing flags are fine
+
+
+@pytest.mark.parametrize("argv,needles", [
+    (["--cell", "transformer"], ["--cell", "expected one of 'rnn', 'lstm', 'gru'", "'transformer'"]),
+    (["--layers", "0"], ["--layers", "positive integer", "'0'"]),
+    (["--layers", "1.5"], ["--layers", "positive integer", "'1.5'"]),
+    (["--cell", "gru", "--nonlinearity", "relu"], ["--nonlinearity", "only with --cell rnn", "'relu'"]),
+    (["{ckpt}", "--cell", "lstm"], ["--cell", "checkpoint's 'rnn'", "'lstm'"]),
+    (["{ckpt}", "--layers", "3"], ["--layers", "checkpoint's 1", "3"]),
+])
+def test_bad_cell_and_layers_are_one_line_and_exit_2(argv, needles, vocab_checkpoint, tmp_path, capsys):
+    argv = [str(vocab_checkpoint) if a == "{ckpt}" else a for a in argv]
+    assert main(["explain", *argv, "--text", "abca", "--out", str(tmp_path / "out.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bptt: error:") and err.count("\n") == 0 and "Traceback" not in err
+    for needle in needles:
+        assert needle in err, (needle, err)
+    assert not (tmp_path / "out.html").exists()

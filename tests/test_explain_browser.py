@@ -1,4 +1,5 @@
-"""The explain page in headless Chromium: every stage by buttons and by keys, numbers as in the JSON.
+"""The explain page in headless Chromium: every stage by buttons and by keys, numbers as in the JSON,
+for the simple RNN, a GRU and a two-layer LSTM (layer selector, gate buttons, frames, hover).
 
 Needs Debian's chromium at /usr/bin/chromium (``.ci/run`` installs it) and the ``playwright``
 Python package (the ``test`` extra); only a missing Chromium skips.
@@ -143,4 +144,144 @@ def test_every_stage_by_buttons_and_keys(browser, tmp_path):
     assert errors == [], errors
     assert requests == [path.as_uri()], requests          # nothing but the file itself
     assert len(list(shots.glob("*.png"))) == len(kinds) + 4
+    page.close()
+
+
+def open_page(browser, explanation, path):
+    """A fresh page on the saved file, collecting console errors and every request."""
+    explanation.save(path)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return page, requests, errors
+
+
+def stage_kinds(T):
+    return ["intro"] + [f"fwd.{t}" for t in range(T)] + ["loss"] + [f"bwd.{t}" for t in reversed(range(T))] + ["sum", "update"]
+
+
+def hover_value(page, selector):
+    page.locator(selector).hover()
+    return float(page.inner_text("#tip").split("=")[-1])
+
+
+@pytest.mark.slow      # about 20 s: every stage of both layers, numbers checked at each
+def test_a_two_layer_lstm_layer_by_layer(browser, tmp_path):
+    V = len(set(TEXT))
+    model = bptt.LSTM(V, 6, V, layers=2, seed=0)
+    explanation = bptt.explain(model, TEXT)
+    data, T = explanation.data, len(TEXT) - 1
+    kinds = stage_kinds(T)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    page, requests, errors = open_page(browser, explanation, tmp_path / "lstm.html")
+    stage = lambda: page.get_attribute("#stage-label", "data-stage")
+    frames = page.locator('#net rect[stroke-width="2.5"]')
+
+    # The layer selector lists both layers and starts on the top one.
+    assert page.is_visible("#layer") and page.input_value("#layer") == "1"
+    assert page.locator("#layer option").count() == 2
+    # The top layer, every stage by buttons: every number shown is the JSON's.
+    checked = 0
+    for i, kind in enumerate(kinds):
+        assert stage() == kind, f"button step {i}"
+        checked += check_numbers(page, data, f"top layer, {kind}")
+        if kind in ("intro", "fwd.2", "bwd.2", "sum"):
+            page.screenshot(path=str(shots / f"lstm-top-{kind}.png"))
+        if i < len(kinds) - 1:
+            page.click("#next")
+    assert checked > 1500
+    # Backward on the top layer: the error of s(6) needs dL/dh(6) and dL/ds(7) ...
+    for _ in range(4):
+        page.click("#prev")                                   # update -> sum -> bwd.0 -> bwd.1 -> bwd.2
+    assert stage() == "bwd.2"
+    page.locator('#net g[data-strip="ds.5"] rect').first.click()
+    assert frames.count() == 2
+    assert "f(t+1) \u2299 \u2202L/\u2202s(t+1)" in page.inner_text("#panel")
+    check_numbers(page, data, "selected ds(6)")
+    # ... the error of h(6) needs dL/do(6) and the four gates' dL/da(7); dL/da_f(6) opens the f table.
+    page.locator('#net g[data-strip="dh.5"] rect').first.click()
+    assert frames.count() == 5
+    page.locator('#net g[data-strip="daf.5"] rect').first.click()
+    assert frames.count() == 1 and page.get_attribute('.gate-tab[data-gate="1"]', "aria-pressed") == "true"
+    check_numbers(page, data, "selected da_f(6)")
+    page.screenshot(path=str(shots / "lstm-top-select-daf6.png"))
+    page.keyboard.press("Escape")
+    # A step's W contribution needs every error of its step and the later ones: at this stage the
+    # chips of steps 3..T are shown, the third is step 5's.
+    page.locator("#net text.click", has_text="W").nth(2).click()
+    assert frames.count() == 7 * (T - 4)                     # dL/do, dh, ds and four gates, steps 5..T
+    page.keyboard.press("Escape")
+    # Hover: the exact value of the cell state's error, as stored.
+    assert hover_value(page, '#net g[data-strip="ds.5"] rect >> nth=2') == data["layers"][1]["errors"]["s"][5][2]
+    # Layer 2 reads the h(t) of layer 1.
+    assert hover_value(page, '#net g[data-strip="below.1"] rect >> nth=4') == data["layers"][0]["h"][1][4]
+
+    # The bottom layer: its own numbers at every stage, by keys back to the start.
+    page.select_option("#layer", "0")
+    assert "layer 1 of 2" in page.inner_text("#panel")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("End")
+    for i in reversed(range(len(kinds))):
+        assert stage() == kinds[i]
+        check_numbers(page, data, f"bottom layer, {kinds[i]}")
+        if kinds[i] in ("bwd.2", "fwd.2"):
+            page.screenshot(path=str(shots / f"lstm-bottom-{kinds[i]}.png"))
+        if i:
+            page.keyboard.press("ArrowLeft")
+    # Its W contribution needs no readout error: the error reaches it through layer 2.
+    page.keyboard.press("End"); page.click("#prev"); page.click("#prev")
+    page.locator("#net text.click", has_text="W").nth(2).click()
+    assert frames.count() == 6 * (T - 2)
+    page.keyboard.press("Escape")
+    # Forward, every gate's table: the numbers follow the tab.
+    page.keyboard.press("Home"); page.keyboard.press("ArrowRight"); page.keyboard.press("ArrowRight")
+    for k, g in enumerate("ifgo"):
+        page.click(f'.gate-tab[data-gate="{k}"]')
+        assert f"{g} = " in page.inner_text("#panel")
+        check_numbers(page, data, f"bottom layer, gate {g}")
+    assert hover_value(page, '#net g[data-strip="s.1"] rect >> nth=3') == data["layers"][0]["s"][1][3]
+    # The lag view reads the top layer.
+    page.click("#lag-toggle")
+    assert check_numbers(page, data, "lag view") >= 2
+    page.click("#lag-toggle")
+
+    assert errors == [], errors
+    assert requests == [(tmp_path / "lstm.html").as_uri()], requests
+    page.close()
+
+
+@pytest.mark.slow      # about 13 s
+def test_a_gru_page_every_stage(browser, tmp_path):
+    V = len(set(TEXT))
+    explanation = bptt.explain(bptt.GRU(V, 8, V, seed=1), TEXT)
+    data, T = explanation.data, len(TEXT) - 1
+    kinds = stage_kinds(T)
+    page, requests, errors = open_page(browser, explanation, tmp_path / "gru.html")
+    stage = lambda: page.get_attribute("#stage-label", "data-stage")
+    frames = page.locator('#net rect[stroke-width="2.5"]')
+    assert not page.is_visible("#layer")                          # one layer: no selector
+    for i, kind in enumerate(kinds):
+        assert stage() == kind
+        for k in range(3) if kind in ("fwd.4", "bwd.4") else ():
+            page.click(f'.gate-tab[data-gate="{k}"]')
+            check_numbers(page, data, f"{kind}, gate {k}")
+        check_numbers(page, data, kind)
+        if kind == "bwd.4":
+            # dL/da_r(5) is dL/da_n(5) times its local factor: one frame, the n table's error.
+            page.locator('#net g[data-strip="dar.4"] rect').first.click()
+            assert frames.count() == 1
+            page.locator('#net g[data-strip="dh.4"] rect').first.click()
+            assert frames.count() == 5                            # do(5), da_r,z,n(6), dh(6)
+            assert "z(t+1) \u2299 \u2202L/\u2202h(t+1)" in page.inner_text("#panel")
+            page.screenshot(path=str(tmp_path / "gru-bwd-select-dh5.png"))
+            page.keyboard.press("Escape")
+            assert hover_value(page, '#net g[data-strip="dan.4"] rect >> nth=1') == data["errors"]["a"][4][2 * 8 + 1]
+        if i < len(kinds) - 1:
+            page.click("#next")
+    assert errors == [], errors
+    assert requests == [(tmp_path / "gru.html").as_uri()], requests
     page.close()

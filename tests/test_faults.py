@@ -62,8 +62,8 @@ def wait_for(path: Path, proc, timeout=60):
         time.sleep(0.005)
 
 
-# ---- SIGINT and SIGTERM ------------------------------------------------------------------
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+# ---- SIGINT, SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) ----------------
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_finishes_the_step_saves_and_says_how_to_resume(tmp_path, text_file, sig, code):
     run = tmp_path / "run"
     # No eval for a long while: the checkpoint on disk after the signal is the one the signal wrote.
@@ -89,7 +89,7 @@ def test_a_signal_finishes_the_step_saves_and_says_how_to_resume(tmp_path, text_
     assert_same_params(checkpoint.load(run).model.params, reference_params(tmp_path, stopped + 7, 100000))
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_while_starting_up_is_one_line_too(tmp_path, text_file, sig):
     """Before training (reading the text) or before the first log: no traceback, the same exit code."""
     run = tmp_path / "run"
@@ -105,6 +105,8 @@ def test_a_signal_while_starting_up_is_one_line_too(tmp_path, text_file, sig):
     assert err.count("\n") == 1 and err.startswith(f"bptt: interrupted by {signal.Signals(sig).name}"), err
     if (run / checkpoint.FILENAME).exists():
         checkpoint.load(run)
+    else:   # stopped before its first update: the folder this run made is taken back
+        assert not run.exists(), sorted(p.name for p in run.iterdir())
 
 
 # ---- kill -9 -----------------------------------------------------------------------------
@@ -247,3 +249,17 @@ def test_the_cli_reports_a_failed_save_in_one_line(tmp_path, text_file, monkeypa
     err = capsys.readouterr().err.strip()
     assert err.startswith("bptt: error:") and err.count("\n") == 0 and "No space left on device" in err, err
     assert checkpoint.load(run).meta["step"] == 20
+
+
+def test_under_nohup_sighup_is_still_ignored(tmp_path, text_file):
+    """nohup ignores SIGHUP so a run outlives its terminal: bptt keeps that choice."""
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "bptt", "train", str(text_file), "--steps", "300",
+                             "--eval-every", "100000", "--out", str(run), *TINY],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    wait_for(run / "metrics.jsonl", proc)
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert checkpoint.load(run).meta["step"] == 300

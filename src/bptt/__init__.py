@@ -7,6 +7,7 @@
 __version__ = "0.1.0"
 
 from . import checkpoint, data
+from .check import CheckReport, check
 from .data import Vocab
 from .diagnose import LagProfile, lag_profile, radius_sweep
 from .explainer import Explanation, explain
@@ -18,4 +19,4 @@ from .truncated import TruncatedBPTT, Update, truncated_bptt
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Network", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
            "checkpoint", "data", "truncated_bptt", "TruncatedBPTT", "Update",
            "lag_profile", "radius_sweep", "LagProfile", "explain", "Explanation",
-           "low_memory_gradients", "__version__"]
+           "low_memory_gradients", "check", "CheckReport", "__version__"]

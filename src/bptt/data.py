@@ -136,7 +136,7 @@ def run_source(run_dir, *, name="--resume"):
         if not isinstance(source, dict) or not all(isinstance(source.get(k), (str, type(None)))
                                                    for k in ("file", "data", "encoding")):
             raise ValueError
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):   # bad JSON or bytes, or "[[[[..." deeper than the parser's stack
         raise ValueError(f"{name} {str(run_dir)!r}: expected source.json to name the run's text, "
                          f"got an unreadable one") from None
     return source

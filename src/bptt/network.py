@@ -96,7 +96,7 @@ class Trace:
 
     @property
     def ss(self) -> np.ndarray:
-        return self.layers[-1].states["s"]
+        return self._top("states", "s")
 
     @property
     def s(self) -> np.ndarray:
@@ -104,11 +104,17 @@ class Trace:
 
     @property
     def a(self) -> np.ndarray:
-        return self.layers[-1].keeps["a"]
+        return self._top("keeps", "a")
 
     @property
     def gates(self) -> np.ndarray:
-        return self.layers[-1].keeps["gates"]
+        return self._top("keeps", "gates")
+
+    def _top(self, kind, name):
+        arrays = getattr(self.layers[-1], kind)
+        if name not in arrays:
+            raise AttributeError(f"this cell's trace has no {name!r}: its {kind} are {', '.join(arrays)}")
+        return arrays[name]
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,36 @@ def to_torch(model):
         readout.weight.copy_(t(p["V"]))
         readout.bias.copy_(t(p["c"]))
     return module, readout
+
+
+def save_state_dict(model, path) -> list:
+    """Write ``model`` as the ``state_dict`` of its torch modules (keys ``rnn.*``, ``readout.*``)
+    at ``path``, atomically; returns the three lines of Python that rebuild the modules and load it."""
+    import os
+    from pathlib import Path
+    torch = _torch()
+    module, readout = to_torch(model)
+    state = torch.nn.ModuleDict({"rnn": module, "readout": readout}).state_dict()
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return ["import torch",
+            f"rnn, readout = {_constructor(torch, module)}, {_constructor(torch, readout)}",
+            f'torch.nn.ModuleDict({{"rnn": rnn, "readout": readout}}).load_state_dict(torch.load({str(path)!r}))']
+
+
+def _constructor(torch, module) -> str:
+    """The call that makes an empty module of this one's kind, sizes and dtype."""
+    dtype = next(module.parameters()).dtype
+    extra = "" if dtype == torch.float32 else f", dtype=torch.{str(dtype).split('.')[-1]}"
+    if isinstance(module, torch.nn.Linear):
+        return f"torch.nn.Linear({module.in_features}, {module.out_features}{extra})"
+    options = f", num_layers={module.num_layers}" if module.num_layers != 1 else ""
+    if isinstance(module, torch.nn.RNN) and module.nonlinearity != "tanh":
+        options += f", nonlinearity={module.nonlinearity!r}"
+    return f"torch.nn.{type(module).__name__}({module.input_size}, {module.hidden_size}{options}{extra})"

@@ -1,10 +1,11 @@
 """Training on text: truncated BPTT over B parallel streams, an optimiser, checkpoints, metrics.
 
 A run folder holds ``checkpoint.npz`` (the latest, written atomically), ``metrics.jsonl``
-(one JSON object per logged update; losses in nats per character), ``loss.png`` and
-``samples.txt``. A run resumes bit for bit: the checkpoint carries the parameters, the
-optimiser's state, the walk's position and rolling history, and the step; sampling draws from
-``default_rng([seed, step])`` so it needs no saved generator state.
+(one JSON object per logged update; losses in nats per character), ``summary.json`` (the last
+``run()``'s summary: updates, losses, speed, characters of text), ``loss.png`` and, once a
+sample was drawn, ``samples.txt``. A run resumes bit for bit: the checkpoint carries the
+parameters, the optimiser's state, the walk's position and rolling history, and the step;
+sampling draws from ``default_rng([seed, step])`` so it needs no saved generator state.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class TrainConfig:
     cell: str = "rnn"             # rnn, lstm or gru
     layers: int = 1               # recurrent layers stacked
     nonlinearity: str = "tanh"    # the rnn cell's f
+    forget_bias: float = 1.0      # the lstm cell's forget-gate bias at initialisation (Jozefowicz et al. 2015)
     dtype: str = "float32"        # float32 for speed; float64 to compare with references
     seed: int = 0                 # initial weights and samples
     val_fraction: float = 0.1     # the last 10% of the text is held out
@@ -77,6 +79,7 @@ class TrainConfig:
         check.choice("--nonlinearity", self.nonlinearity, ("tanh", "relu", "linear"))
         check.choice("--dtype", self.dtype, ("float32", "float64"))
         check.number_in("--lr", self.lr, 0)
+        check.number_in("--forget-bias", self.forget_bias)
         check.number_in("--lr-decay", self.lr_decay, 0)
         for name in ("clip", "clip_value"):
             if getattr(self, name) is not None:
@@ -102,7 +105,7 @@ def _trim_log(path: Path, step: int):
     for line in path.read_text(errors="replace").splitlines(keepends=True):
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             break   # a line cut short by a crash, and nothing valid after it
         logged = record.get("step") if isinstance(record, dict) else None
         if not line.endswith("\n") or isinstance(logged, bool) or not isinstance(logged, int) or logged > step:
@@ -110,6 +113,14 @@ def _trim_log(path: Path, step: int):
         kept.append(line)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("".join(kept))
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, record: dict):
+    """Written whole or not at all; NaN (a run with no finite loss yet) becomes null."""
+    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(clean, allow_nan=False) + "\n")
     os.replace(tmp, path)
 
 
@@ -255,7 +266,7 @@ class Trainer:
         if int(opt["t"]) < 0:
             raise ValueError(f"{where}: expected state/opt/t >= 0, got {int(opt['t'])}")
         self.opt.restore(opt)
-        B, H, L = self.config.batch_size, self.config.hidden, self.x.shape[0]
+        B, L = self.config.batch_size, self.x.shape[0]
         keep = max(self.config.seq_length, self.config.k2)
         position = int(take("walk/position", (), "iu"))
         expected = {k: v.shape for k, v in self.walk.state().items() if k != "position"}  # rows vary: n + 1 or n
@@ -335,7 +346,10 @@ class Trainer:
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
         self._bad_in_a_row = 0
-        old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        # SIGHUP (a closed terminal, a dropped ssh session) stops like Ctrl-C and SIGTERM: finish the step, save.
+        # A signal the caller ignores (nohup's SIGHUP, a background job's SIGINT) stays ignored.
+        stops = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
+        old = {s: signal.signal(s, self._on_signal) for s in stops if signal.getsignal(s) is not signal.SIG_IGN}
         t0 = time.perf_counter()
         tokens_done, val_loss, last_loss = 0, None, float("nan")
         window_t, window_tokens = time.perf_counter(), 0
@@ -380,7 +394,10 @@ class Trainer:
         finally:
             for s, handler in old.items():
                 signal.signal(s, handler)
-        return {"steps": self.step, "epoch": self.epoch, "loss": last_loss, "val_loss": val_loss,
-                "skipped": self.skipped, "seconds": time.perf_counter() - t0,
-                "tokens_per_s": tokens_done / max(time.perf_counter() - t0, 1e-9),
-                "interrupted": self._stop_signal}
+        summary = {"steps": self.step, "epoch": self.epoch, "loss": last_loss, "val_loss": val_loss,
+                   "skipped": self.skipped, "seconds": time.perf_counter() - t0,
+                   "tokens_per_s": tokens_done / max(time.perf_counter() - t0, 1e-9),
+                   "interrupted": self._stop_signal, "characters": len(self.corpus),
+                   "vocabulary": len(self.vocab)}
+        _write_json(self.out / "summary.json", summary)
+        return summary

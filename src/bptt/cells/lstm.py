@@ -8,7 +8,7 @@ PyTorch's nn.LSTM, whose gate order (i, f, g, o) the blocks of U, W, b follow:
     s(t) = f * s(t-1) + i * g                  the cell state (PyTorch's c)
     h(t) = o * tanh(s(t))
 
-Goodfellow et al., *Deep Learning*, 10.10.1 (eqs. 10.40-10.43), name the same quantities: the
+Goodfellow et al., *Deep Learning*, 10.10.1 (eqs. 10.40-10.44), name the same quantities: the
 forget gate f_i(t), the external input gate g_i(t) (PyTorch's i), the cell's input
 sigma(b_i + U x + W h) (PyTorch's g, squashed by tanh rather than the sigmoid), the output
 gate q_i(t) (PyTorch's o), the state s_i(t) = f s(t-1) + g sigma(...) and h = tanh(s) q.
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
 from .._validate import number_in
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
 from ..unroll import fresh
@@ -123,12 +124,6 @@ class LSTMCell:
     def torch_options(self) -> dict:
         return {}
 
-    def from_torch_biases(self, b_ih, b_hh) -> dict:
-        return {"b": b_ih + b_hh}
-
-    def to_torch_biases(self, params) -> tuple:
-        return params["b"], np.zeros_like(params["b"])
-
-    def torch_bias_grads(self, g_ih, g_hh) -> dict:
-        """dL/db from the gradients of PyTorch's two biases: b = b_ih + b_hh, so dL/db = dL/db_ih."""
-        return {"b": g_ih}
+    from_torch_biases = merged_from_torch      # b = b_ih + b_hh
+    to_torch_biases = merged_to_torch
+    torch_bias_grads = merged_grads

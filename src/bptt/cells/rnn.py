@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
 from .._validate import choice
 from ..activations import ACTIVATIONS, DERIVATIVES, GAMMA
 from ..unroll import fresh
@@ -79,12 +80,6 @@ class RNNCell:
             raise ValueError(f"nonlinearity: torch.nn.RNN supports 'tanh' and 'relu', got {self.nonlinearity!r}")
         return {"nonlinearity": self.nonlinearity}
 
-    def from_torch_biases(self, b_ih, b_hh) -> dict:
-        return {"b": b_ih + b_hh}
-
-    def to_torch_biases(self, params) -> tuple:
-        return params["b"], np.zeros_like(params["b"])
-
-    def torch_bias_grads(self, g_ih, g_hh) -> dict:
-        """dL/db from the gradients of PyTorch's two biases: b = b_ih + b_hh, so dL/db = dL/db_ih."""
-        return {"b": g_ih}
+    from_torch_biases = merged_from_torch      # b = b_ih + b_hh
+    to_torch_biases = merged_to_torch
+    torch_bias_grads = merged_grads

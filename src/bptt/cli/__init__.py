@@ -7,12 +7,12 @@ Each command is a module here with ``add(subparsers)``; ``run(args)`` returns th
 from __future__ import annotations
 
 import importlib
-import sys
 
 from .. import __version__
 from ._args import Parser, UsageError
+from ._output import error_line
 
-COMMANDS = ("train", "sample", "gradcheck", "diagnose", "explain")
+COMMANDS = ("train", "sample", "gradcheck", "diagnose", "explain", "check", "export")
 
 
 def build_parser():
@@ -35,11 +35,11 @@ def main(argv=None) -> int:
         return args.run(args)
     except (UsageError, ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
             PermissionError) as err:
-        print(f"bptt: error: {err}", file=sys.stderr)
+        error_line(f"bptt: error: {err}")
         return 2
     except OSError as err:   # disk full, folder gone read-only: not the user's input, still one line
-        print(f"bptt: error: {err}", file=sys.stderr)
+        error_line(f"bptt: error: {err}")
         return 1
     except KeyboardInterrupt:
-        print("bptt: interrupted", file=sys.stderr)
+        error_line("bptt: interrupted")
         return 130

@@ -12,7 +12,26 @@ class UsageError(Exception):
     """A bad argument or file: reported as one line, exit code 2."""
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default (a flag's is "off"), unless the help says it."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text or action.required or action.default is argparse.SUPPRESS
+                or isinstance(action, (argparse._HelpAction, argparse._VersionAction))):
+            return text
+        if action.nargs == 0:
+            return f"{text} (default: off)"
+        if action.default is None:   # None means nothing to a reader: such a help says its default itself
+            return text
+        return f"{text} (default %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # one line, no usage dump, in the words "expected ..., got ..."
         message = _reword(message)
         m = re.fullmatch(r"argument ([^:]+): (.*)", message)

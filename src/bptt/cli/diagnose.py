@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
+from ..cells import CELLS
 from ._args import int_at_least, positive_int
+from ._output import Output
 
 METRICS = "metrics.jsonl"
 
@@ -23,7 +24,8 @@ def add(sub):
                                    "folder with metrics.jsonl). Without CHECKPOINT: a random model on the "
                                    "default corpus.")
     p.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT",
-                   help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl)")
+                   help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl) "
+                        "(default: a random model)")
     p.add_argument("--text", metavar="FILE_OR_STRING", default=None,
                    help="a text file, or else the text itself (default: the run's own text, else the default corpus)")
     p.add_argument("--length", type=length, default=100, metavar="T", help="T, steps per sequence (default 100)")
@@ -32,17 +34,23 @@ def add(sub):
     p.add_argument("--hidden", type=positive_int, default=128, metavar="H",
                    help="H of the random model when there is no checkpoint (default 128)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random model (default 0)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs")
+    p.add_argument("--cell", choices=tuple(CELLS), default="rnn",
+                   help="cell of the random model when there is no checkpoint (default rnn)")
+    p.add_argument("--layers", type=positive_int, default=1,
+                   help="layers of the random model when there is no checkpoint (default 1)")
+    p.add_argument("--beside", metavar="CELL_OR_CHECKPOINT", default=None,
+                   help="also measure another model on the same text and draw both lag curves in "
+                        "beside.png: a checkpoint or run folder, or rnn/lstm/gru for a random one of the "
+                        "same size (default: a random simple RNN beside a gated model, nothing beside an RNN)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs (required)")
     p.set_defaults(run=run)
 
 
 def run(args):
-    from rich.console import Console
-
     from .. import checkpoint
     from ..data import Vocab, default_corpus, read_text, run_source
     from ..diagnose import load_metrics
-    from ..network import SimpleRNN
+    from ..network import Network
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -74,51 +82,81 @@ def run(args):
             text, text_name = _text(args.text, read_text, default_corpus)
         if ck is None:
             vocab = Vocab.from_text(text)
-            model = SimpleRNN(len(vocab), args.hidden, len(vocab), seed=args.seed)
-            source = f"random SimpleRNN (seed {args.seed})"
+            model = Network.create(args.cell, len(vocab), args.hidden, len(vocab), layers=args.layers,
+                                   seed=args.seed)
+            source = f"random {type(model).__name__} (seed {args.seed})"
         else:
             model, vocab = ck.model, ck.vocab
         x, y = _windows(text, text_name, vocab, args.length, args.batch)
 
+    other = None
+    if model is not None:
+        other = _beside(args.beside, model, vocab, args.seed, checkpoint)
+
     out.mkdir(parents=True, exist_ok=True)
-    console = Console(width=max(Console().width, 110))   # a pipe must not truncate numbers
+    output = Output()
     written = []
     if model is not None:
-        written += _diagnose_model(model, x, y, source, text_name, out, console)
+        written += _diagnose_model(model, x, y, source, text_name, out, output, other)
     if records is not None:
         if records:
             from ..diagnose.plots import plot_training
             written.append(plot_training(records, out / "training.png"))
-            console.print(f"{len(records)} diagnostics records from {metrics_path}")
+            output.line(f"{len(records)} diagnostics records from {metrics_path}")
         else:
-            console.print(f"{metrics_path} holds no diagnostics records yet "
+            output.line(f"{metrics_path} holds no diagnostics records yet "
                           f"(train with --diagnose-every N): no training.png")
     for path in written:
-        console.print(f"wrote {path}")
+        output.line(f"wrote {path}")
     return 0
 
 
-def _diagnose_model(model, x, y, source, text_name, out, console):
-    from rich.table import Table
+def _beside(option, model, vocab, seed, checkpoint):
+    """(label, model) to measure beside ``model``, or None."""
+    from ..network import Network
+    if option is None:
+        if model.cell.name == "rnn":
+            return None
+        option = "rnn"
+    if option in CELLS:
+        other = Network.create(option, model.n_in, model.n_hidden, model.n_out, layers=model.layers, seed=seed)
+        return f"random {type(other).__name__} (seed {seed})", other
+    ck = checkpoint.load(option, name="--beside")
+    if ck.vocab is None or not set(vocab.chars) <= set(ck.vocab.chars):
+        raise ValueError(f"--beside {option!r}: expected a character model whose vocabulary holds the "
+                         f"{len(vocab)} characters of the first model, got "
+                         f"{'no vocabulary' if ck.vocab is None else f'{len(ck.vocab)} characters'}")
+    if ck.vocab.chars != vocab.chars:
+        raise ValueError(f"--beside {option!r}: expected the same vocabulary as the first model "
+                         f"({len(vocab)} characters), got a different one ({len(ck.vocab)})")
+    return f"{type(ck.model).__name__} from {option}", ck.model
 
+
+def _diagnose_model(model, x, y, source, text_name, out, output, other=None):
     from ..diagnose import LAGS, RADII, lag_profile, radius_sweep
-    from ..diagnose.plots import plot_contributions, plot_heatmap, plot_lag
+    from ..diagnose.analysis import square_W
+    from ..diagnose.plots import plot_contributions, plot_heatmap, plot_lag, plot_lags_beside
 
     T, B = x.shape
     started = time.perf_counter()
     profile = lag_profile(model, x, y)
-    sweep = radius_sweep(model, x, y, RADII)
+    # The sweep rescales one square W: the simple RNN's. A gated cell says it has none.
+    sweepable = square_W(model)[0] is not None and model.layers == 1
+    sweep = radius_sweep(model, x, y, RADII) if sweepable else {}
+    beside = lag_profile(other[1], x, y) if other is not None else None
     seconds = time.perf_counter() - started
 
     report = {
-        "model": {"source": source, "n_in": model.n_in, "n_hidden": model.n_hidden,
-                  "n_out": model.n_out, "nonlinearity": model.nonlinearity, "output": model.output},
+        "model": {"source": source, **model.spec()},
         "data": {"text": text_name, "T": T, "B": B},
         "seconds": seconds,
         "profile": profile.to_dict(),
         # the full (T, T) norms of every swept model would multiply the file by nine
-        "sweep": [{"target_radius": r, **p.to_dict(norms=False)} for r, p in sweep.items()],
+        "sweep": [{"target_radius": r, **p.to_dict(norms=False)} for r, p in sweep.items()]
+                 if sweepable else None,
     }
+    if beside is not None:
+        report["beside"] = {"source": other[0], **other[1].spec(), "profile": beside.to_dict(norms=False)}
     json_path = out / "diagnostics.json"
     json_path.write_text(json.dumps(report, allow_nan=False) + "\n", encoding="utf-8")
 
@@ -127,23 +165,29 @@ def _diagnose_model(model, x, y, source, text_name, out, console):
              plot_lag(profile, sweep, out / "lag.png", title_extra=what),
              plot_heatmap(profile, out / "heatmap.png", title_extra=what),
              plot_contributions(profile, out / "contributions.png", output=model.output, title_extra=what)]
+    if beside is not None:
+        paths.append(plot_lags_beside({source: profile, other[0]: beside}, out / "beside.png",
+                                      title=f"Errors reaching h(t - lag), two models on {text_name}, T={T}, B={B}"))
 
     lags = [lag for lag in LAGS if lag < T]
-    table = Table(title=f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}")
-    for col in ("W", "radius", "sigma_max", "Pascanu bound"):
-        table.add_column(col, justify="left" if col == "W" else "right", no_wrap=True)
-    for lag in lags:
-        table.add_column(f"lag {lag}", justify="right", no_wrap=True)
+    columns = ["W", "radius", "sigma_max", "Pascanu bound"] + [f"lag {lag}" for lag in lags]
 
-    def row(name, p, style=None):
-        table.add_row(name, f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no",
-                      *[_fmt(p.ratio[lag]) for lag in lags], style=style)
+    def row(name, p):
+        if p.radius is None:
+            bound = ("-", "-", f"not applicable ({p.cell})")
+        else:
+            bound = (f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no")
+        return [name, *bound, *[_fmt(p.ratio[lag]) for lag in lags]]
 
-    row("this model", profile, style="bold")
-    for r, p in sweep.items():
-        row("rescaled", p)
-    console.print(table)
-    console.print(f"loss L = {profile.loss:.4g} (sum over t, mean over b); lag profile and sweep of "
+    rows = [row("this model", profile)] + [row("rescaled", p) for p in sweep.values()]
+    if beside is not None:
+        rows.append(row(other[0], beside))
+    output.table(f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}", columns, rows,
+                 right=columns[1:], styles=["bold"] + [None] * (len(rows) - 1))
+    if not sweepable:
+        output.line(f"radius sweep: not applicable to {model.layers} layer(s) of the {model.cell.name} cell "
+                    f"(it rescales one square W, the simple RNN's)")
+    output.line(f"loss L = {profile.loss:.4g} (sum over t, mean over b); lag profile and sweep of "
                   f"{len(sweep)} radii in {seconds:.2f} s")
     return paths
 

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from ._args import positive_float, positive_int
+from ._output import Output
 
 
 def add(sub):
+    from ..cells import CELLS
     from ..explainer import DEFAULT_TEXT, MAX_CHARS
     p = sub.add_parser("explain", help="write an interactive page stepping through forward and backward",
                        description="Write ONE self-contained HTML file that steps through the unfolded "
-                                   "RNN's forward and backward pass on a short text, with the numbers "
-                                   "bptt computes. Without a checkpoint: a small random model.")
+                                   "network's forward and backward pass on a short text, with the numbers "
+                                   "bptt computes. Without a checkpoint: a small random model of --cell "
+                                   "and --layers; with one, the checkpoint's own cell and layers.")
     p.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT",
                    help="a checkpoint file or run folder (default: a random model on the text's characters)")
     p.add_argument("--text", default=DEFAULT_TEXT,
                    help=f"2 to {MAX_CHARS} characters; the model predicts each next one (default {DEFAULT_TEXT!r})")
     p.add_argument("--out", default="explain.html", help="the HTML file to write (default explain.html)")
     p.add_argument("--hidden", type=positive_int, default=8, help="H of the random model (default 8)")
-    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default="tanh",
-                   help="f of the random model (default tanh)")
+    p.add_argument("--cell", choices=tuple(CELLS), default=None,
+                   help="the random model's cell: rnn, lstm or gru (default rnn)")
+    p.add_argument("--layers", type=positive_int, default=None,
+                   help="the random model's stacked layers; the page shows one at a time (default 1)")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=None,
+                   help="f of a random --cell rnn model (default tanh)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random model's weights (default 0)")
     p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate of the update stage (default 0.1)")
     p.set_defaults(run=run)
@@ -30,28 +37,42 @@ def run(args):
     from .. import checkpoint
     from ..data import Vocab
     from ..explainer import check_model, check_text, explain
-    from ..network import SimpleRNN
+    from ..network import Network
 
     text = check_text(args.text, name="--text")
     out = Path(args.out)
     if out.is_dir():
         raise IsADirectoryError(f"--out: expected an HTML file path, got {str(out)!r}, which is a directory")
     if args.checkpoint is None:
+        cell, layers = args.cell or "rnn", args.layers or 1
+        if args.nonlinearity is not None and cell != "rnn":
+            raise ValueError(f"--nonlinearity: expected it only with --cell rnn, got {args.nonlinearity!r} "
+                             f"with --cell {cell}")
         vocab = Vocab.from_text(text)
-        model = SimpleRNN(len(vocab), args.hidden, len(vocab), nonlinearity=args.nonlinearity, seed=args.seed)
+        options = {"nonlinearity": args.nonlinearity or "tanh"} if cell == "rnn" else {}
+        model = Network.create(cell, len(vocab), args.hidden, len(vocab), cell_options=options, layers=layers,
+                               seed=args.seed)
         seed, source = args.seed, None
-        origin = f"a random model (H={args.hidden}, {args.nonlinearity}, seed={args.seed})"
+        described = [f"{layers} layers"] * (layers > 1) + [f"H={args.hidden}", *options.values(), f"seed={args.seed}"]
+        origin = f"a random {cell} model ({', '.join(described)})"
     else:
         ckpt = checkpoint.load(args.checkpoint)
         if ckpt.vocab is None:
             raise ValueError(f"CHECKPOINT {str(ckpt.path)!r}: expected a character model with a vocabulary, "
                              f"got a checkpoint without one")
         vocab, model, seed, source = ckpt.vocab, ckpt.model, None, str(ckpt.path)
+        # The checkpoint decides the model: a flag that would change it is refused, not ignored.
+        for flag, given, held in (("--cell", args.cell, model.cell.name), ("--layers", args.layers, model.layers),
+                                  ("--nonlinearity", args.nonlinearity, model.nonlinearity)):
+            if given is not None and given != held:
+                raise ValueError(f"{flag}: expected it to match the checkpoint's {held!r} or be left out, "
+                                 f"got {given!r}")
         check_model(model, vocab, name=f"CHECKPOINT {str(ckpt.path)!r}")
         vocab.encode(text, name="--text")
-        origin = f"{ckpt.path} (H={model.n_hidden}, vocabulary of {len(vocab)})"
+        layers = f"{model.layers} layers, " if model.layers > 1 else ""
+        origin = f"{ckpt.path} ({model.cell.name}, {layers}H={model.n_hidden}, vocabulary of {len(vocab)})"
     page = explain(model, text, vocab=vocab, lr=args.lr, seed=seed, source=source)
     page.save(out)
     d = page.data
-    print(f"bptt explain: {origin} on {text!r}: {len(d['x'])} steps, L = {d['loss']:.4f}; wrote {out}")
+    Output().line(f"bptt explain: {origin} on {text!r}: {len(d['x'])} steps, L = {d['loss']:.4f}; wrote {out}")
     return 0

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import itertools
 
+from ..cells import CELLS
 from ._args import positive_float, positive_int
+from ._output import Output
 
 
 def add(sub):
     p = sub.add_parser("gradcheck", help="check hand-written BPTT against central differences",
-                       description="Check every gradient of a random small SimpleRNN against float64 "
-                                   "central differences and print the max relative error per parameter.")
+                       description="Check every gradient of a random small network (any cell, any number of "
+                                   "layers) against float64 central differences and print the max relative "
+                                   "error per parameter and initial state.")
+    p.add_argument("--cell", choices=(*CELLS, "all"), default="rnn",
+                   help="the recurrent cell, or all three (default rnn)")
+    p.add_argument("--layers", type=positive_int, default=1, help="recurrent layers stacked (default 1)")
     p.add_argument("--all", action="store_true",
-                   help="every combination of input kind, output, nonlinearity and mask")
-    p.add_argument("--input", choices=("tokens", "vectors"), default="tokens")
-    p.add_argument("--output", choices=("softmax", "identity"), default="softmax")
-    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default="tanh")
-    p.add_argument("--mask", action="store_true", help="put the loss on the last step only")
-    p.add_argument("--hidden", type=positive_int, default=4, help="H (default 4)")
-    p.add_argument("--vocab", type=positive_int, default=5, help="I and O (default 5)")
-    p.add_argument("--steps", type=positive_int, default=6, help="T (default 6)")
-    p.add_argument("--batch", type=positive_int, default=3, help="B (default 3)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eps", type=positive_float, default=1e-5, help="finite-difference step")
+                   help="every combination of input kind, output, nonlinearity (for rnn) and mask")
+    p.add_argument("--input", choices=("tokens", "vectors"), default="tokens",
+                   help="token ids (one-hot) or real vectors as x(t)")
+    p.add_argument("--output", choices=("softmax", "identity"), default="softmax",
+                   help="softmax with cross-entropy, or identity with squared error")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default="tanh",
+                   help="the rnn cell's f in h(t) = f(a(t))")
+    p.add_argument("--mask", action="store_true", help="put the loss on the last step only (default: every step)")
+    p.add_argument("--hidden", type=positive_int, default=4, help="H, hidden units")
+    p.add_argument("--vocab", type=positive_int, default=5, help="I and O, input and output sizes")
+    p.add_argument("--steps", type=positive_int, default=6, help="T, time steps")
+    p.add_argument("--batch", type=positive_int, default=3, help="B, sequences")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random model and data")
+    p.add_argument("--eps", type=positive_float, default=1e-5, help="central-difference step")
     p.add_argument("--tol", type=positive_float, default=1e-6, help="max relative error allowed")
     p.add_argument("--max-entries", type=positive_int, default=None,
                    help="check at most this many random entries per array (default: all)")
@@ -30,31 +39,32 @@ def add(sub):
 
 
 def run(args):
-    from rich.console import Console
-    from rich.table import Table
-
     from ..gradcheck import gradcheck
-    from ..problems import random_problem
+    from ..problems import random_case
 
-    combos = [(args.input, args.output, args.nonlinearity, args.mask)]
+    cells = tuple(CELLS) if args.cell == "all" else (args.cell,)
+    combos = [(c, args.input, args.output, args.nonlinearity if c == "rnn" else "-", args.mask) for c in cells]
     if args.all:
-        combos = list(itertools.product(("tokens", "vectors"), ("softmax", "identity"),
-                                        ("tanh", "relu", "linear"), (False, True)))
-    table = Table(title=f"bptt gradcheck: float64 central differences, eps={args.eps:g}, tol={args.tol:g}")
-    for col in ("input", "output", "f", "mask", "U", "W", "b", "V", "c", "h0", "ok"):
-        table.add_column(col, justify="right" if col in "UWbVch0" else "left")
-    failed = 0
-    for kind, output, f, mask in combos:
-        model, x, y, h0, m = random_problem(kind, output, f, mask, I=args.vocab, H=args.hidden,
-                                            O=args.vocab, T=args.steps, B=args.batch, seed=args.seed)
-        report = gradcheck(model, x, y, h0, m, eps=args.eps, tol=args.tol,
-                           max_entries=args.max_entries, seed=args.seed)
+        combos = [(c, *rest) for c in cells
+                  for rest in itertools.product(("tokens", "vectors"), ("softmax", "identity"),
+                                                ("tanh", "relu", "linear") if c == "rnn" else ("-",), (False, True))]
+    rows, styles, failed = [], [], 0
+    for cell, kind, output, f, mask in combos:
+        case = random_case(cell, kind, output, mask, layers=args.layers, I=args.vocab, H=args.hidden,
+                           O=args.vocab, T=args.steps, B=args.batch, seed=args.seed,
+                           cell_options={"nonlinearity": f} if cell == "rnn" else None)
+        report = gradcheck(case.model, case.x, case.y, mask=case.mask, eps=args.eps, tol=args.tol,
+                           max_entries=args.max_entries, seed=args.seed, **case.state0)
         failed += not report.passed
-        errs = [f"{r.max_rel_error:.1e}" if r.passed else f"[red]{r.max_rel_error:.1e}[/red]" for r in report.rows]
-        table.add_row(kind, output, f, "last" if mask else "all", *errs,
-                      "[green]yes[/green]" if report.passed else "[red]NO[/red]")
-    console = Console(width=max(Console().width, 110))   # a pipe must not truncate numbers
-    console.print(table)
-    console.print(f"max relative error per parameter; {len(combos) - failed}/{len(combos)} passed "
-                  f"(H={args.hidden}, I=O={args.vocab}, T={args.steps}, B={args.batch})")
+        worst = max(report.rows, key=lambda r: r.max_rel_error)
+        rows.append([cell, kind, output, f, "last" if mask else "all", str(len(report.rows)),
+                     f"{worst.max_rel_error:.1e}", worst.name, "yes" if report.passed else "NO"])
+        styles.append(None if report.passed else "red")
+    out = Output()
+    out.table(f"bptt gradcheck: float64 central differences, eps={args.eps:g}, tol={args.tol:g}",
+              ("cell", "input", "output", "f", "mask", "arrays", "max rel err", "worst", "ok"), rows,
+              right=("arrays", "max rel err"), styles=styles)
+    out.line(f"largest relative error over every parameter and initial state; {len(combos) - failed}/"
+             f"{len(combos)} passed (layers={args.layers}, H={args.hidden}, I=O={args.vocab}, "
+             f"T={args.steps}, B={args.batch})")
     return 0 if failed == 0 else 1

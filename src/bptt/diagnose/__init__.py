@@ -1,7 +1,9 @@
-"""Gradient diagnostics: how errors travel back in time, and what training records of it."""
+"""Gradient diagnostics: how errors travel back in time (``analysis``), what training records of
+it (``metrics``), and the pictures of both (``plots``)."""
 
-from .analysis import (LAGS, RADII, LagProfile, lag_profile, largest_singular_value, load_metrics,
-                       radius_sweep, ratio_key, spectral_radius, training_metrics)
+from .analysis import (LAGS, RADII, LagProfile, lag_profile, largest_singular_value, radius_sweep,
+                       spectral_radius)
+from .metrics import load_metrics, ratio_key, training_metrics
 
 __all__ = ["LAGS", "RADII", "LagProfile", "lag_profile", "radius_sweep", "training_metrics",
            "load_metrics", "ratio_key", "spectral_radius", "largest_singular_value"]

@@ -43,7 +43,7 @@ def plot_lag(profile, sweep, path, *, title_extra="") -> Path:
     fig, ax = plt.subplots(figsize=(9, 5.5), constrained_layout=True)
     cmap = plt.get_cmap("coolwarm")
     radii = sorted(sweep)
-    lo_r, hi_r = math.log(min(radii)), math.log(max(radii))
+    lo_r, hi_r = (math.log(min(radii)), math.log(max(radii))) if radii else (0.0, 0.0)
     shown = []
     for r in radii:
         # blue below radius 1 (shrinking), red above (growing), darker further from 1; the
@@ -55,8 +55,9 @@ def plot_lag(profile, sweep, path, *, title_extra="") -> Path:
                 label=f"W rescaled to radius {r:g}")
         shown.append(ratio)
     own = _positive(profile.ratio)
-    ax.plot(np.arange(len(own)), own, color="black", lw=3.2,
-            label=f"this model: radius {profile.radius:.3g}, $\\sigma_{{max}}$ {profile.sigma_max:.3g}")
+    label = (f"this model: radius {profile.radius:.3g}, $\\sigma_{{max}}$ {profile.sigma_max:.3g}"
+             if profile.radius is not None else f"this model ({profile.cell})")
+    ax.plot(np.arange(len(own)), own, color="black", lw=3.2, label=label)
     shown.append(own)
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_yscale("log")
@@ -69,11 +70,37 @@ def plot_lag(profile, sweep, path, *, title_extra="") -> Path:
     ax.set_xlim(0, len(own) - 1)
     ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
     ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
-    f = profile.nonlinearity
-    ax.set_title(f"How much of each step's error reaches h(t - lag): {f} RNN, W rescaled per curve"
-                 + (f"\n{title_extra}" if title_extra else ""))
+    kind = f"{profile.nonlinearity} RNN" if profile.nonlinearity else profile.cell.upper()
+    ax.set_title(f"How much of each step's error reaches h(t - lag): {kind}"
+                 + (", W rescaled per curve" if radii else "") + (f"\n{title_extra}" if title_extra else ""))
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="best", ncol=2)
+    return _save(fig, path)
+
+
+def plot_lags_beside(profiles, path, *, title="", note="") -> Path:
+    """Several models' ratio[lag] in one picture: {label: LagProfile}, e.g. a simple RNN beside
+    an LSTM on the same text, whose errors reach further back along the cell state's additive path."""
+    fig, ax = plt.subplots(figsize=(9, 5.5), constrained_layout=True)
+    colors = plt.get_cmap("tab10")
+    shown = []
+    for k, (label, profile) in enumerate(profiles.items()):
+        ratio = _positive(profile.ratio)
+        ax.plot(np.arange(len(ratio)), ratio, color=colors(k), lw=2.6, label=label)
+        shown.append(ratio)
+    ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
+    ax.set_yscale("log")
+    finite = np.concatenate([v[np.isfinite(v)] for v in shown]) if shown else np.array([])
+    if finite.size:
+        ax.set_ylim(max(finite.min(), 10.0 ** -DECADES) / 3, min(finite.max(), 10.0 ** DECADES) * 3)
+    ax.set_xlim(0, max(len(v) for v in shown) - 1)
+    ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
+    ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
+    ax.set_title(title or "How much of each step's error reaches h(t - lag)")
+    if note:
+        ax.text(0.01, 0.01, note, transform=ax.transAxes, ha="left", va="bottom", fontsize=8, color="0.3")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=9, loc="best")
     return _save(fig, path)
 
 
@@ -93,7 +120,8 @@ def plot_heatmap(profile, path, *, title_extra="") -> Path:
         bar.set_label("mean ||dl_b(t)/dh_b(k)||_2 per element (log scale)")
     ax.set_xlabel("k: step whose hidden state h(k) receives the error")
     ax.set_ylabel("t: step whose loss l(t) is back-propagated")
-    ax.set_title(f"Error of step t reaching h(k), k <= t (radius of W {profile.radius:.3g})"
+    radius = f"radius of W {profile.radius:.3g}" if profile.radius is not None else profile.cell.upper()
+    ax.set_title(f"Error of step t reaching h(k), k <= t ({radius})"
                  + (f"\n{title_extra}" if title_extra else ""))
     return _save(fig, path)
 

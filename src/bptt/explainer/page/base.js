@@ -1,0 +1,81 @@
+// The data, number formatting, colours and drawing helpers every other file uses.
+// Draws only what the embedded JSON holds: every number on the page was computed by
+// bptt's own forward and backward in Python. Numbers shown as text carry data-path and
+// data-fmt so a test can check them against the JSON.
+const D = JSON.parse(document.getElementById("bptt-data").textContent);
+const T = D.x.length, HU = D.hidden_units, OU = D.output_units, HS = HU.length, OS = OU.length;
+const F = D.model.nonlinearity, CELL = D.model.cell || "rnn", NL = D.model.layers || 1;
+const NS = "http://www.w3.org/2000/svg";
+const $ = (id) => document.getElementById(id);
+
+// ------------------------------------------------------------------ formatting
+const ch = (c) => (c === " " ? "\u2423" : c === "\n" ? "\u21b5" : c === "\t" ? "\u21e5" : c);
+const chOf = (id) => ch(D.vocab[id]);
+function format(v, fmt) {
+  let s;
+  if (fmt[0] === "f") s = v.toFixed(+fmt.slice(1));
+  else if (fmt[0] === "p") s = (100 * v).toFixed(+fmt.slice(1));
+  else {  // Python's "{:.Ne}": the exponent has a sign and at least two digits
+    const m = v.toExponential(+fmt.slice(1)).split("e");
+    const e = +m[1];
+    s = m[0] + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
+  }
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;  // never show "-0.000"
+}
+function get(path) { return path.split(".").reduce((o, k) => o[k], D); }
+const num = (path, fmt = "f3") =>
+  `<span class="n" data-path="${path}" data-fmt="${fmt}">${format(get(path), fmt)}</span>`;
+function escapeHtml(s) { return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
+
+// ------------------------------------------------------------------ colours
+const maxAbs = (a) => a.flat(Infinity).reduce((m, v) => (v === null || v === undefined ? m : Math.max(m, Math.abs(v))), 0) || 1;
+const mix = (c0, c1, u) => `rgb(${c0.map((c, i) => Math.round(c + (c1[i] - c) * u)).join(",")})`;
+const WHITE = [255, 255, 255], RED = [178, 24, 43], BLUE = [33, 102, 172], PURPLE = [84, 39, 143];
+function div(v, m) { const u = Math.max(-1, Math.min(1, v / m)); return u >= 0 ? mix(WHITE, RED, u) : mix(WHITE, BLUE, -u); }
+const prob = (v) => mix(WHITE, PURPLE, Math.sqrt(Math.max(0, Math.min(1, v))));
+const stepColour = (t) => `hsl(${Math.round((t * 360) / Math.max(T, 1) + 20) % 360},70%,42%)`;
+
+// ------------------------------------------------------------------ svg helpers
+function el(tag, attrs, parent, text) {
+  const e = document.createElementNS(NS, tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (text !== undefined) e.textContent = text;
+  if (parent) parent.appendChild(e);
+  return e;
+}
+// Ids are prefixed with the svg's own id: a gradient or marker referenced from a hidden
+// svg (display: none) is not painted, so each svg carries its own.
+const ref = (svg, id) => `url(#${svg.id}-${id})`;
+function defs(svg) {
+  const d = el("defs", {}, svg);
+  for (const [id, colour] of [["arrF", "#4a5568"], ["arrB", "#c0392b"]]) {
+    const m = el("marker", { id: `${svg.id}-${id}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto" }, d);
+    el("path", { d: "M0,0 L10,5 L0,10 z", fill: colour }, m);
+  }
+  const grads = { gDiv: [BLUE, WHITE, RED], gProb: [WHITE, PURPLE] };
+  for (const id in grads) {
+    const g = el("linearGradient", { id: `${svg.id}-${id}` }, d);
+    grads[id].forEach((c, i, all) => el("stop", { offset: i / (all.length - 1), "stop-color": mix(c, c, 0) }, g));
+  }
+}
+function legend(svg, x, y, gid, title, lo, hi) {
+  el("text", { x, y: y - 4, "font-size": 11, fill: "#1d2430" }, svg, title);
+  el("rect", { x, y, width: 120, height: 10, fill: ref(svg, gid), stroke: "#99a" }, svg);
+  el("text", { x, y: y + 22, "font-size": 10, fill: "#5b6472" }, svg, lo);
+  el("text", { x: x + 120, y: y + 22, "font-size": 10, fill: "#5b6472", "text-anchor": "end" }, svg, hi);
+}
+
+// ------------------------------------------------------------------ small heat maps in the panel
+function heat(mat, scale, label, rowsName, colsName, cell = 8) {
+  const rows = mat.length, cols = mat[0].length;
+  let s = `<figure><svg width="${cols * cell + 2}" height="${rows * cell + 2}">`;
+  mat.forEach((row, i) => row.forEach((v, j) => {
+    s += `<rect class="cell" x="${1 + j * cell}" y="${1 + i * cell}" width="${cell - 0.5}" height="${cell - 0.5}" fill="${div(v, scale)}" data-tip="${label}[${rowsName(i)}, ${colsName(j)}] = ${v}"/>`;
+  }));
+  return s + `</svg><figcaption style="max-width:${Math.max(cols * cell + 2, 90)}px">${label}<br>\u00b1${format(scale, "e1")}</figcaption></figure>`;
+}
+const unitName = (i) => `unit ${HU[i] + 1}`, outName = (i) => `'${chOf(OU[i])}'`;
+const col = (v) => v.map((x) => [x]);
+const argmaxAbs = (m) => { let best = [0, 0]; m.forEach((r, i) => r.forEach((v, j) => { if (Math.abs(v) > Math.abs(m[best[0]][best[1]])) best = [i, j]; })); return best; };
+// Block k (a gate) of a row of G*HS values laid out block after block.
+const block = (row, k) => row.slice(k * HS, (k + 1) * HS);

@@ -1,0 +1,197 @@
+// The unfolded network: one column per step, the shown layer's strips in the middle,
+// the readout's at the top, the layer's input at the bottom, the shared matrices between.
+const VW = 860, GUT = 96;
+const cw = (VW - GUT - 6) / T;
+const sw = Math.max(6, Math.min(16, (cw - 20) / 2));
+const oh = Math.min(21, 168 / OS), hh = Math.min(21, 168 / HS);
+const Y = { head: 14, y: 32, L: 50, top: 66, out: 76, V: 266, hid: 290, U: 476, x: 494, chips: 530 };
+const outBottom = Y.out + OS * oh, hidBottom = Y.hid + HS * hh, hidMid = (Y.hid + hidBottom) / 2;
+const cx = (t) => GUT + cw * (t + 0.5);
+// n strips side by side around the column's centre (two, as the RNN draws them, at cx - sw - 1 and cx + 1).
+function stripX(t, k, n) {
+  const w = n === 2 ? sw : Math.max(4, Math.min(16, (cw - 8 - 2 * (n - 1)) / n));
+  return { x: cx(t) - (n * w + 2 * (n - 1)) / 2 + k * (w + 2), w };
+}
+
+function strip(svg, t, pos, rows, h, y0, values, colour, name, sel, label) {
+  const { x, w } = pos;
+  const g = el("g", { "data-strip": `${name}.${t}` }, svg);
+  rows.forEach((u, r) => {
+    const v = values ? values[r] : null;
+    const lab = label || (name.startsWith("d") ? `\u2202L/\u2202${name.slice(1)}` : name);
+    const unit = name === "yhat" || name === "do" ? `'${chOf(u)}'` : `unit ${u + 1}`;
+    el("rect", {
+      class: "cell" + (sel ? " click" : ""), x, y: y0 + r * h, width: w, height: h - 0.5,
+      fill: v === null ? "#f1f3f6" : colour(v), stroke: v === null ? "#e2e6ec" : "#c8ced6", "stroke-width": 0.5,
+      "data-tip": v === null ? "" : `${lab}(${t + 1})[${unit}] = ${v}`,
+    }, g);
+  });
+  if (sel) g.addEventListener("click", () => select(sel));
+  return { x, y: y0, w, h: rows.length * h };
+}
+function frame(svg, box, colour) {
+  el("rect", { x: box.x - 2.5, y: box.y - 2.5, width: box.w + 5, height: box.h + 5, rx: 3, fill: "none",
+               stroke: colour, "stroke-width": 2.5 }, svg);
+}
+function arrow(svg, x1, y1, x2, y2, back) {
+  el("line", { x1, y1, x2, y2, stroke: back ? "#c0392b" : "#4a5568", "stroke-width": back ? 1.6 : 1.2,
+               "marker-end": ref(svg, back ? "arrB" : "arrF") }, svg);
+}
+function matBox(svg, x, y, label, on) {
+  el("rect", { x: x - 9, y: y - 8, width: 18, height: 15, rx: 3, fill: on ? "#fde68a" : "#fff",
+               stroke: on ? "#b7791f" : "#8a94a3" }, svg);
+  el("text", { x, y: y + 3.5, "font-size": 10, "text-anchor": "middle", "font-weight": 600 }, svg, label);
+}
+// Strip labels for tips: "da_i" -> "dL/da_i".
+const errLabel = (name) => `\u2202L/\u2202${name.slice(1).replace(/^a(.)$/, "a_$1")}`;
+
+function drawNet() {
+  const svg = $("net");
+  svg.replaceChildren();
+  defs(svg);
+  const st = stages[S.i], P = progress(st), V = VIEW, sc = scales();
+  const backward = st.kind === "bwd" || st.kind === "sum" || st.kind === "update";
+  const cur = st.t, top = isTop(), gated = CELL !== "rnn";
+  if (cur !== undefined) {
+    el("rect", { x: cx(cur) - cw / 2 + 1, y: 2, width: cw - 2, height: Y.chips + 26, rx: 6,
+                 fill: backward ? "#fdecea" : "#eaf2fb" }, svg);
+  }
+  // Row labels and unit labels in the gutter.
+  const lab = (y, text, size = 11, colour = "#1d2430") =>
+    el("text", { x: 4, y, "font-size": size, fill: colour, "font-weight": 600 }, svg, text);
+  const [g1, g2] = V.gutter(backward);
+  lab(Y.y + 4, "target y(t)"); lab(Y.L + 4, "loss L(t)"); lab(Y.top + 4, "top guess", 10, "#5b6472");
+  lab(Y.out + 14, "\u0177(t)"); lab(Y.out + 28, backward ? "| \u2202L/\u2202o(t)" : "", 10, "#c0392b");
+  lab(Y.hid + 14, g1, gated ? 10 : 11, backward ? "#c0392b" : "#1d2430");
+  if (g2) lab(Y.hid + 28, g2, 10, "#c0392b");
+  if (NL > 1) lab(Y.hid - 8, `layer ${S.layer + 1} of ${NL}`, 10, "#5b6472");
+  lab(Y.x + 15, S.layer === 0 ? "input x(t)" : `input h${sub(S.layer)}(t)`);
+  if (backward) lab(Y.chips + 13, "per-step \u2202", 10, "#5b6472");
+  lab(Y.V + 4, top ? "shared V" : `to layer ${S.layer + 2}`, 10, "#5b6472");
+  lab(Y.U + 4, `shared ${pname("U")}`, 10, "#5b6472");
+  OU.forEach((u, r) => el("text", { x: GUT - 6, y: Y.out + r * oh + oh * 0.75, "font-size": Math.min(10, oh), "text-anchor": "end",
+                                    fill: "#5b6472" }, svg, chOf(u)));
+  HU.forEach((u, r) => el("text", { x: GUT - 6, y: Y.hid + r * hh + hh * 0.75, "font-size": Math.min(9, hh), "text-anchor": "end",
+                                    fill: "#8a94a3" }, svg, u + 1));
+  const boxes = {};
+  const onUpdate = st.kind === "update";
+  const mid = backward ? V.bwd() : V.fwd();
+  const colourOf = (spec) => (backward ? (v) => div(v, sc.SE) : spec.scale === "P" ? prob : (v) => div(v, sc.SV));
+  for (let t = 0; t < T; t++) {
+    const fwd = t < P.fwdUpTo, err = t >= P.bwdFrom;
+    el("text", { x: cx(t), y: Y.head, "font-size": 10, "text-anchor": "middle", fill: "#5b6472" }, svg, `t=${t + 1}`);
+    // Target, loss and top guess appear once the step has run forward.
+    el("text", { x: cx(t), y: Y.y + 4, "font-size": 13, "text-anchor": "middle", "font-weight": 600,
+                 fill: fwd ? "#1d2430" : "#b0b7c2" }, svg, chOf(D.y[t]));
+    if (fwd) {
+      el("text", { x: cx(t), y: Y.L + 4, "font-size": cw < 44 ? 9 : 10.5, "text-anchor": "middle", "data-path": `losses.${t}`,
+                   "data-fmt": "f3", fill: "#1d2430" }, svg, format(D.losses[t], "f3"));
+      const best = D.yhat[t].indexOf(Math.max(...D.yhat[t]));
+      el("text", { x: cx(t), y: Y.top + 4, "font-size": 10, "text-anchor": "middle",
+                   fill: best === D.y[t] ? "#2f855a" : "#5b6472" }, svg, `'${chOf(best)}'`);
+    }
+    const yrow = fwd ? OU.map((u) => D.yhat[t][u]) : null;
+    boxes[`yhat.${t}`] = strip(svg, t, stripX(t, 0, 2), OU, oh, Y.out, yrow, prob, "yhat",
+                               backward && fwd ? { kind: "error", q: "o", t } : null);
+    // The target's cell gets a dark outline: the entry L(t) reads.
+    const ti = OU.indexOf(D.y[t]);
+    if (fwd && ti >= 0) el("rect", { x: cx(t) - sw - 1, y: Y.out + ti * oh, width: sw, height: oh - 0.5, fill: "none",
+                                    stroke: "#111", "stroke-width": 1.5, "pointer-events": "none" }, svg);
+    if (backward) {
+      boxes[`do.${t}`] = strip(svg, t, stripX(t, 1, 2), OU, oh, Y.out, err ? OU.map((u) => D.errors.o[t][u]) : null,
+                               (v) => div(v, sc.SO), "do", err ? { kind: "error", q: "o", t } : null);
+    }
+    const on = backward ? err : fwd;
+    mid.forEach((spec, k) => {
+      const sel = backward && err ? { kind: "error", q: spec.q, t } : null;
+      const label = gated ? (backward ? errLabel(spec.name) : spec.name) : undefined;
+      boxes[`${spec.name}.${t}`] = strip(svg, t, stripX(t, k, mid.length), HU, hh, Y.hid, on ? spec.values(t) : null,
+                                          colourOf(spec), spec.name, sel, label);
+      if (gated && t === 0) {
+        const p = stripX(t, k, mid.length);
+        el("text", { x: p.x + p.w / 2, y: Y.hid - 2, "font-size": 8, "text-anchor": "middle", fill: "#5b6472" }, svg,
+           backward ? spec.name.slice(1).replace(/^a/, "") || spec.name : spec.name);
+      }
+    });
+    // The shared matrices: the same U and V boxes in every column, W between columns.
+    const active = !backward && t === cur;
+    if (err && backward) {
+      arrow(svg, cx(t), outBottom + 2, cx(t), Y.hid - 3, true);
+    } else {
+      arrow(svg, cx(t), Y.x - 2, cx(t), hidBottom + 3, false);
+      arrow(svg, cx(t), Y.hid - 2, cx(t), outBottom + 3, false);
+    }
+    if (top) matBox(svg, cx(t), Y.V, "V", onUpdate || active || (st.kind === "bwd" && t === cur));
+    matBox(svg, cx(t), Y.U, "U", onUpdate || active || (st.kind === "bwd" && t === cur));
+    if (t > 0) {
+      // A gated column leaves no room between its strips: its W runs just above them.
+      const x1 = gated ? cx(t - 1) + 6 : cx(t - 1) + sw + 3, x2 = gated ? cx(t) - 6 : cx(t) - sw - 3;
+      const yW = gated ? Y.hid - 9 : hidMid, yB = gated ? yW : yW + 8;
+      const back = backward && t >= P.bwdFrom + 1;
+      if (back) arrow(svg, x2, yB, x1, yB, true);
+      else arrow(svg, x1, yW, x2, yW, false);
+      el("text", { x: (x1 + x2) / 2, y: yW - (gated ? 3 : 5), "font-size": 10, "text-anchor": "middle", "font-weight": 600,
+                   fill: onUpdate || (t === cur && !backward) || (backward && t === cur + 1) ? "#b7791f" : "#4a5568" },
+         svg, "W");
+    }
+    drawInput(svg, t, fwd);
+    // Each step's gradient contribution, clickable once its errors exist.
+    if (backward && err) {
+      const names = top ? ["U", "W", "V"] : ["U", "W"], wc = Math.min(15, (cw - 6) / 3);
+      names.forEach((p, k) => {
+        const x = cx(t) - (names.length * wc + 2 * (names.length - 1)) / 2 + k * (wc + 2);
+        const picked = S.sel && S.sel.kind === "contrib" && S.sel.t === t && S.sel.p === p;
+        const r = el("rect", { class: "click", x, y: Y.chips, width: wc, height: 16, rx: 3,
+                               fill: picked ? stepColour(t) : "#fff", stroke: stepColour(t), "stroke-width": 1.3,
+                               "data-tip": `\u2202${p}(${t + 1}): this step's contribution to \u2202L/\u2202${p === "V" ? p : pname(p)}; click to see what it needs` }, svg);
+        const tx = el("text", { x: x + wc / 2, y: Y.chips + 12, "font-size": 10, "text-anchor": "middle", class: "click",
+                                fill: picked ? "#fff" : stepColour(t), "font-weight": 700 }, svg, p);
+        for (const e of [r, tx]) e.addEventListener("click", () => select({ kind: "contrib", p, t }));
+      });
+    }
+  }
+  // The article's coloured frames: every error the selected quantity needs.
+  if (S.sel) {
+    const c = stepColour(S.sel.t);
+    for (const key of needs(S.sel)) if (boxes[key]) frame(svg, boxes[key], c);
+  }
+  const ly = 572;
+  legend(svg, 8, ly, "gDiv", backward ? (sc.SO !== sc.SE ? "this layer's errors" : "errors \u2202L/\u2202\u00b7") : gated ? "values" : "a(t), h(t)",
+         `\u2212${format(backward ? sc.SE : sc.SV, "f3")}`, `+${format(backward ? sc.SE : sc.SV, "f3")}`);
+  legend(svg, 150, ly, "gProb", gated ? "\u0177(t), gates: 0 to 1" : "\u0177(t): probability", "0", "1");
+  el("text", { x: 300, y: ly + 4, "font-size": 11, fill: "#5b6472" }, svg,
+     "Blue negative, white zero, red positive. Hover a cell for its exact value; the boxed \u0177 cell is the target.");
+  if (backward && sc.SO !== sc.SE) {
+    el("text", { x: 300, y: ly - 12, "font-size": 11, fill: "#5b6472" }, svg,
+       `The errors \u2202L/\u2202o(t) at the top have a scale of their own, \u00b1${format(sc.SO, "f3")}.`);
+  }
+  el("text", { x: 300, y: ly + 20, "font-size": 11, fill: "#5b6472" }, svg,
+     backward ? "Click an error strip, or a U/W/V chip (a step's gradient contribution), to see what it is made of."
+              : "U, W and V are the same shared matrices in every column: one set of parameters, unfolded in time.");
+}
+
+// The layer's input: the character x(t), or the h(t) of the layer below as a row of cells
+// (blank until forward has reached step t).
+function drawInput(svg, t, fwd) {
+  if (S.layer === 0) {
+    el("rect", { x: cx(t) - 11, y: Y.x, width: 22, height: 20, rx: 3, fill: "#fff", stroke: "#8a94a3" }, svg);
+    el("text", { x: cx(t), y: Y.x + 15, "font-size": 13, "text-anchor": "middle", "font-weight": 600 }, svg, chOf(D.x[t]));
+    return;
+  }
+  const below = D.layers[S.layer - 1].h[t], w = Math.min(6, (cw - 6) / HS), sv = scales().SV;
+  const g = el("g", { "data-strip": `below.${t}` }, svg);
+  below.forEach((v, j) => el("rect", { class: "cell", x: cx(t) - (HS * w) / 2 + j * w, y: Y.x + 4, width: w - 0.5, height: 12,
+    fill: fwd ? div(v, sv) : "#f1f3f6", stroke: fwd ? "#c8ced6" : "#e2e6ec", "stroke-width": 0.5,
+    "data-tip": fwd ? `h${sub(S.layer)}(${t + 1})[unit ${HU[j] + 1}] = ${v}` : "" }, g));
+}
+
+// What a selected quantity is computed from (keys of drawn strips).
+function needs(sel) {
+  const t = sel.t, out = [];
+  if (sel.kind === "error") return sel.q === "o" ? [`yhat.${t}`] : VIEW.needs(sel.q, t);
+  if (sel.p === "V") return [`do.${t}`];
+  // A step's U or W contribution needs its errors, which need every later step's.
+  const names = VIEW.bwd().map((s) => s.name);
+  for (let s = t; s < T; s++) out.push(...(isTop() ? [`do.${s}`] : []), ...names.map((n) => `${n}.${s}`));
+  return out;
+}

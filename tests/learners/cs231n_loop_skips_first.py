@@ -1,0 +1,19 @@
+"""The reverse loop's off-by-one at the bottom: range(T-1, 0, -1) never visits step 1."""
+import numpy as np
+from cs231n_correct import *  # noqa: F401,F403
+from cs231n_correct import rnn_step_backward
+
+EXPECTED = {"function": "rnn_backward", "step": 1, "quantity": "dx", "hint": "stops before step 1"}
+
+
+def rnn_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx, dWx, dWh, db = np.zeros((N, T, D)), np.zeros((D, H)), np.zeros((H, H)), np.zeros(H)
+    dprev = np.zeros((N, H))
+    for t in range(T - 1, 0, -1):
+        dx[:, t], dprev, a, b_, c = rnn_step_backward(dh[:, t] + dprev, cache[t])
+        dWx += a
+        dWh += b_
+        db += c
+    return dx, dprev, dWx, dWh, db
