@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cells._scratch import fresh
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -28,11 +30,6 @@ class Weights:
     def of(cls, cell, W, params=None, suffix=""):
         extra = {k: params[k + suffix] for k in cell.extra_params(1)} if params is not None else {}
         return cls(W=W, W_T=np.ascontiguousarray(W.T), extra=extra)
-
-
-def fresh(name, shape, dtype):
-    """A new array each call: the default ``scratch`` of ``backward_locals``."""
-    return np.empty(shape, dtype=dtype)
 
 
 def forward_through_time(cell, P, xu, state0, out=None):
@@ -55,8 +52,9 @@ def forward_through_time(cell, P, xu, state0, out=None):
     prev = [states[n][:-1] for n in cell.states]
     new = [states[n][1:] for n in cell.states]
     kept = [keeps[n] for n, _ in cell.keeps]
+    step = cell.step_forward
     for views in zip(xu, *prev, *new, *kept):        # one step's views of every buffer
-        cell.step_forward(P, *views)
+        step(P, *views)
     return states, keeps
 
 
@@ -86,6 +84,7 @@ def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None, 
     carried = [np.zeros((B, H), dtype=dh_out.dtype) if carry is None
                else np.array(carry[n], dtype=dh_out.dtype) for n in cell.states]   # written in place
     per_step = [dh_out, *(dstates[n] for n in cell.states), *local, *(errors[n] for n in cell.errors)]
+    step = cell.step_backward
     for views in zip(*(a[::-1] for a in per_step)):         # t = T-1, ..., 0
-        cell.step_backward(P, *carried, *views)
+        step(P, *carried, *views)
     return dstates, errors, dict(zip(cell.states, carried))

@@ -34,7 +34,7 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     Reads b + U x(t) (B, G*H) and the states before the step, writes the states after it and
     what it keeps, into the arrays given (views of the (T, ...) buffers: no allocation per step).
     ``P`` holds the layer's W, a C-contiguous W^T, and the extra parameters.
-``backward_locals(states, keeps, errors, scratch=unroll.fresh)``
+``backward_locals(states, keeps, errors, scratch=_scratch.fresh)``
     Everything backward needs that does not depend on the upstream error (f'(a), gate
     derivatives), for all T at once before the reverse loop: a tuple of (T, B, ...) arrays. It
     may use the buffers of ``errors``, which a step overwrites only after reading them, and

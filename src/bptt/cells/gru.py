@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._scratch import fresh
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
-from ..unroll import fresh
 
 
 @dataclass(frozen=True)

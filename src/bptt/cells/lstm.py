@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
+from ._scratch import fresh
 from .._validate import number_in
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
-from ..unroll import fresh
 
 
 @dataclass(frozen=True)

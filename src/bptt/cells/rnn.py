@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
+from ._scratch import fresh
 from .._validate import choice
 from ..activations import ACTIVATIONS, DERIVATIVES, GAMMA
-from ..unroll import fresh
 
 
 @dataclass(frozen=True)
