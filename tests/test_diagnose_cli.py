@@ -45,7 +45,7 @@ def test_random_model_on_the_default_corpus(tmp_path, capsys):
 def test_checkpoint_on_a_text_string(tmp_path, capsys):
     path = saved_model(tmp_path / "run")
     out = tmp_path / "out"
-    assert main(["diagnose", str(path), "--text", TEXT, *SMALL, "--out", str(out)]) == 0
+    assert main(["diagnose", str(path), "--text", TEXT, *SMALL[:4], "--out", str(out)]) == 0
     report = no_nan((out / "diagnostics.json").read_text())
     assert report["model"]["n_hidden"] == 6 and "checkpoint" in report["model"]["source"]
     assert report["data"]["text"] == "the --text string"
@@ -68,7 +68,7 @@ def test_run_folder_plots_training_metrics(tmp_path, capsys):
                                                            before, clipped=step % 2 == 0)})
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     out = tmp_path / "out"
-    assert main(["diagnose", str(run), "--text", TEXT, *SMALL, "--out", str(out)]) == 0
+    assert main(["diagnose", str(run), "--text", TEXT, *SMALL[:4], "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert (out / "training.png").stat().st_size > 0 and "4 diagnostics records" in printed
     assert all((out / name).is_file() for name in PICTURES)
@@ -114,3 +114,13 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make_args, flag):
 def test_out_is_required(capsys):
     assert main(["diagnose"]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_a_random_models_flag_beside_a_checkpoint_is_refused_not_dropped(tmp_path, capsys):
+    path = saved_model(tmp_path / "run")                       # H = 6
+    for flag, value in (("--hidden", "8"), ("--cell", "lstm"), ("--layers", "2")):
+        assert main(["diagnose", str(path), "--text", TEXT, "--length", "12", "--batch", "2", flag, value,
+                     "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"bptt: error: {flag}: expected no {flag} with CHECKPOINT") and err.endswith(value)
+    assert not (tmp_path / "out").exists()

@@ -336,3 +336,12 @@ def test_bad_cell_and_layers_are_one_line_and_exit_2(argv, needles, vocab_checkp
     for needle in needles:
         assert needle in err, (needle, err)
     assert not (tmp_path / "out.html").exists()
+
+
+def test_a_random_models_flag_beside_a_checkpoint_is_refused_not_dropped(tmp_path, capsys, vocab_checkpoint):
+    path = vocab_checkpoint
+    for flag, value in (("--hidden", "5"), ("--seed", "2")):
+        assert main(["explain", str(path), "--text", "abcab", flag, value, "--out", str(tmp_path / "p.html")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"bptt: error: {flag}: expected no {flag} with CHECKPOINT") and err.endswith(value)
+    assert not (tmp_path / "p.html").exists()

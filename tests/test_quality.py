@@ -19,3 +19,12 @@ def test_training_tracks_torch_in_float64(tinyshakespeare):
         assert abs(ours - theirs) < 1e-6, (step, ours, theirs)
         assert param_diff < 1e-9
     assert rows[-1][1] < rows[0][1] - 0.3                          # and it is learning
+
+
+def test_the_embedding_baseline_runs_both_sides_on_the_same_batches(tinyshakespeare):
+    from quality import versus_embedding
+    text = tinyshakespeare.read_text()[:50_000]
+    rows, _, _ = versus_embedding(text, steps=30, hidden=16, seq_length=16, batch_size=8, lr=2e-3, clip=5.0,
+                                  dtype="float32", seed=0, checkpoints={1, 30})
+    assert [r[0] for r in rows] == [1, 30]
+    assert rows[-1][1] < rows[0][1] and rows[-1][2] < rows[0][2]          # both learn

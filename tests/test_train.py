@@ -1,5 +1,6 @@
 """Training, resuming, sampling: the run folder, bit-exact resume, divergence, bad flags."""
 
+import dataclasses
 import json
 import math
 
@@ -9,6 +10,7 @@ import pytest
 from bptt import checkpoint
 from bptt.cli import main
 from bptt.train import Diverged, TrainConfig, Trainer
+from cells import CELLS
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40
         + "a simple recurrent network shares its parameters across time. " * 20)
@@ -102,3 +104,24 @@ def test_every_epoch_is_reported_with_its_validation_loss(tmp_path, text_file):
     assert per_epoch == 86
     assert [(r["epochs_completed"], r["step"]) for r in ends] == [(1, 86), (2, 172)]
     assert all("val_loss" in r for r in ends)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_token_inputs_are_drawn_at_the_configured_scale_and_nothing_else_moves(cell, tmp_path):
+    from bptt.network import Network
+    from bptt.train import INPUT_INIT_STD, build_model
+    config = TrainConfig(cell=cell, layers=2, hidden=32, seq_length=8, batch_size=4, sample_every=0, steps=1,
+                         dtype="float64")
+    trainer = Trainer(config, TEXT, tmp_path / "run")
+    constructed = build_model(config, len(trainer.vocab)).params      # the constructor's (PyTorch's) draws
+    U = trainer.model.params["U"]                                      # (G*H, V)
+    assert U.shape == constructed["U"].shape and abs(U.std() - INPUT_INIT_STD) < 0.1 * INPUT_INIT_STD
+    assert abs(constructed["U"]).max() <= 1 / np.sqrt(32)
+    for name, value in constructed.items():
+        if name != "U":                                                # W, b, the deeper layer's U_l1, V, c
+            np.testing.assert_array_equal(trainer.model.params[name], value)
+    assert isinstance(trainer.model, Network)
+    pytorch = Trainer(dataclasses.replace(config, input_init_std=None), TEXT, tmp_path / "run2").model.params
+    np.testing.assert_array_equal(pytorch["U"], constructed["U"])
+    trainer.run()
+    assert checkpoint.load(tmp_path / "run").meta["config"]["input_init_std"] == INPUT_INIT_STD

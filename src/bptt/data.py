@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validate import choice as check_choice
+
 CHUNK_BYTES = 1 << 20   # read and encode files 1 MiB at a time: the temporaries stay near 20 MB
 
 PUBLIC_CORPORA = {
@@ -66,11 +68,18 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_text(source=None, *, name="FILE", encoding="utf-8") -> str:
+NEWLINES = ("normalize", "keep")   # --newline: \r\n and lone \r become \n, or every character as it is
+
+# Byte-order marks of the wide encodings, longest first (UTF-32 LE's begins with UTF-16 LE's).
+_WIDE_BOMS = [(codecs.BOM_UTF32_LE, "UTF-32", "utf-32"), (codecs.BOM_UTF32_BE, "UTF-32", "utf-32"),
+              (codecs.BOM_UTF16_LE, "UTF-16", "utf-16"), (codecs.BOM_UTF16_BE, "UTF-16", "utf-16")]
+
+
+def read_text(source=None, *, name="FILE", encoding="utf-8", newline="normalize") -> str:
     """None: the default corpus; a public corpus name; or a path to a text file, read whole."""
     if source is None:
         return default_corpus()
-    return "".join(chunk for chunk, _ in _decoded_chunks(_text_path(source, name), name, encoding))
+    return "".join(chunk for chunk, _ in _decoded_chunks(_text_path(source, name), name, encoding, newline=newline))
 
 
 def _text_path(source, name) -> Path:
@@ -86,22 +95,38 @@ def _text_path(source, name) -> Path:
     return path
 
 
-def _decoded_chunks(path: Path, name: str, encoding: str, chunk_bytes: int | None = None):
-    """Yield (text, bytes read so far), decoding incrementally so memory does not grow with the file."""
+def _decoded_chunks(path: Path, name: str, encoding: str, chunk_bytes: int | None = None, *,
+                    newline: str = "normalize"):
+    """Yield (text, bytes read so far), decoding incrementally so memory does not grow with the file.
+
+    As editors read text: a leading byte-order mark is not a character, and with
+    newline="normalize" \r\n and a lone \r become \n (a \r at a chunk's end waits for the next
+    chunk, so a \r\n split between chunks is one newline).
+    """
+    where = f"{name} {str(path)!r}"
     try:
-        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        codec = codecs.lookup(encoding)
     except LookupError:
-        raise ValueError(f"--encoding: expected a known text encoding, got {encoding!r}") from None
+        raise ValueError(f"--encoding: expected a known text encoding to read {where}, got {encoding!r}") from None
+    check_choice("--newline", newline, NEWLINES)
+    decoder = codec.incrementaldecoder("strict")
+    wide = codec.name.startswith(("utf-16", "utf-32"))     # NUL bytes are part of their characters
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    done = 0
+    done, started, carry = 0, False, ""
     with open(path, "rb") as f:
+        head = f.read(65536)
+        f.seek(0)
+        if not head:
+            raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is empty")
+        if not wide:
+            for bom, label, suggestion in _WIDE_BOMS:
+                if head.startswith(bom):
+                    raise ValueError(f"{name}: expected {encoding} text, got {str(path)!r}, which starts with a "
+                                     f"{label} byte-order mark (pass --encoding {suggestion} to read it)")
+            if b"\x00" in head:
+                raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is binary (NUL bytes)")
         while True:
             raw = f.read(chunk_bytes)
-            if done == 0:
-                if not raw:
-                    raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is empty")
-                if b"\x00" in raw[:65536]:
-                    raise ValueError(f"{name}: expected a text file, got {str(path)!r}, which is binary (NUL bytes)")
             pending = len(decoder.getstate()[0])
             try:
                 text = decoder.decode(raw, final=not raw)
@@ -109,17 +134,32 @@ def _decoded_chunks(path: Path, name: str, encoding: str, chunk_bytes: int | Non
                 raise ValueError(f"{name}: expected {encoding} text, got {str(path)!r} with an undecodable byte "
                                  f"at offset {done - pending + err.start} (pass --encoding to read another "
                                  f"encoding)") from None
+            except UnicodeError as err:   # e.g. utf-16 without a byte-order mark: no offset to give
+                raise ValueError(f"{name}: expected {encoding} text, got {str(path)!r}, which it cannot decode "
+                                 f"({err}; pass --encoding to read another encoding)") from None
             done += len(raw)
+            if not started and text:
+                started = True
+                if text[0] == "\ufeff":          # a byte-order mark (utf-8's, or one the codec kept)
+                    text = text[1:]
+            if newline == "normalize":
+                text = carry + text
+                carry = ""
+                if raw and text.endswith("\r"):   # its \n may open the next chunk
+                    text, carry = text[:-1], "\r"
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
             if text:
                 yield text, done
             if not raw:
                 return
 
 
-def remember_source(run_dir, file, data_name, encoding) -> None:
-    """Record in a run folder where its text came from, so resuming and diagnosing find it."""
+def remember_source(run_dir, file, data_name, encoding, newline="normalize", identity=None) -> None:
+    """Record in a run folder where its text came from and how it was read, so resuming and
+    diagnosing find it; identity ({"length", "sha256"}, from ``Corpus.identity``) tells it apart."""
     import json
-    source = {"file": str(Path(file).resolve()) if file else None, "data": data_name, "encoding": encoding}
+    source = {"file": str(Path(file).resolve()) if file else None, "data": data_name, "encoding": encoding,
+              "newline": newline, **(identity or {})}
     tmp = Path(run_dir) / ".source.json.tmp"
     tmp.write_text(json.dumps(source))
     tmp.replace(Path(run_dir) / "source.json")
@@ -218,22 +258,30 @@ class Corpus:
 
     From a string the ids live in memory; from a file they are written, one chunk at a time, to
     an anonymous temporary file and memory-mapped, so only the windows being read occupy memory.
+    ``sha256`` is the checksum of the text as read (UTF-8, after --newline): with the length and
+    the vocabulary, the identity a run records so that a resume can tell its text from another.
     """
 
     ids: np.ndarray
     vocab: "Vocab"
     name: str = "FILE"      # how errors about this text name it
+    sha256: str = ""
 
     def __len__(self):
         return len(self.ids)
 
+    def identity(self) -> dict:
+        """What a run records of its text: {"length", "sha256"} (the vocabulary is in the checkpoint)."""
+        return {"length": len(self), "sha256": self.sha256}
+
     @classmethod
     def from_text(cls, text: str, vocab: "Vocab | None" = None, *, name="FILE") -> "Corpus":
         vocab = vocab or Vocab.from_text(text)
-        return cls(_ids(text, _lookup(vocab), vocab, name).astype(id_dtype(len(vocab))), vocab)
+        ids = _ids(text, _lookup(vocab), vocab, name).astype(id_dtype(len(vocab)))
+        return cls(ids, vocab, name, _sha256(text.encode("utf-8", "surrogatepass")))
 
     @classmethod
-    def from_file(cls, source, *, name="FILE", encoding="utf-8", vocab: "Vocab | None" = None,
+    def from_file(cls, source, *, name="FILE", encoding="utf-8", newline="normalize", vocab: "Vocab | None" = None,
                   workdir=None, progress=None) -> "Corpus":
         """Two streaming passes over the file: the vocabulary (unless given), then the ids.
 
@@ -244,7 +292,7 @@ class Corpus:
         base = 0
         if vocab is None:
             seen = np.zeros(0x110000, dtype=bool)   # one flag per Unicode code point
-            for text, done in _decoded_chunks(path, name, encoding):
+            for text, done in _decoded_chunks(path, name, encoding, newline=newline):
                 seen[_codepoints(text)] = True
                 if progress:
                     progress(done, total)
@@ -253,9 +301,11 @@ class Corpus:
         table = _lookup(vocab)
         dtype = id_dtype(len(vocab))
         n = 0
+        digest = hashlib.sha256()
         with tempfile.TemporaryFile(dir=workdir) as f:
-            for text, done in _decoded_chunks(path, name, encoding):
+            for text, done in _decoded_chunks(path, name, encoding, newline=newline):
                 ids = _ids(text, table, vocab, name).astype(dtype)
+                digest.update(text.encode("utf-8", "surrogatepass"))
                 f.write(ids.tobytes())
                 n += len(ids)
                 if progress:
@@ -263,7 +313,7 @@ class Corpus:
             f.flush()
             # The mapping keeps the (already unlinked) file alive after it is closed.
             ids = np.memmap(f, dtype=dtype, mode="r", shape=(n,))
-        return cls(ids, vocab, f"{name} {str(path)!r}")
+        return cls(ids, vocab, f"{name} {str(path)!r}", digest.hexdigest())
 
 
 class Streams:

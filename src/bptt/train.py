@@ -32,6 +32,47 @@ from .sample import sample
 from .truncated import TruncatedBPTT
 
 MAX_BAD_IN_A_ROW = 5
+INPUT_INIT_STD = 3.0          # the default token-input scale; measured in benchmarks/quality.py
+# Which settings a resumed run may change. The rest are fixed by what the checkpoint holds.
+RESUMABLE = ("steps", "lr", "eval_every", "sample_every", "sample_length", "clip", "clip_value", "lr_decay",
+             "lr_decay_every", "log_every", "diagnose_every")
+FIXED_ON_RESUME = {
+    "cell": "its weights belong to that cell",
+    "layers": "its weights have that many layers",
+    "hidden": "its weights have that shape",
+    "forget_bias": "its weights were initialised with it",
+    "nonlinearity": "its weights were trained with it",
+    "input_init_std": "its weights were drawn with it",
+    "seed": "its weights were drawn from it and its samples continue from it",
+    "dtype": "its weights and optimiser state are stored in it",
+    "seq_length": "its walk's position and carried state are laid out for it",
+    "bptt_depth": "its walk's carried history is laid out for it",
+    "batch_size": "its walk's position and carried state are laid out for it",
+    "optimizer": "the optimiser state it saved belongs to it",
+    "momentum": "the optimiser state it saved was built with it",
+    "val_fraction": "it splits the text into the training and validation parts the run has used",
+}
+
+
+def init_token_inputs(model, std: float, seed: int) -> None:
+    """Redraw layer 0's input weights U (G*H, V), one column per token, from N(0, std^2).
+
+    Why: a token's column of U is that token's whole input drive into every cell. PyTorch's
+    uniform(-1/sqrt(H), 1/sqrt(H)) suits a dense input whose features add up; a one-hot input
+    picks one column, so each unit's drive starts at std 1/sqrt(3H) (0.036 at H = 256), too
+    small to tell the characters apart, and the model spends its first hundreds of updates
+    growing it. nn.Embedding (N(0, 1) entries) + nn.RNN starts about 16 times larger at H = 256
+    and ends 2000 updates 0.16 nats/char lower. Redrawing U alone recovers most of that: on
+    tinyshakespeare (H=256, B=32, k1=64, Adam 2e-3, clip 5, 2000 updates, seed 0) the
+    validation loss is 1.7407, 1.7013, 1.6806, 1.6745, 1.6772, 1.6815, 1.6928 for std 0.58, 1,
+    2, 3, 4, 5, 8, against 1.6518 for the Embedding model, and 1.8271 with PyTorch's U. Over
+    seeds 0, 1, 2 std 3 ends 0.0140 above the Embedding model on average (benchmarks/quality.py
+    --baseline embedding). The std does not depend on H: the drive is one column, not a sum.
+    Written against the parameter name U, so it applies to every cell (G gate blocks).
+    """
+    rng = np.random.default_rng([seed, 1])   # its own stream: the constructor's draws stay as they were
+    U = model.params["U"]                    # (G*H, V)
+    model.set_params({**model.params, "U": rng.normal(0.0, std, U.shape)})
 
 
 @dataclass(frozen=True)
@@ -60,6 +101,10 @@ class TrainConfig:
     sample_length: int = 200
     log_every: int = 10           # updates between metrics lines
     diagnose_every: int = 0       # updates between gradient diagnostics records; 0: never
+    # Token inputs' weights U (G*H, V), one column per character, drawn N(0, input_init_std^2);
+    # None keeps the model constructor's (PyTorch's) uniform(-1/sqrt(H), 1/sqrt(H)). Why the
+    # default: see init_token_inputs.
+    input_init_std: float | None = INPUT_INIT_STD
 
     @property
     def k2(self) -> int:
@@ -81,12 +126,19 @@ class TrainConfig:
         check.number_in("--lr", self.lr, 0)
         check.number_in("--forget-bias", self.forget_bias)
         check.number_in("--lr-decay", self.lr_decay, 0)
-        for name in ("clip", "clip_value"):
+        for name in ("clip", "clip_value", "input_init_std"):
             if getattr(self, name) is not None:
                 check.number_in(_flag(name), getattr(self, name), 0)
         check.number_in("--momentum", self.momentum, 0, 1, lo_open=False)
         check.number_in("--val-fraction", self.val_fraction, 0, 1)
         return self
+
+
+def steps_for_epochs(epochs: float, n_chars: int, config: TrainConfig) -> int:
+    """The updates that make ``epochs`` passes over the training part of a text of n_chars."""
+    n_train = int(n_chars * (1 - config.val_fraction))
+    per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
+    return max(1, math.ceil(epochs * per_epoch))
 
 
 def _flag(field: str) -> str:
@@ -155,6 +207,55 @@ def build_model(config: "TrainConfig", vocab_size: int) -> Network:
                           layers=config.layers, seed=config.seed, dtype=config.dtype)
 
 
+def check_same_text(corpus: Corpus, vocab: Vocab, recorded: dict | None, run: str) -> None:
+    """Refuse a text that is not the run's: the error lists every way it differs."""
+    want = f"a vocabulary of {len(vocab)}"
+    diffs = []
+    if corpus.vocab != vocab:
+        extra = sorted(set(corpus.vocab.chars) - set(vocab.chars))
+        missing = sorted(set(vocab.chars) - set(corpus.vocab.chars))
+        if extra:
+            diffs.append(f"{len(extra)} characters the run's vocabulary lacks ({''.join(extra[:20])!r})")
+        if missing:
+            diffs.append(f"{len(missing)} of the run's characters missing ({''.join(missing[:20])!r})")
+    if isinstance(recorded, dict):
+        n, digest = recorded.get("length"), recorded.get("sha256")
+        want = f"{n:,} characters" if isinstance(n, int) else "its length"
+        want += f" with sha256 {str(digest)[:12]}..., a vocabulary of {len(vocab)}"
+        if isinstance(n, int) and n != len(corpus):
+            diffs.append(f"{len(corpus):,} characters instead of {n:,}")
+        if isinstance(digest, str) and digest and corpus.sha256 and digest != corpus.sha256 and not diffs:
+            diffs.append(f"the same length and characters but other content (sha256 {corpus.sha256[:12]}...)")
+    if diffs:
+        raise ValueError(f"{corpus.name}: expected the text of the run {run!r} ({want}), got a text with "
+                         f"{'; '.join(diffs)}. Train on another text with --init-from {run}")
+
+
+def _run_folder(ck) -> Path:
+    return ck.path.parent if ck.path.name == ckpt.FILENAME else ck.path
+
+
+def fine_tune_config(run, changes: dict | None = None):
+    """(the run's checkpoint, the TrainConfig of a new run fine-tuned from it), or the flag that
+    contradicts its model, named: the model (cell, layers, H, the cell's options) is the run's."""
+    ck = ckpt.load(run, name="--init-from")
+    where = str(_run_folder(ck))
+    if ck.vocab is None or ck.model.output != "softmax" or ck.model.n_in != len(ck.vocab):
+        raise ValueError(f"--init-from: expected a run trained on text by bptt train, got {where!r}, "
+                         f"a checkpoint without a character vocabulary")
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    m = ck.model
+    # The model's kind and shape, and its cell's options (nonlinearity, forget_bias), as config fields.
+    model_fields = {"cell": m.cell.name, "layers": m.layers, "hidden": m.n_hidden,
+                    **{k: v for k, v in m.cell.options().items() if k in fields}}
+    changes = dict(changes or {})
+    for name, value in changes.items():
+        if name in model_fields and value != model_fields[name]:
+            raise ValueError(f"{_flag(name)}: expected the model of --init-from {where!r} ({_flag(name)} "
+                             f"{model_fields[name]}; its weights fix it), got {value}")
+    return ck, TrainConfig(**{**changes, **model_fields}).validate()
+
+
 class _StreamWalk(TruncatedBPTT):
     """The truncated-BPTT walk over lazy ``Streams``: only the window being trained is gathered.
 
@@ -180,6 +281,8 @@ class Trainer:
             raise ValueError(f"{corpus.name}: expected the text of the run, with its vocabulary of {len(vocab)} characters, "
                              f"got a text with a vocabulary of {len(corpus.vocab)}")
         self.corpus, self.vocab = corpus, corpus.vocab
+        self.init_from = None        # {"run", "shared", "new", "dropped"} for a fine-tuned run
+        self._resumed = None         # the settings a resume changed, logged when run() starts
         train_ids, val_ids = split(corpus.ids, config.val_fraction)
         B, k1 = config.batch_size, config.seq_length
         if len(train_ids) < k1 + 1:
@@ -193,6 +296,8 @@ class Trainer:
         self.val = lazy_streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
         V = len(self.vocab)
         self.model = build_model(config, V)
+        if config.input_init_std is not None:
+            init_token_inputs(self.model, config.input_init_std, config.seed)
         opt_cls = OPTIMIZERS[config.optimizer]
         options = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
         self.opt = opt_cls(self.model.params, config.lr, **options)
@@ -212,17 +317,30 @@ class Trainer:
         state = {f"opt/{k}": v for k, v in self.opt.state().items()}
         state.update({f"walk/{k}": v for k, v in self.walk.state().items()})
         meta = {"config": dataclasses.asdict(self.config), "step": self.step, "epoch": self.epoch,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "text": self.corpus.identity()}
+        if self.init_from is not None:
+            meta["init_from"] = self.init_from
         ckpt.save(self.out / ckpt.FILENAME, self.model, vocab=self.vocab, meta=meta, state=state)
 
     @classmethod
-    def resume(cls, out: Path, text: str, steps: int | None, *, console=None):
+    def resume(cls, out: Path, text, steps: int | None = None, *, changes: dict | None = None, console=None):
+        """Continue the run in ``out``, on its own text, up to ``steps`` (None: the run's own).
+
+        text: a string or a ``data.Corpus``, checked against the text the run recorded (its
+        vocabulary, length and sha256); the error says how it differs.
+        changes: {field: value} of TrainConfig settings for the rest of the run. Those in
+        RESUMABLE apply (and are logged to metrics.jsonl); one the checkpoint fixes is refused
+        with the reason, unless it equals the run's own value.
+        """
         ck = ckpt.load(out, name="--resume")
-        where = f"--resume {str(ck.path.parent)!r}"
+        run = str(ck.path.parent)
+        where = f"--resume {run!r}"
         meta = ck.meta
         try:
             fields = {f.name for f in dataclasses.fields(TrainConfig)}
-            config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in fields})
+            saved = dict(meta["config"])
+            saved.setdefault("input_init_std", None)        # runs from before the field used PyTorch's
+            config = TrainConfig(**{k: v for k, v in saved.items() if k in fields})
             step, epoch, skipped = (meta["step"], meta["epoch"], meta.get("skipped", 0))
             for name, v in (("step", step), ("epoch", epoch), ("skipped", skipped)):
                 if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -230,13 +348,28 @@ class Trainer:
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"{where}: expected a training checkpoint (config, step, epoch), "
                              f"got one without them ({err})") from None
+        changes = dict(changes or {})
+        corpus = text if isinstance(text, Corpus) else Corpus.from_text(text, name="FILE")
         if steps is not None:
-            config = dataclasses.replace(config, steps=steps)
+            changes["steps"] = steps
+        if "epochs" in changes:                 # passes over the text in all, counted from the run's start
+            changes["steps"] = steps_for_epochs(changes.pop("epochs"), len(corpus), config)
+        for name, value in changes.items():
+            if name not in RESUMABLE and value != getattr(config, name):
+                flag = _flag(name)
+                why = FIXED_ON_RESUME.get(name, "the checkpoint fixes it")
+                raise ValueError(f"{flag}: expected the run's own {flag} {getattr(config, name)} with --resume "
+                                 f"({why}; --init-from {run} starts a new run from its weights), got {value}")
+        changed = {k: [getattr(config, k), v] for k, v in changes.items() if v != getattr(config, k)}
+        config = dataclasses.replace(config, **changes)
         try:
             config.validate()
         except ValueError as err:
+            if any(_flag(k) in str(err) for k in changes):
+                raise   # a flag given now: its own message
             raise ValueError(f"{where}: the checkpoint's config is invalid: {err}") from None
-        self = cls(config, text, ck.path.parent, console=console, vocab=ck.vocab)
+        check_same_text(corpus, ck.vocab, meta.get("text"), run)
+        self = cls(config, corpus, ck.path.parent, console=console, vocab=ck.vocab)
         m = ck.model
         if m.spec() != self.model.spec():
             raise ValueError(f"{where}: expected a model matching the checkpoint's config ({self.model!r}), "
@@ -244,9 +377,31 @@ class Trainer:
         self.model.set_params(m.params)
         self._restore(ck.state, where)
         self.step, self.epoch, self.skipped = step, epoch, skipped
+        self.init_from = meta.get("init_from")
         # A crash may have left a half-written save and log lines past the checkpoint.
         ckpt.remove_stale_temps(self.out)
         _trim_log(self.out / "metrics.jsonl", step)
+        # A resumed run's curve may bend here: run() logs why, at the step it happened (only if it trains).
+        self._resumed = {k: {"from": a, "to": b} for k, (a, b) in changed.items()} or None
+        return self
+
+    @classmethod
+    def fine_tune(cls, run, text, out: Path, changes: dict | None = None, *, console=None):
+        """A new run on ``text`` that starts from the weights of the trained ``run`` (char-rnn's -init_from).
+
+        The model (H, cell, layers) is the run's; ``changes`` sets the other TrainConfig fields
+        (a model field that contradicts the run's is refused). Characters both vocabularies hold
+        keep their trained weights; the new text's other characters keep the fresh values this
+        run drew at initialisation; the run's other characters are dropped (``carry_over``). The
+        optimiser starts fresh. The counts are logged to metrics.jsonl at step 0 and saved.
+        """
+        from .finetune import carry_over
+        ck, config = fine_tune_config(run, changes)
+        self = cls(config, text, out, console=console)
+        counts = carry_over(ck.model, ck.vocab, self.model, self.vocab)
+        self.init_from = {"run": str(_run_folder(ck).resolve()), **counts}
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._log({"step": 0, "init_from": self.init_from})
         return self
 
     def _restore(self, state: dict, where: str):
@@ -345,6 +500,9 @@ class Trainer:
         """Train up to config.steps; returns a summary dict. Saves at every eval and at the end."""
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
+        if self._resumed:
+            self._log({"step": self.step, "resumed": self._resumed})
+            self._resumed = None
         self._bad_in_a_row = 0
         # SIGHUP (a closed terminal, a dropped ssh session) stops like Ctrl-C and SIGTERM: finish the step, save.
         # A signal the caller ignores (nohup's SIGHUP, a background job's SIGINT) stays ignored.
@@ -399,5 +557,7 @@ class Trainer:
                    "tokens_per_s": tokens_done / max(time.perf_counter() - t0, 1e-9),
                    "interrupted": self._stop_signal, "characters": len(self.corpus),
                    "vocabulary": len(self.vocab)}
+        if self.init_from is not None:       # {"run", "shared", "new", "dropped"}: what fine-tuning carried
+            summary["init_from"] = self.init_from
         _write_json(self.out / "summary.json", summary)
         return summary

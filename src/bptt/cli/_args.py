@@ -98,3 +98,27 @@ def positive_float(text):
 
 
 positive_int = int_at_least(1, "a positive integer")
+
+
+def random_model_flags(args, defaults: dict) -> dict:
+    """Flags that shape the random model a command uses when no CHECKPOINT is given.
+
+    Fills in ``defaults`` ({dest: value}) for the ones not given and returns the given ones,
+    for ``refuse_beside_checkpoint`` once the checkpoint itself has been checked.
+    """
+    given = {}
+    for dest, default in defaults.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, default)
+        else:
+            given[dest] = getattr(args, dest)
+    return given
+
+
+def refuse_beside_checkpoint(args, given: dict) -> None:
+    """Beside a checkpoint a random model's flag would change nothing: refused, not silently dropped."""
+    if args.checkpoint is not None and given:
+        dest, value = next(iter(given.items()))
+        flag = "--" + dest.replace("_", "-")
+        raise ValueError(f"{flag}: expected no {flag} with CHECKPOINT (it shapes the random model used "
+                         f"without one; the checkpoint's model is its own), got {value}")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ..cells import CELLS
-from ._args import int_at_least, positive_int
+from ._args import int_at_least, positive_int, random_model_flags, refuse_beside_checkpoint
 from ._output import Output
 
 METRICS = "metrics.jsonl"
@@ -31,12 +31,13 @@ def add(sub):
     p.add_argument("--length", type=length, default=100, metavar="T", help="T, steps per sequence (default 100)")
     p.add_argument("--batch", type=positive_int, default=4, metavar="B",
                    help="B, sequences taken from evenly spaced places in the text (default 4)")
-    p.add_argument("--hidden", type=positive_int, default=128, metavar="H",
+    p.add_argument("--hidden", type=positive_int, default=None, metavar="H",
                    help="H of the random model when there is no checkpoint (default 128)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random model (default 0)")
-    p.add_argument("--cell", choices=tuple(CELLS), default="rnn",
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the random model, and of a random model drawn --beside (default 0)")
+    p.add_argument("--cell", choices=tuple(CELLS), default=None,
                    help="cell of the random model when there is no checkpoint (default rnn)")
-    p.add_argument("--layers", type=positive_int, default=1,
+    p.add_argument("--layers", type=positive_int, default=None,
                    help="layers of the random model when there is no checkpoint (default 1)")
     p.add_argument("--beside", metavar="CELL_OR_CHECKPOINT", default=None,
                    help="also measure another model on the same text and draw both lag curves in "
@@ -52,6 +53,7 @@ def run(args):
     from ..diagnose import load_metrics
     from ..network import Network
 
+    given = random_model_flags(args, {"hidden": 128, "cell": "rnn", "layers": 1})
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
@@ -76,7 +78,8 @@ def run(args):
         remembered = run_source(ck.path.parent, name="CHECKPOINT") if ck is not None and args.text is None else None
         if remembered is not None:
             origin = remembered["file"] or remembered["data"]
-            text = read_text(origin, encoding=remembered.get("encoding") or "utf-8")
+            text = read_text(origin, encoding=remembered.get("encoding") or "utf-8",
+                             newline=remembered.get("newline") or "keep")   # as the run read it
             text_name = origin or "the embedded corpus"
         else:
             text, text_name = _text(args.text, read_text, default_corpus)
@@ -89,6 +92,7 @@ def run(args):
             model, vocab = ck.model, ck.vocab
         x, y = _windows(text, text_name, vocab, args.length, args.batch)
 
+    refuse_beside_checkpoint(args, given)
     other = None
     if model is not None:
         other = _beside(args.beside, model, vocab, args.seed, checkpoint)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._args import positive_float, positive_int
+from ._args import positive_float, positive_int, random_model_flags, refuse_beside_checkpoint
 from ._output import Output
 
 
@@ -19,14 +19,14 @@ def add(sub):
     p.add_argument("--text", default=DEFAULT_TEXT,
                    help=f"2 to {MAX_CHARS} characters; the model predicts each next one (default {DEFAULT_TEXT!r})")
     p.add_argument("--out", default="explain.html", help="the HTML file to write (default explain.html)")
-    p.add_argument("--hidden", type=positive_int, default=8, help="H of the random model (default 8)")
+    p.add_argument("--hidden", type=positive_int, default=None, help="H of the random model (default 8)")
     p.add_argument("--cell", choices=tuple(CELLS), default=None,
                    help="the random model's cell: rnn, lstm or gru (default rnn)")
     p.add_argument("--layers", type=positive_int, default=None,
                    help="the random model's stacked layers; the page shows one at a time (default 1)")
     p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=None,
                    help="f of a random --cell rnn model (default tanh)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random model's weights (default 0)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the random model's weights (default 0)")
     p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate of the update stage (default 0.1)")
     p.set_defaults(run=run)
 
@@ -39,6 +39,7 @@ def run(args):
     from ..explainer import check_model, check_text, explain
     from ..network import Network
 
+    random_given = random_model_flags(args, {"hidden": 8, "seed": 0})
     text = check_text(args.text, name="--text")
     out = Path(args.out)
     if out.is_dir():
@@ -68,6 +69,7 @@ def run(args):
                 raise ValueError(f"{flag}: expected it to match the checkpoint's {held!r} or be left out, "
                                  f"got {given!r}")
         check_model(model, vocab, name=f"CHECKPOINT {str(ckpt.path)!r}")
+        refuse_beside_checkpoint(args, random_given)
         vocab.encode(text, name="--text")
         layers = f"{model.layers} layers, " if model.layers > 1 else ""
         origin = f"{ckpt.path} ({model.cell.name}, {layers}H={model.n_hidden}, vocabulary of {len(vocab)})"

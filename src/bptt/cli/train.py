@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -11,7 +10,14 @@ from .. import _validate as check
 from .. import data
 from ..cells import CELLS
 from ._args import integer, number, positive_float
+from ..data import NEWLINES
 from ._output import Output, error_line
+
+# The flags that map onto TrainConfig fields of the same name (--clip 0 and --input-init-std 0: None).
+CONFIG_FLAGS = ("cell", "layers", "forget_bias", "hidden", "seq_length", "bptt_depth", "batch_size", "steps", "lr",
+                "optimizer", "momentum", "clip", "clip_value", "lr_decay", "lr_decay_every", "nonlinearity", "dtype",
+                "seed", "val_fraction", "eval_every", "sample_every", "sample_length", "diagnose_every",
+                "input_init_std")
 
 
 def add(sub):
@@ -28,7 +34,10 @@ def add(sub):
     p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file (default: the embedded corpus)")
     p.add_argument("--data", choices=("tinyshakespeare",),
                    help="a named public corpus, downloaded once and cached, instead of FILE (default: none)")
-    p.add_argument("--encoding", default="utf-8", help="the text file's encoding")
+    p.add_argument("--encoding", default="utf-8", help="the text file's encoding (a resumed run keeps its own)")
+    p.add_argument("--newline", choices=NEWLINES, default="normalize",
+                   help="normalize: \\r\\n and a lone \\r become \\n, as editors read text; keep: every "
+                        "character as it is (a resumed run keeps its own)")
     p.add_argument("--cell", choices=tuple(CELLS), default=d.cell,
                    help="the recurrent cell: the simple RNN, LSTM or GRU")
     p.add_argument("--layers", type=integer, default=d.layers, help="recurrent layers stacked")
@@ -69,12 +78,32 @@ def add(sub):
     p.add_argument("--sample-length", type=integer, default=d.sample_length, help="characters per sample")
     p.add_argument("--diagnose-every", type=integer, default=0,
                    help="record gradient diagnostics (bptt diagnose RUN_DIR plots them) every N updates; 0: never")
+    p.add_argument("--input-init-std", type=number, default=d.input_init_std,
+                   help="draw the token inputs' weights U from N(0, std^2); 0: PyTorch's uniform(-1/sqrt(H), "
+                        "1/sqrt(H))")
     p.add_argument("--out", type=Path, default=None,
                    help="run folder, new or empty (default: a new folder runs/DATE-TIME, never one in use)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
-                   help="continue the run in DIR up to --steps (default: start a new run)")
+                   help="continue the run in DIR up to --steps, on its own text (give FILE if it moved); --lr, "
+                        "--steps, --epochs, --eval-every, --sample-every, clipping and --lr-decay may change "
+                        "(default: start a new run)")
+    p.add_argument("--init-from", type=Path, default=None, metavar="DIR",
+                   help="a new run on FILE starting from the weights of the run in DIR (fine-tuning): shared "
+                        "characters keep their weights, new ones start fresh (default: fresh weights)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or samples on the screen")
+    _not_given_is_none(p, set(CONFIG_FLAGS) | {"encoding", "newline"})
     p.set_defaults(run=run)
+
+
+def _not_given_is_none(parser, dests):
+    """These flags default to None, "not given", so that a resumed or fine-tuned run knows which
+    ones the user asked for; their help names the default a new run takes."""
+    for action in parser._actions:
+        if action.dest in dests and action.default is not None:
+            default = format(action.default, "g") if isinstance(action.default, float) else action.default
+            if "default" not in (action.help or ""):
+                action.help = f"{action.help} (default {default})"
+            action.default = None
 
 
 class _Progress:
@@ -209,6 +238,10 @@ def _train(args, trainer, output):
                  ("validation bits/char", f"{summary['val_loss'] / math.log(2):.4f}")]
     rows += [("tokens/s", f"{summary['tokens_per_s']:,.0f}"), ("seconds", f"{summary['seconds']:.1f}"),
              ("skipped (non-finite) updates", f"{summary['skipped']}")]
+    if trainer.init_from:
+        n = trainer.init_from
+        rows.append(("fine-tuned from", f"{n['run']}: {n['shared']} characters shared, {n['new']} new, "
+                                        f"{n['dropped']} dropped"))
     files = [name for name in RUN_FILES if (trainer.out / name).is_file()]
     rows += [("run folder", f"{trainer.out}"), ("files", ", ".join(files))]
     output.fields("bptt train: summary", rows)
@@ -234,9 +267,18 @@ def _stop(signum, frame):
     raise _Stopped(signum)
 
 
+def _given(args) -> dict:
+    """The TrainConfig settings given on the command line, as TrainConfig values."""
+    given = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k) is not None}
+    for k in ("clip", "input_init_std"):     # 0: off / PyTorch's initialisation
+        if given.get(k) == 0:
+            given[k] = None
+    return given
+
+
 def _setup(args, output, folder):
-    """Check the flags, read the text, and make (or resume) the Trainer."""
-    from ..train import TrainConfig, Trainer
+    """Check the flags, read the text, and make (or resume, or fine-tune) the Trainer."""
+    from ..train import TrainConfig, Trainer, fine_tune_config, steps_for_epochs
 
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
@@ -245,54 +287,79 @@ def _setup(args, output, folder):
     if args.steps is not None and args.epochs is not None:   # which one wins would be a guess
         raise ValueError(f"--epochs: expected either --steps or --epochs, got both (--steps {args.steps}, "
                          f"--epochs {args.epochs:g})")
+    given = _given(args)
     if args.resume is not None:
-        from .. import checkpoint
-        resolved = checkpoint.resolve(args.resume, name="--resume")
-        if resolved.name != checkpoint.FILENAME:   # a run is its folder: metrics, source, checkpoint
-            raise ValueError(f"--resume: expected a run folder or its {checkpoint.FILENAME}, got {str(resolved)!r}")
-        run_dir = resolved.parent
-        vocab = checkpoint.load(run_dir, name="--resume").vocab
-        source = data.run_source(run_dir) or {"file": args.file, "data": args.data, "encoding": args.encoding}
-        corpus = _read_corpus(source["file"] or source["data"], source.get("encoding", "utf-8"), vocab, run_dir,
-                              output, args.quiet)
-        folder.claim(run_dir, created=False)
-        trainer = Trainer.resume(run_dir, corpus, args.steps)
+        return _resume(args, given, output, folder)
+    config = TrainConfig(**given).validate()   # bad flags are named before a big file is read
+    if args.init_from is not None:      # so are a bad run and a flag against its model
+        fine_tune_config(args.init_from, given)
+    out = args.out
+    if out is None:
+        out = _new_run_folder(Path("runs"))
+        folder.claim(out, created=True)
+    elif out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
+    if (out / "checkpoint.npz").exists():
+        raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
+                         f"(continue it with --resume {out})")
+    if folder.path is None:
+        made = not out.exists()
+        _check_writable(out)
+        folder.claim(out, created=made)
+    source = args.file or args.data or "the embedded corpus (pydoc_data)"
+    encoding, newline = args.encoding or "utf-8", args.newline or "normalize"
+    corpus = _read_corpus(args.file or args.data, encoding, newline, out, output, args.quiet)
+    if args.epochs is not None:
+        given["steps"] = steps_for_epochs(args.epochs, len(corpus), config)
+    if args.init_from is not None:
+        trainer = Trainer.fine_tune(args.init_from, corpus, out, given)
+        n = trainer.init_from
+        output.line(f"fine-tuning from {n['run']}: {n['shared']} characters shared (trained weights kept), "
+                    f"{n['new']} new (fresh weights), {n['dropped']} only in that run (dropped)")
     else:
-        d = TrainConfig()
-        config = TrainConfig(
-            cell=args.cell, layers=args.layers, forget_bias=args.forget_bias,
-            hidden=args.hidden, seq_length=args.seq_length, bptt_depth=args.bptt_depth,
-            batch_size=args.batch_size, steps=args.steps or d.steps, lr=args.lr, optimizer=args.optimizer,
-            momentum=args.momentum, clip=args.clip or None, clip_value=args.clip_value, lr_decay=args.lr_decay,
-            lr_decay_every=args.lr_decay_every, nonlinearity=args.nonlinearity, dtype=args.dtype, seed=args.seed,
-            val_fraction=args.val_fraction, eval_every=args.eval_every, sample_every=args.sample_every,
-            sample_length=args.sample_length, diagnose_every=args.diagnose_every).validate()   # bad flags are named before a big file is read
-        out = args.out
-        if out is None:
-            out = _new_run_folder(Path("runs"))
-            folder.claim(out, created=True)
-        elif out.exists() and not out.is_dir():
-            raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
-        if (out / "checkpoint.npz").exists():
-            raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run "
-                             f"(continue it with --resume {out})")
-        if folder.path is None:
-            made = not out.exists()
-            _check_writable(out)
-            folder.claim(out, created=made)
-        source = args.file or args.data or "the embedded corpus (pydoc_data)"
-        corpus = _read_corpus(args.file or args.data, args.encoding, None, out, output, args.quiet)
-        if args.epochs is not None:
-            n_train = int(len(corpus) * (1 - config.val_fraction))
-            per_epoch = math.ceil(((n_train - 1) // config.batch_size) / config.seq_length)
-            config = dataclasses.replace(config, steps=max(1, math.ceil(args.epochs * per_epoch)))
-        trainer = Trainer(config, corpus, out)
-        data.remember_source(out, args.file, args.data, args.encoding)
-        layers = f"{config.layers}-layer " if config.layers > 1 else ""
-        output.line(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                    f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, "
-                    f"B={config.batch_size}, "
-                      f"{config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
+        trainer = Trainer(TrainConfig(**given), corpus, out)
+    config = trainer.config
+    data.remember_source(out, args.file, args.data, encoding, newline, corpus.identity())
+    layers = f"{config.layers}-layer " if config.layers > 1 else ""
+    output.line(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
+                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, "
+                f"B={config.batch_size}, {config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
+    return trainer
+
+
+def _resume(args, given, output, folder):
+    """Continue a run: its own text (FILE if it moved), the flags that can change applied, the rest refused."""
+    from .. import checkpoint
+    from ..train import Trainer
+
+    resolved = checkpoint.resolve(args.resume, name="--resume")
+    if resolved.name != checkpoint.FILENAME:   # a run is its folder: metrics, source, checkpoint
+        raise ValueError(f"--resume: expected a run folder or its {checkpoint.FILENAME}, got {str(resolved)!r}")
+    run_dir = resolved.parent
+    if args.init_from is not None:
+        raise ValueError(f"--init-from: expected either --resume (continue a run) or --init-from (a new run from "
+                         f"its weights), got both")
+    if args.out is not None and Path(args.out).resolve() != run_dir.resolve():
+        raise ValueError(f"--out: expected no --out with --resume (a resumed run stays in its folder "
+                         f"{str(run_dir)!r}), got {str(args.out)!r}")
+    checkpoint.load(run_dir, name="--resume")       # a damaged run is named before its text is read
+    recorded = data.run_source(run_dir) or {}
+    given_text = args.file or args.data
+    origin = given_text if given_text else recorded.get("file") or recorded.get("data")
+    if not given_text and recorded.get("file") and not Path(recorded["file"]).exists():
+        raise FileNotFoundError(f"--resume {str(run_dir)!r}: expected its text at {recorded['file']!r}, which does "
+                                f"not exist (moved?); give the text as FILE: bptt train PATH --resume {run_dir}")
+    encoding = args.encoding or recorded.get("encoding") or "utf-8"
+    # Runs from before --newline read their text as it was; a run without source.json had a string.
+    newline = args.newline or recorded.get("newline") or ("keep" if recorded else "normalize")
+    corpus = _read_corpus(origin, encoding, newline, run_dir, output, args.quiet)
+    changes = dict(given)
+    if args.epochs is not None:
+        changes["epochs"] = args.epochs
+    folder.claim(run_dir, created=False)
+    trainer = Trainer.resume(run_dir, corpus, changes=changes)
+    if given_text:     # the run's text, checked: where it now lives is where a later resume looks
+        data.remember_source(run_dir, args.file, args.data, encoding, newline, corpus.identity())
     return trainer
 
 
@@ -327,16 +394,16 @@ def _new_run_folder(parent: Path) -> Path:
     raise ValueError(f"--out: expected a free run folder name under {str(parent)!r}, got {stamp} to {stamp}-9999 taken")
 
 
-def _read_corpus(source, encoding, vocab, workdir, output, quiet):
+def _read_corpus(source, encoding, newline, workdir, output, quiet):
     """The text as ids: a file is streamed (two passes, a progress bar), the embedded corpus is a string."""
     if source is None:
-        return data.Corpus.from_text(data.default_corpus(), vocab)
+        return data.Corpus.from_text(data.default_corpus(), name="the embedded corpus")
     if quiet or output.console is None:
-        return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir)
+        return data.Corpus.from_file(source, encoding=encoding, newline=newline, workdir=workdir)
     from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                                TransferSpeedColumn)
     with Progress(TextColumn("[bold]read"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn(), console=output.console, transient=True) as bar:
         task = bar.add_task("read", total=None)
-        return data.Corpus.from_file(source, encoding=encoding, vocab=vocab, workdir=workdir,
+        return data.Corpus.from_file(source, encoding=encoding, newline=newline, workdir=workdir,
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
