@@ -1,14 +1,18 @@
-"""Training and sampling speed: bptt against PyTorch's nn.RNN on this CPU, measured side by side.
+"""Training and sampling speed: bptt's RNN, LSTM and GRU against PyTorch's on this CPU, side by side.
 
 One training update = forward over T steps, BPTT, global-norm clip, Adam step, float32, for
 bptt (TruncatedBPTT + bptt.optim.Adam, the path `bptt train` runs) and for PyTorch
-(nn.Embedding + nn.RNN + nn.Linear, autograd, clip_grad_norm_, torch.optim.Adam), same sizes,
-same thread count, measured in the same run, interleaved (each round a block of updates of
-each, with a pause between so that neither inherits the other's busy threads; the median kept). Also a min-char-rnn-style unbatched NumPy loop, sampling speed, and the fraction
-of this machine's float32 matrix-multiply rate (measured in the same run) that each reaches.
+(nn.Embedding holding the identity, so one-hot inputs, + nn.RNN/LSTM/GRU + nn.Linear, autograd,
+clip_grad_norm_, torch.optim.Adam), same sizes, same thread count, measured in the same run,
+interleaved (each round a block of updates of each, with a pause between so that neither
+inherits the other's busy threads; the median kept). Beside them, in the same rounds, the
+bound: the matrix products the update needs, each timed alone at its own shape (ProductBound);
+bptt's and torch's percentages are the bound's time over theirs. Also a min-char-rnn-style
+unbatched NumPy loop (RNN rows), one recurrent product's rate and sampling speed.
 
-    python benchmarks/speed.py                 # all sizes (a few minutes)
-    python benchmarks/speed.py --quick         # fewer rounds
+    python benchmarks/speed.py                           # every cell and size (many minutes)
+    python benchmarks/speed.py --quick --cells lstm      # fewer rounds, one cell
+    OPENBLAS_NUM_THREADS=1 python benchmarks/speed.py    # numpy and torch on one thread each
 """
 
 from __future__ import annotations
@@ -19,24 +23,24 @@ import platform
 import statistics
 import time
 
-import numpy as np
-import torch
+# Pinned before numpy loads OpenBLAS; torch gets the same number (main). On a shared machine
+# OPENBLAS_NUM_THREADS=1 keeps both libraries from spinning threads against other jobs.
+THREADS = int(os.environ.setdefault("OPENBLAS_NUM_THREADS", str(os.cpu_count())))
 
-from bptt import SimpleRNN
-from bptt.optim import Adam, clip_global_norm
-from bptt.sample import sample
-from bptt.data import Vocab
-from bptt.truncated import TruncatedBPTT
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import bptt  # noqa: E402
+from bptt import SimpleRNN  # noqa: E402
+from bptt.optim import Adam, clip_global_norm  # noqa: E402
+from bptt.sample import sample  # noqa: E402
+from bptt.data import Vocab  # noqa: E402
+from bptt.truncated import TruncatedBPTT  # noqa: E402
 
 V = 65
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]                  # main sets it from --clock
 SIZES = [(100, 1, 25), (128, 32, 64), (256, 64, 100), (512, 64, 100), (1024, 128, 100)]   # (H, B, T)
-
-
-def flops_per_token(H, I=V, O=V):
-    """Forward + backward of one step, one layer: about 6 (H^2 + H O + H I) multiply-adds x 1
-    ... counted as 2 FLOPs each for forward (2 products) and 4 for backward; with one-hot inputs
-    the H*I input product is a gather, but it is counted as the convention asks."""
-    return 6 * (H * H + H * O + H * I)
 
 
 def matmul_rate(n=2048, reps=10):
@@ -45,18 +49,21 @@ def matmul_rate(n=2048, reps=10):
     a @ b
     best = float("inf")
     for _ in range(reps):
-        t = time.perf_counter()
+        t = clock()
         a @ b
-        best = min(best, time.perf_counter() - t)
+        best = min(best, clock() - t)
     return 2 * n ** 3 / best
 
 
+CELLS = {"rnn": ("SimpleRNN", "RNN", 1), "lstm": ("LSTM", "LSTM", 4), "gru": ("GRU", "GRU", 3)}   # bptt, torch.nn, G
+
+
 class BpttRunner:
-    def __init__(self, H, B, T, rounds):
+    def __init__(self, cell, H, B, T, rounds):
         rng = np.random.default_rng(0)
         self.T = T
         stream = rng.integers(0, V, size=(T * (rounds + 4) + 1, B))
-        self.model = SimpleRNN(V, H, V, seed=0, dtype=np.float32)
+        self.model = getattr(bptt, CELLS[cell][0])(V, H, V, seed=0, dtype=np.float32)
         self.walk = TruncatedBPTT(self.model, stream[:-1], stream[1:], T, T)
         self.opt = Adam(self.model.params, 1e-3)
 
@@ -67,7 +74,7 @@ class BpttRunner:
 
 
 class TorchRunner:
-    def __init__(self, H, B, T, rounds):
+    def __init__(self, cell, H, B, T, rounds):
         g = torch.Generator().manual_seed(0)
         self.x = torch.randint(0, V, (T * (rounds + 4) + 1, B), generator=g)
         self.T = T
@@ -75,7 +82,7 @@ class TorchRunner:
         with torch.no_grad():
             self.emb.weight.copy_(torch.eye(V))                  # one-hot inputs, as bptt's
         self.emb.weight.requires_grad_(False)
-        self.rnn = torch.nn.RNN(V, H)
+        self.rnn = getattr(torch.nn, CELLS[cell][1])(V, H)
         self.lin = torch.nn.Linear(H, V)
         self.params = list(self.rnn.parameters()) + list(self.lin.parameters())
         self.opt = torch.optim.Adam(self.params, lr=1e-3)
@@ -87,12 +94,66 @@ class TorchRunner:
         self.pos += self.T
         self.opt.zero_grad(set_to_none=True)
         out, h = self.rnn(X, self.h)
-        self.h = h.detach()
+        self.h = tuple(v.detach() for v in h) if isinstance(h, tuple) else h.detach()
         loss = torch.nn.functional.cross_entropy(self.lin(out).reshape(-1, V), Y.reshape(-1),
                                                  reduction="sum") / X.shape[1]
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, 5.0)
         self.opt.step()
+
+
+class ProductBound:
+    """The matrix products one update needs, each timed alone at its own shape (NumPy, float32).
+
+    Per update: T recurrent products (B, H) @ (H, G*H) forward and T (B, G*H) @ (G*H, H)
+    backward, each timed as a loop of T single-step products writing into a (T, ...) buffer,
+    as the loop over time runs them (so at their per-step rate, call overhead included); and
+    the products over all T*B rows: the readout (T*B, H) @ (H, O), its backward dL/dh
+    (T*B, O) @ (O, H), and the gradients dV (O, T*B) @ (T*B, H), dW (G*H, T*B) @ (T*B, H),
+    dU (I, T*B) @ (T*B, G*H) (the one-hot product that sums dL/da by token). With one-hot
+    inputs the input projection is a gather, not a product, and is left out. Each call of the
+    object times every product once; ``seconds()`` sums their medians: the time an update
+    would take if it did nothing but these products.
+    """
+
+    def __init__(self, cell, H, B, T, rounds=None, I=V, O=V):
+        G = CELLS[cell][2]
+        rng = np.random.default_rng(0)
+
+        def r(*shape):
+            return rng.standard_normal(shape).astype(np.float32)
+        h, W_T, g = r(T, B, H), r(H, G * H), r(T, B, G * H)
+        W, carry = np.ascontiguousarray(W_T.T), r(B, H)
+        hs, os_, dos, das = r(T * B, H), r(T * B, O), r(T * B, O), r(T * B, G * H)
+        V_T, Vm, onehot = r(H, O), r(O, H), r(T * B, I)
+
+        def forward_loop():
+            for t in range(T):
+                np.matmul(h[t], W_T, out=g[t])
+
+        def backward_loop():
+            for t in range(T):
+                np.matmul(g[t], W, out=carry)
+        dh = np.empty((T * B, H), np.float32)
+        self.products = {
+            f"recurrent forward, {T} x ({B}x{H})@({H}x{G * H})": forward_loop,
+            f"recurrent backward, {T} x ({B}x{G * H})@({G * H}x{H})": backward_loop,
+            f"readout ({T * B}x{H})@({H}x{O})": lambda: np.matmul(hs, V_T, out=os_),
+            f"readout backward ({T * B}x{O})@({O}x{H})": lambda: np.matmul(dos, Vm, out=dh),
+            f"dV ({O}x{T * B})@({T * B}x{H})": lambda: dos.T @ hs,
+            f"dW ({G * H}x{T * B})@({T * B}x{H})": lambda: das.T @ hs,
+            f"dU ({I}x{T * B})@({T * B}x{G * H})": lambda: onehot.T @ das,
+        }
+        self.times = {k: [] for k in self.products}
+
+    def __call__(self):
+        for k, f in self.products.items():
+            t = clock()
+            f()
+            self.times[k].append(clock() - t)
+
+    def seconds(self):
+        return sum(statistics.median(v) for v in self.times.values())
 
 
 class MinCharRunner:
@@ -157,10 +218,10 @@ def measure(runners, rounds, block=3, pause=0.25, warmup=1):
             time.sleep(pause)
             r()
             for _ in range(block):
-                t = time.perf_counter()
+                t = clock()
                 r()
                 if i >= warmup:
-                    times[k].append(time.perf_counter() - t)
+                    times[k].append(clock() - t)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -177,9 +238,9 @@ def product_rates(shapes=((64, 256), (64, 512), (128, 1024)), reps=200):
             f()
             ts = []
             for _ in range(reps):
-                t = time.perf_counter()
+                t = clock()
                 f()
-                ts.append(time.perf_counter() - t)
+                ts.append(clock() - t)
             return min(ts)
         flops = 2 * B * H * H
         rows.append((B, H, flops / best(lambda: np.matmul(an, wn, out=on)) / 1e9,
@@ -190,14 +251,14 @@ def product_rates(shapes=((64, 256), (64, 512), (128, 1024)), reps=200):
 def sampling_speed(H, n=2000):
     model = SimpleRNN(V, H, V, seed=0, dtype=np.float32)
     vocab = Vocab("".join(chr(33 + i) for i in range(V)))
-    t = time.perf_counter()
+    t = clock()
     sample(model, vocab, "", n, seed=0)
-    ours = n / (time.perf_counter() - t)
+    ours = n / (clock() - t)
     rnn, lin = model.to_torch()
     h = torch.zeros(1, 1, H)
     x = torch.zeros(1, 1, V)
     g = torch.Generator().manual_seed(0)
-    t = time.perf_counter()
+    t = clock()
     with torch.no_grad():
         i = 0
         for _ in range(n):
@@ -206,37 +267,51 @@ def sampling_speed(H, n=2000):
             out, h = rnn(x, h)
             p = torch.softmax(lin(out[0, 0]) / 0.8, -1)
             i = int(torch.multinomial(p, 1, generator=g))
-    theirs = n / (time.perf_counter() - t)
+    theirs = n / (clock() - t)
     return ours, theirs
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
+    ap.add_argument("--cells", default="rnn,lstm,gru", help="which cells, e.g. rnn,lstm")
     ap.add_argument("--sizes", default=None, help="e.g. 128x32x64,256x64x100 (HxBxT)")
+    ap.add_argument("--clock", default="wall", choices=tuple(CLOCKS),
+                    help="wall: elapsed time; cpu: this process's CPU time, which other jobs on a "
+                         "busy machine do not inflate (with one thread each, the same on an idle one)")
     args = ap.parse_args(argv)
+    global clock
+    clock = CLOCKS[args.clock]
     sizes = SIZES if not args.sizes else [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
-    threads = torch.get_num_threads()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}, "
-          f"torch {torch.__version__} ({threads} threads); float32; vocabulary V={V}")
+    cells = args.cells.split(",")
+    torch.set_num_threads(THREADS)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__} "
+          f"(OPENBLAS_NUM_THREADS={THREADS}), torch {torch.__version__} ({torch.get_num_threads()} threads); "
+          f"float32; vocabulary V={V}; {args.clock} clock; load average before the run {os.getloadavg()[0]:.1f}")
     rate = matmul_rate()
-    print(f"float32 matmul rate (2048x2048 @ 2048x2048, numpy, best of 10): {rate / 1e9:.1f} GFLOP/s")
-    print(f"{'H':>5} {'B':>4} {'T':>4} | {'bptt tok/s':>11} {'torch tok/s':>12} {'bptt/torch':>10} | "
-          f"{'min-char tok/s':>14} {'bptt/min-char':>13} | {'bptt % of matmul':>16} {'torch %':>8}")
-    for H, B, T in sizes:
-        big = H * B >= 512 * 64
-        rounds = (3 if big else 5) if args.quick else (6 if big else 12)
-        n = (rounds + 1) * 4 + 2                          # updates each runner makes
-        runners = {"bptt": BpttRunner(H, B, T, n), "torch": TorchRunner(H, B, T, n)}
-        if B == 1 or H <= 256:
-            runners["minchar"] = MinCharRunner(H, B, T, n)
-        t = measure(runners, rounds)
-        tok = {k: (B if k != "minchar" else 1) * T / v for k, v in t.items()}
-        fpt = flops_per_token(H)
-        mc = tok.get("minchar")
-        print(f"{H:>5} {B:>4} {T:>4} | {tok['bptt']:>11,.0f} {tok['torch']:>12,.0f} {tok['bptt'] / tok['torch']:>9.2f}x | "
-              f"{(f'{mc:,.0f}' if mc else '-'):>14} {(f'{tok[chr(98)+chr(112)+chr(116)+chr(116)] / mc:.1f}x' if mc else '-'):>13} | "
-              f"{100 * fpt * tok['bptt'] / rate:>15.1f}% {100 * fpt * tok['torch'] / rate:>7.1f}%")
+    print(f"float32 matmul rate (2048x2048 @ 2048x2048, numpy, best of 10, {args.clock} clock): {rate / 1e9:.1f} GFLOP/s")
+    print("bound: the update's matrix products alone, each timed at its own shape in the same rounds "
+          "(ProductBound); % = bound time / update time")
+    print(f"{'cell':>4} {'H':>5} {'B':>4} {'T':>4} | {'bptt tok/s':>11} {'torch tok/s':>12} {'bptt/torch':>10} | "
+          f"{'bound tok/s':>11} {'bptt %':>6} {'torch %':>7} | {'min-char tok/s':>14} {'bptt/min-char':>13}")
+    for cell in cells:
+        for H, B, T in sizes:
+            big = H * B * CELLS[cell][2] >= 512 * 64
+            rounds = (3 if big else 5) if args.quick else (6 if big else 12)
+            n = (rounds + 1) * 4 + 2                          # updates each runner makes
+            runners = {"bptt": BpttRunner(cell, H, B, T, n), "torch": TorchRunner(cell, H, B, T, n),
+                       "bound": ProductBound(cell, H, B, T)}
+            if cell == "rnn" and (B == 1 or H <= 256):
+                runners["minchar"] = MinCharRunner(H, B, T, n)
+            t = measure(runners, rounds)
+            t["bound"] = runners["bound"].seconds()
+            tok = {k: (B if k != "minchar" else 1) * T / v for k, v in t.items()}
+            mc = tok.get("minchar")
+            print(f"{cell:>4} {H:>5} {B:>4} {T:>4} | {tok['bptt']:>11,.0f} {tok['torch']:>12,.0f} "
+                  f"{tok['bptt'] / tok['torch']:>9.2f}x | {tok['bound']:>11,.0f} "
+                  f"{100 * t['bound'] / t['bptt']:>5.0f}% {100 * t['bound'] / t['torch']:>6.0f}% | "
+                  f"{(f'{mc:,.0f}' if mc else '-'):>14} {(f'{tok[chr(98)+chr(112)+chr(116)+chr(116)] / mc:.1f}x' if mc else '-'):>13}",
+                  flush=True)
     for B, H, ours, theirs in product_rates():
         print(f"one recurrent product ({B}x{H}) @ ({H}x{H}), float32: numpy {ours:.0f} GFLOP/s, "
               f"torch.mm {theirs:.0f} GFLOP/s")

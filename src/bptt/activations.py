@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def tanh(a, out=None):
-    return np.tanh(a, out=out)
+tanh = np.tanh        # the ufunc itself: a step calls it once per time step, a wrapper would add a frame
 
 
 def relu(a, out=None):
@@ -30,6 +29,20 @@ def tanh_derivative(h, out=None):
     """f'(a) = 1 - tanh(a)^2 = 1 - h^2."""
     out = np.multiply(h, h, out=out)
     return np.subtract(1, out, out=out)
+
+
+def sigmoid(a, out=None):
+    """1 / (1 + exp(-a)), the gates' squashing function (not an f of the simple RNN)."""
+    out = np.negative(a, out=out)
+    np.exp(out, out=out)
+    out += 1
+    return np.divide(1, out, out=out)        # numpy's divide is vectorised where reciprocal is not
+
+
+def sigmoid_derivative(y, out=None):
+    """sigmoid'(a) = y (1 - y), from the output y = sigmoid(a)."""
+    out = np.subtract(1, y, out=out)
+    return np.multiply(out, y, out=out)
 
 
 def relu_derivative(h, out=None):

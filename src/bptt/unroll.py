@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cells._scratch import fresh
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -50,12 +52,13 @@ def forward_through_time(cell, P, xu, state0, out=None):
     prev = [states[n][:-1] for n in cell.states]
     new = [states[n][1:] for n in cell.states]
     kept = [keeps[n] for n, _ in cell.keeps]
+    step = cell.step_forward
     for views in zip(xu, *prev, *new, *kept):        # one step's views of every buffer
-        cell.step_forward(P, *views)
+        step(P, *views)
     return states, keeps
 
 
-def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None):
+def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None, scratch=None):
     """Walk the steps in reverse, keeping only the recurrent chain.
 
     dh_out (T, B, H): what each step's h(t) receives from outside the recurrence: V^T dL/do(t)
@@ -64,7 +67,9 @@ def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None):
         dL/dh(t) = V^T dL/do(t) + W^T dL/da(t+1)
     ``carry`` {name: (B, H)}: what later steps, outside this stretch, send back into its last
     states (zeros by default: the stretch ends the sequence). Segments of one long sequence
-    chain their backward passes through it. ``out``: (dstates, errors) buffers to reuse.
+    chain their backward passes through it. ``out``: (dstates, errors) buffers to reuse;
+    ``scratch(name, shape, dtype)``: where the cell's ``backward_locals`` takes its arrays
+    (a Workspace's ``get``, so a training walk reuses them; fresh arrays by default).
     Returns dstates {name: (T, B, H)} (the total error at each state), errors {name: (T, B, G*H)}
     and the carry sent to the initial states {name: (B, H)}.
     """
@@ -75,10 +80,11 @@ def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None):
         errors = {n: np.empty((T, B, GH), dtype=dh_out.dtype) for n in cell.errors}
     else:
         dstates, errors = out
-    local = cell.backward_locals(states, keeps, errors)       # (T, B, ...) each, for all t at once
+    local = cell.backward_locals(states, keeps, errors, scratch or fresh)   # (T, B, ...) each, for all t at once
     carried = [np.zeros((B, H), dtype=dh_out.dtype) if carry is None
                else np.array(carry[n], dtype=dh_out.dtype) for n in cell.states]   # written in place
     per_step = [dh_out, *(dstates[n] for n in cell.states), *local, *(errors[n] for n in cell.errors)]
+    step = cell.step_backward
     for views in zip(*(a[::-1] for a in per_step)):         # t = T-1, ..., 0
-        cell.step_backward(P, *carried, *views)
+        step(P, *carried, *views)
     return dstates, errors, dict(zip(cell.states, carried))

@@ -34,10 +34,14 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     Reads b + U x(t) (B, G*H) and the states before the step, writes the states after it and
     what it keeps, into the arrays given (views of the (T, ...) buffers: no allocation per step).
     ``P`` holds the layer's W, a C-contiguous W^T, and the extra parameters.
-``backward_locals(states, keeps, errors)``
+``backward_locals(states, keeps, errors, scratch=_scratch.fresh)``
     Everything backward needs that does not depend on the upstream error (f'(a), gate
     derivatives), for all T at once before the reverse loop: a tuple of (T, B, ...) arrays. It
-    may use the buffers of ``errors``, which a step overwrites only after reading them.
+    may use the buffers of ``errors``, which a step overwrites only after reading them, and
+    takes any other array it writes from ``scratch(name, shape, dtype)`` (the training walk
+    passes its Workspace's, so the arrays are reused from one update to the next: fresh
+    (T, B, H) arrays would cost their page faults on every update). Temporaries the size of
+    the inputs are avoided the same way: results are written with ``out=``.
 ``step_backward(P, *carry, dout_t, *dstate_t, *locals_t, *errors_t)``
     ``carry`` (one (B, H) array per state) holds on entry what step t+1 sent back to this step's
     states, and on exit what this step sends back to the states before it. ``dout_t`` (B, H) is

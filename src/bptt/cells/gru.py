@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lstm import sigmoid
+from ._scratch import fresh
+from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,21 @@ class GRUCell:
         h_t *= gates_t[..., H:2 * H]
         h_t += n
 
-    def backward_locals(self, states, keeps, errors):
+    def backward_locals(self, states, keeps, errors, scratch=fresh):
         """For all steps at once: N = (1 - z)(1 - n^2) (dh -> da_n), Dz = (h(t-1) - n) z (1 - z)
         (dh -> da_z), R = (W_n h + b_hn) r (1 - r) (da_n -> da_r), and r and z themselves."""
         gates, hn, h_prev = keeps["gates"], keeps["hn"], states["h"][:-1]
         H = hn.shape[-1]
         r, z, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
-        N = (1 - z) * (1 - n * n)
-        Dz = (h_prev - n) * z * (1 - z)
-        R = hn * r * (1 - r)
+        N, Dz, R = (scratch(name, hn.shape, hn.dtype) for name in ("N", "Dz", "R"))   # (T, B, H) each
+        tanh_derivative(n, out=N)
+        np.subtract(1, z, out=Dz)
+        N *= Dz                                       # (1 - z)(1 - n^2)
+        Dz *= z
+        np.subtract(h_prev, n, out=R)                 # (R's buffer, free until below)
+        Dz *= R                                       # (h(t-1) - n) z (1 - z)
+        sigmoid_derivative(r, out=R)
+        R *= hn                                       # (W_n h + b_hn) r (1 - r)
         return N, Dz, R, r, z
 
     def step_backward(self, P, carry_h, dout_t, dh_t, N_t, Dz_t, R_t, r_t, z_t, da_t, dahh_t):

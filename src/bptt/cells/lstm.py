@@ -31,15 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
+from ._scratch import fresh
 from .._validate import number_in
-
-
-def sigmoid(a, out):
-    """1 / (1 + exp(-a)), in place into ``out``."""
-    np.negative(a, out=out)
-    np.exp(out, out=out)
-    out += 1
-    return np.reciprocal(out, out=out)
+from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
 
 
 @dataclass(frozen=True)
@@ -83,23 +77,31 @@ class LSTMCell:
         np.tanh(g, out=g)
         sigmoid(o, out=o)
         np.multiply(gates_t[..., H:2 * H], s_prev, out=s_t)      # f * s(t-1)
-        s_t += gates_t[..., :H] * g                              # + i * g
+        np.multiply(gates_t[..., :H], g, out=tanh_s_t)           # i * g, in tanh(s)'s buffer until below
+        s_t += tanh_s_t
         np.tanh(s_t, out=tanh_s_t)
         np.multiply(o, tanh_s_t, out=h_t)
 
-    def backward_locals(self, states, keeps, errors):
+    def backward_locals(self, states, keeps, errors, scratch=fresh):
         """For all steps at once: A = o (1 - tanh(s)^2), the factor from dh(t) to ds(t); the four
         gates' local derivatives D (written into dL/da's buffer, which each step overwrites
         after reading); and f, through which ds(t) reaches s(t-1)."""
         gates, tanh_s, s_prev = keeps["gates"], keeps["tanh_s"], states["s"][:-1]
         H = tanh_s.shape[-1]
         i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
-        A = o * (1 - tanh_s * tanh_s)                             # (T, B, H)
-        D = errors["a"]                                           # (T, B, 4H)
-        np.multiply(g, i * (1 - i), out=D[..., :H])
-        np.multiply(s_prev, f * (1 - f), out=D[..., H:2 * H])
-        np.multiply(i, 1 - g * g, out=D[..., 2 * H:3 * H])
-        np.multiply(tanh_s, o * (1 - o), out=D[..., 3 * H:])
+        A = scratch("A", tanh_s.shape, tanh_s.dtype)                 # (T, B, H)
+        D = errors["a"]                                               # (T, B, 4H)
+        D_i, D_f, D_g, D_o = (D[..., k * H:(k + 1) * H] for k in range(4))
+        sigmoid_derivative(i, out=D_i)
+        D_i *= g                                                      # g i (1 - i)
+        sigmoid_derivative(f, out=D_f)
+        D_f *= s_prev                                                 # s(t-1) f (1 - f)
+        tanh_derivative(g, out=D_g)
+        D_g *= i                                                      # i (1 - g^2)
+        sigmoid_derivative(o, out=D_o)
+        D_o *= tanh_s                                                 # tanh(s) o (1 - o)
+        tanh_derivative(tanh_s, out=A)
+        A *= o                                                        # o (1 - tanh(s)^2)
         return A, D, f
 
     def step_backward(self, P, carry_h, carry_s, dout_t, dh_t, ds_t, A_t, D_t, f_t, da_t):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
+from ._scratch import fresh
 from .._validate import choice
 from ..activations import ACTIVATIONS, DERIVATIVES, GAMMA
 
@@ -53,7 +54,7 @@ class RNNCell:
         a_t += xu_t
         ACTIVATIONS[self.nonlinearity](a_t, out=h_t)
 
-    def backward_locals(self, states, keeps, errors):
+    def backward_locals(self, states, keeps, errors, scratch=fresh):
         """f'(a(t)) for every step at once, from h(t) = f(a(t)) (tanh: 1 - h(t)^2), written
         into dL/da's buffer: each step reads its f' there before writing dL/da(t) over it."""
         return (DERIVATIVES[self.nonlinearity](states["h"][1:], out=errors["a"]),)
