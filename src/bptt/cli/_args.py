@@ -122,3 +122,14 @@ def refuse_beside_checkpoint(args, given: dict) -> None:
         flag = "--" + dest.replace("_", "-")
         raise ValueError(f"{flag}: expected no {flag} with CHECKPOINT (it shapes the random model used "
                          f"without one; the checkpoint's model is its own), got {value}")
+
+
+def check_writable(out, flag="--out"):
+    """Make the folder ``out`` if needed and prove it can be written, or name the flag in one line."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(f"{flag}: expected a writable folder, got {str(out)!r} ({err.strerror})") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ._args import integer, number
+from ._args import check_writable, integer, number
 
 
 def add(sub):
@@ -118,10 +118,4 @@ def _check_out(out: Path):
         raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
     if (out / "result.json").exists() or (out / "checkpoint.npz").exists():
         raise ValueError(f"--out: expected a new or empty run folder, got {str(out)!r}, which holds a run")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise PermissionError(f"--out: expected a writable folder, got {str(out)!r} ({err.strerror})") from None
+    check_writable(out)

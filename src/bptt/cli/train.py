@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import _validate as check
 from .. import data
 from ..cells import CELLS
-from ._args import integer, number, positive_float
+from ._args import check_writable, integer, number, positive_float
 from ..data import NEWLINES
 from ._output import Output, error_line
 
@@ -304,7 +304,7 @@ def _setup(args, output, folder):
                          f"(continue it with --resume {out})")
     if folder.path is None:
         made = not out.exists()
-        _check_writable(out)
+        check_writable(out)
         folder.claim(out, created=made)
     source = args.file or args.data or "the embedded corpus (pydoc_data)"
     encoding, newline = args.encoding or "utf-8", args.newline or "normalize"
@@ -361,16 +361,6 @@ def _resume(args, given, output, folder):
     if given_text:     # the run's text, checked: where it now lives is where a later resume looks
         data.remember_source(run_dir, args.file, args.data, encoding, newline, corpus.identity())
     return trainer
-
-
-def _check_writable(out: Path):
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise PermissionError(f"--out: expected a writable folder, got {str(out)!r} ({err.strerror})") from None
 
 
 def _new_run_folder(parent: Path) -> Path:
