@@ -10,6 +10,7 @@ Shape legend: T time, B batch, H hidden, G gate blocks of the cell.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -23,13 +24,17 @@ class Weights:
     these sizes), and the cell's extra parameters by name."""
 
     W: np.ndarray
-    W_T: np.ndarray
     extra: dict
+
+    @cached_property
+    def W_T(self) -> np.ndarray:
+        """Made on the forward loop's first step; backward, which multiplies by W, never pays for it."""
+        return np.ascontiguousarray(self.W.T)
 
     @classmethod
     def of(cls, cell, W, params=None, suffix=""):
         extra = {k: params[k + suffix] for k in cell.extra_params(1)} if params is not None else {}
-        return cls(W=W, W_T=np.ascontiguousarray(W.T), extra=extra)
+        return cls(W=W, extra=extra)
 
 
 def forward_through_time(cell, P, xu, state0, out=None):
