@@ -191,8 +191,8 @@ def _diagnose_model(model, x, y, source, text_name, out, output, other=None):
     if not sweepable:
         output.line(f"radius sweep: not applicable to {model.layers} layer(s) of the {model.cell.name} cell "
                     f"(it rescales one square W, the simple RNN's)")
-    output.line(f"loss L = {profile.loss:.4g} (sum over t, mean over b); lag profile and sweep of "
-                  f"{len(sweep)} radii in {seconds:.2f} s")
+    measured = f"lag profile and sweep of {len(sweep)} radii" if sweep else "lag profile"
+    output.line(f"loss L = {profile.loss:.4g} (sum over t, mean over b); {measured} in {seconds:.2f} s")
     return paths
 
 
