@@ -3,8 +3,8 @@
 Three runs walk the same B parallel streams of the same training text, in one interleaved loop:
 
 - bptt: the path ``bptt train --cell lstm --layers 2`` runs (``Trainer`` and ``TrainConfig`` of
-  ``bptt.train``: truncated BPTT over sequential streams, the state carried from window to
-  window and reset at each epoch, global-norm clipping, ``bptt.optim.Adam``);
+  ``bptt.train.text``: truncated BPTT over sequential streams, the state carried from window to
+  window and reset at each epoch, global-norm clipping, ``bptt.train.optim.Adam``);
 - torch: ``nn.LSTM(num_layers=2)`` + ``nn.Linear`` on one-hot inputs, started from the bptt
   model's initial weights (``to_torch()``, whatever the trainer initialised), trained by
   autograd with the state detached at window edges, ``clip_grad_norm_`` and ``torch.optim.Adam``
@@ -14,7 +14,7 @@ Three runs walk the same B parallel streams of the same training text, in one in
 - with ``--nudged``, bptt's LSTM again from weights one float ulp away: how far round-off
   alone parts two trainings of the same model, the yardstick for bptt - torch.
 
-Every few updates each model is evaluated by ``bptt.train.evaluate`` on the same held-out
+Every few updates each model is evaluated by ``bptt.train.text.evaluate`` on the same held-out
 streams (torch's weights read back through ``from_torch``); at the end torch's own forward
 evaluates its model too, as a check on that read-back. Prints a table of validation losses
 (nats/char), the differences and the seconds each run trained, and writes ``char_lm.json``
@@ -41,11 +41,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import bptt
 import torch
 
 from bptt import Network
-from bptt.optim import OPTIMIZERS
-from bptt.train import TrainConfig, Trainer, evaluate
+from bptt.train.optim import OPTIMIZERS
+from bptt.train.text import TrainConfig, Trainer, evaluate
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tinyshakespeare.txt"
 NOWHERE = Path("/nonexistent-not-written")      # Trainer writes only from run() and save(), never called here
@@ -67,7 +68,7 @@ class TorchTwin:
         if config.optimizer != "adam" or config.clip_value is not None or config.lr_decay != 1.0:
             raise ValueError("TorchTwin: expected Adam, global-norm clipping only and no lr decay")
         self.config = config
-        self.module, self.readout = model.to_torch()
+        self.module, self.readout = bptt.to_torch(model)
         for name, p in self.module.named_parameters():
             if name.startswith("bias_hh"):
                 p.requires_grad_(False)
@@ -103,7 +104,7 @@ class TorchTwin:
         return loss.item() / (stop - start)
 
     def as_bptt(self) -> Network:
-        return Network.from_torch(self.module, self.readout)
+        return bptt.from_torch(self.module, self.readout)
 
     def own_val_loss(self, x, y, chunk=128) -> float:
         """Mean cross-entropy per character by torch's own forward, state carried across chunks."""

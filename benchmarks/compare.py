@@ -29,8 +29,8 @@ def worker(clock):
     import numpy as np
 
     import bptt
-    from bptt.optim import Adam, clip_global_norm
-    from bptt.truncated import TruncatedBPTT
+    from bptt.train.optim import Adam, clip_global_norm
+    from bptt.nn.truncated import TruncatedBPTT
 
     step = None
     for line in sys.stdin:

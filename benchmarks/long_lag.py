@@ -4,7 +4,7 @@
     python benchmarks/long_lag.py --tasks adding --cells rnn lstm --lengths 50 --seeds 0
     python benchmarks/long_lag.py --report                  # table and picture from the results so far
 
-Each run is ``bptt.task_train.train`` with the defaults for its task and cell (``DEFAULTS``
+Each run is ``bptt.train.task.train`` with the defaults for its task and cell (``DEFAULTS``
 there) and the update budget below, stopping early once the task's criterion holds on 1,000
 held-out sequences. Every finished run appends one JSON line (its result.json, with its
 seconds) to benchmarks/long_lag/results.jsonl, so the grid can be run in parts; in the table a
@@ -41,7 +41,7 @@ EVAL_EVERY = 100
 def run_one(spec):
     """One run in a worker process: (task, cell, length, seed) -> the result dict."""
     sys.path.insert(0, str(SRC))
-    from bptt.task_train import default_config, train
+    from bptt.train.task import default_config, train
     task, cell, length, seed, steps, runs = spec
     config = default_config(task, cell, length=length, seed=seed, steps=steps, eval_every=EVAL_EVERY)
     out = Path(runs) / f"{task}-{cell}-T{length}-seed{seed}"

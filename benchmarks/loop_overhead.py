@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from bptt.cells import CELLS
-from bptt.unroll import Weights, backward_through_time, forward_through_time
+from bptt.nn.cells import CELLS
+from bptt.nn.unroll import Weights, backward_through_time, forward_through_time
 
 
 def measure(cell_name, H, B, T, rounds):

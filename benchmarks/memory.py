@@ -27,7 +27,7 @@ def rss_bytes():
 
 def child(path, T, H, B, dtype):
     from bptt import SimpleRNN
-    from bptt.recompute import low_memory_gradients
+    from bptt.nn.recompute import low_memory_gradients
     rng = np.random.default_rng(0)
     V = 65
     model = SimpleRNN(V, H, V, seed=0, dtype=dtype)
@@ -55,8 +55,8 @@ def main(argv=None):
     if args.child:
         return child(args.child, args.steps, args.hidden, args.batch, args.dtype)
     # correctness first, float64, a sequence short enough for the plain path to be quick
-    from bptt.recompute import low_memory_gradients
-    from bptt.problems import random_problem
+    from bptt.nn.recompute import low_memory_gradients
+    from bptt.proof.random_cases import random_problem
     model, x, y, h0, _ = random_problem("tokens", I=65, O=65, H=64, T=5000, B=4, seed=1)
     a, b = model.gradients(x, y, h0), low_memory_gradients(model, x, y, h0)
     err = max(float(np.abs(a.grads[k] - b.grads[k]).max() / np.abs(a.grads[k]).max()) for k in a.grads)

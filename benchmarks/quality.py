@@ -1,6 +1,6 @@
 """Does bptt train like PyTorch? Same batches, same optimiser, side by side.
 
---baseline same-weights (default): bptt (hand-written BPTT, bptt.optim.Adam) and torch (nn.RNN +
+--baseline same-weights (default): bptt (hand-written BPTT, bptt.train.optim.Adam) and torch (nn.RNN +
 nn.Linear on one-hot inputs, autograd, torch.optim.Adam, clip_grad_norm_) start from the same
 weights and walk the same streams of tinyshakespeare with truncated BPTT (k2 = k1, the state
 detached at window edges, reset at each epoch). Prints both validation losses (nats/char) at
@@ -27,9 +27,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import bptt
 import torch
 
-from bptt.train import TrainConfig, Trainer, evaluate
+from bptt.train.text import TrainConfig, Trainer, evaluate
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tinyshakespeare.txt"
 
@@ -59,7 +60,7 @@ def compare(text, steps, hidden, seq_length, batch_size, lr, clip, dtype, checkp
                          clip=clip, dtype=dtype, sample_every=0, input_init_std=None)
     trainer = Trainer(config, text, Path("/nonexistent-not-written"))
     model, V, B, k1 = trainer.model, len(trainer.vocab), batch_size, seq_length
-    rnn, readout = model.to_torch()
+    rnn, readout = bptt.to_torch(model)
     # bptt has one bias b where nn.RNN has two (b = bias_ih + bias_hh); Adam would move each of
     # torch's by lr, so bias_hh stays frozen at zero and the parametrisations are the same.
     rnn.bias_hh_l0.requires_grad_(False)
@@ -202,7 +203,7 @@ def main_embedding(args, text, points):
 
 def SimpleRNN_from(rnn, readout):
     from bptt import SimpleRNN
-    return SimpleRNN.from_torch(rnn, readout).params
+    return bptt.from_torch(rnn, readout, cell="rnn").params
 
 
 def main(argv=None):

@@ -1,7 +1,7 @@
 """Training and sampling speed: bptt's RNN, LSTM and GRU against PyTorch's on this CPU, side by side.
 
 One training update = forward over T steps, BPTT, global-norm clip, Adam step, float32, for
-bptt (TruncatedBPTT + bptt.optim.Adam, the path `bptt train` runs) and for PyTorch
+bptt (TruncatedBPTT + bptt.train.optim.Adam, the path `bptt train` runs) and for PyTorch
 (nn.Embedding holding the identity, so one-hot inputs, + nn.RNN/LSTM/GRU + nn.Linear, autograd,
 clip_grad_norm_, torch.optim.Adam), same sizes, same thread count, measured in the same run,
 interleaved (each round a block of updates of each, with a pause between so that neither
@@ -32,10 +32,10 @@ import torch  # noqa: E402
 
 import bptt  # noqa: E402
 from bptt import SimpleRNN  # noqa: E402
-from bptt.optim import Adam, clip_global_norm  # noqa: E402
-from bptt.sample import sample  # noqa: E402
+from bptt.train.optim import Adam, clip_global_norm  # noqa: E402
+from bptt.train.sample import sample  # noqa: E402
 from bptt.data import Vocab  # noqa: E402
-from bptt.truncated import TruncatedBPTT  # noqa: E402
+from bptt.nn.truncated import TruncatedBPTT  # noqa: E402
 
 V = 65
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
@@ -254,7 +254,7 @@ def sampling_speed(H, n=2000):
     t = clock()
     sample(model, vocab, "", n, seed=0)
     ours = n / (clock() - t)
-    rnn, lin = model.to_torch()
+    rnn, lin = bptt.to_torch(model)
     h = torch.zeros(1, 1, H)
     x = torch.zeros(1, 1, V)
     g = torch.Generator().manual_seed(0)

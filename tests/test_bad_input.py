@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bptt import checkpoint, data
+from bptt import checkpoint
+from bptt.data import text as data
 from bptt.cli import main
-from bptt.sample import sample
-from bptt.train import TrainConfig, Trainer
+from bptt.train.sample import sample
+from bptt.train.text import TrainConfig, Trainer
 
 import crafted
 

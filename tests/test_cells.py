@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 
 import bptt  # noqa: E402
-from bptt.problems import random_case  # noqa: E402
+from bptt.proof.random_cases import random_case  # noqa: E402
 from cells import CELLS  # noqa: E402
 from torch_reference import loss_fn, run_module, run_module_stepwise, torch_inputs  # noqa: E402
 
@@ -62,7 +62,7 @@ def test_gradcheck_every_parameter_and_initial_state(cell, layers, kind, output,
 @pytest.mark.parametrize("cell", CELLS)
 def test_gradcheck_fails_when_the_recurrent_term_is_dropped(cell, monkeypatch):
     """The planted error: every step forgets what it sends back to the previous states."""
-    cls = bptt.cells.CELLS[cell]
+    cls = bptt.nn.cells.CELLS[cell]
     original = cls.step_backward
     n_states = len(cls.states)
 
@@ -141,7 +141,7 @@ def test_every_steps_errors_equal_autograd(cell, layers):
 def truncated_reference(model, x, y, state0, k1, k2):
     """For the update ending at `stop`: the states at stop - k2 come from a full forward and are
     detached; steps before the cut see only detached states, so their losses reach V and c alone."""
-    module, readout = model.to_torch()
+    module, readout = bptt.to_torch(model)
     xt = torch_inputs(x, model.n_in)
     T, B = x.shape[:2]
     lstm = model.cell.name == "lstm"
@@ -247,9 +247,9 @@ def test_recomputing_bptt_equals_the_plain_path(cell, layers, segment):
 @pytest.mark.parametrize("layers", [1, 3])
 def test_bridge_round_trip(cell, layers):
     case = random_case(cell, layers=layers, I=4, H=5, O=3, seed=1)
-    module, readout = case.model.to_torch()
+    module, readout = bptt.to_torch(case.model)
     assert module.num_layers == layers
-    back = type(case.model).from_torch(module, readout)
+    back = bptt.from_torch(module, readout)
     assert type(back) is type(case.model) and back.layers == layers
     for k, v in case.model.params.items():
         np.testing.assert_array_equal(back.params[k], v)
@@ -258,19 +258,19 @@ def test_bridge_round_trip(cell, layers):
 @pytest.mark.parametrize("cell", CELLS)
 def test_from_torch_refuses_what_it_cannot_map(cell):
     cls = type(random_case(cell).model)
-    kind = getattr(torch.nn, bptt.cells.CELLS[cell].torch)
+    kind = getattr(torch.nn, bptt.nn.cells.CELLS[cell].torch)
     for options, match in (({"bidirectional": True}, "bidirectional=False"),
                            ({"batch_first": True}, "batch_first=False")):
         with pytest.raises(ValueError, match=f"{cell}: expected {match}"):
-            cls.from_torch(kind(2, 3, **options), torch.nn.Linear(3, 2))
+            bptt.from_torch(kind(2, 3, **options), torch.nn.Linear(3, 2), cell=cls.CELL)
     with pytest.raises(ValueError, match="readout: expected in_features = hidden_size = 3, got 4"):
-        cls.from_torch(kind(2, 3), torch.nn.Linear(4, 2))
+        bptt.from_torch(kind(2, 3), torch.nn.Linear(4, 2), cell=cls.CELL)
     other = torch.nn.GRU if cell != "gru" else torch.nn.LSTM
     with pytest.raises(ValueError, match=f"{cell}: expected a torch.nn.{kind.__name__}, got {other.__name__}"):
-        cls.from_torch(other(2, 3), torch.nn.Linear(3, 2))
+        bptt.from_torch(other(2, 3), torch.nn.Linear(3, 2), cell=cls.CELL)
     if cell == "lstm":
         with pytest.raises(ValueError, match="proj_size"):
-            cls.from_torch(torch.nn.LSTM(2, 4, proj_size=3), torch.nn.Linear(3, 2))
+            bptt.from_torch(torch.nn.LSTM(2, 4, proj_size=3), torch.nn.Linear(3, 2), cell=cls.CELL)
 
 
 def test_forget_bias_is_added_at_initialisation_only():
@@ -278,10 +278,10 @@ def test_forget_bias_is_added_at_initialisation_only():
     b = bptt.LSTM(3, 4, 2, seed=0)
     np.testing.assert_allclose(b.params["b"][4:8] - a.params["b"][4:8], 1.0, rtol=0, atol=1e-15)
     np.testing.assert_array_equal(b.params["b"][:4], a.params["b"][:4])
-    module, readout = b.to_torch()
+    module, readout = bptt.to_torch(b)
     with torch.no_grad():
         module.bias_ih_l0[4:8] = -3.0
-    assert np.all(bptt.LSTM.from_torch(module, readout).params["b"][4:8] == -3.0)
+    assert np.all(bptt.from_torch(module, readout).params["b"][4:8] == -3.0)
 
 
 @pytest.mark.parametrize("cell", CELLS)

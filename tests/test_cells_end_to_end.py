@@ -10,8 +10,8 @@ import bptt
 from bptt import checkpoint
 from bptt.cli import main
 from bptt.data import Vocab
-from bptt.problems import random_case
-from bptt.sample import sample
+from bptt.proof.random_cases import random_case
+from bptt.train.sample import sample
 from cells import CELLS
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 30

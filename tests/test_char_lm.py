@@ -9,7 +9,7 @@ pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from char_lm import compare  # noqa: E402
 
-from bptt.train import TrainConfig  # noqa: E402
+from bptt.train.text import TrainConfig  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bptt import checkpoint
-from bptt.train import TrainConfig, Trainer
+from bptt.train.text import TrainConfig, Trainer
 
 import crafted
 

@@ -25,13 +25,13 @@ def test_gradcheck_all_combinations_pass():
 
 
 def test_failing_check_exits_nonzero(monkeypatch, capsys):
-    import bptt.activations
+    import bptt.nn.activations
     def no_derivative(h, out=None):        # f' = 1: the tanh's slope forgotten
         out = np.empty_like(h) if out is None else out
         out[...] = 1
         return out
 
-    monkeypatch.setitem(bptt.activations.DERIVATIVES, "tanh", no_derivative)
+    monkeypatch.setitem(bptt.nn.activations.DERIVATIVES, "tanh", no_derivative)
     assert main(["gradcheck"]) == 1
     assert "0/1 passed" in capsys.readouterr().out
 

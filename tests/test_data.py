@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bptt import data
+from bptt.data import text as data
 
 
 def test_default_corpus_is_embedded_and_deterministic():

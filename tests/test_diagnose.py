@@ -8,7 +8,7 @@ import pytest
 import bptt
 from bptt import SimpleRNN, lag_profile, radius_sweep
 from bptt.diagnose import (LAGS, load_metrics, ratio_key, spectral_radius, training_metrics)
-from bptt.problems import random_problem
+from bptt.proof.random_cases import random_problem
 
 
 def linear_model(lam, H=3, I=4, O=4, output="identity", seed=0):

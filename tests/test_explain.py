@@ -10,7 +10,7 @@ import bptt
 from bptt import checkpoint
 from bptt.cli import main
 from bptt.data import Vocab
-from bptt.explainer import MAX_CHARS, MAX_UNITS
+from bptt.explain import MAX_CHARS, MAX_UNITS
 
 TEXT = "hello world hello"
 

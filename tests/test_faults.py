@@ -19,7 +19,7 @@ import pytest
 
 from bptt import checkpoint
 from bptt.cli import main
-from bptt.train import TrainConfig, Trainer
+from bptt.train.text import TrainConfig, Trainer
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40

@@ -16,8 +16,8 @@ from hypothesis.extra import numpy as hnp
 
 from bptt import SimpleRNN, checkpoint
 from bptt.data import Vocab
-from bptt.sample import sample
-from bptt.train import TrainConfig
+from bptt.train.sample import sample
+from bptt.train.text import TrainConfig
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import bptt
-import bptt.activations
-import bptt.cells
-from bptt.problems import random_problem
+import bptt.nn.activations
+import bptt.nn.cells
+from bptt.proof.random_cases import random_problem
 
 COMBOS = list(itertools.product(("tokens", "vectors"), ("softmax", "identity"),
                                 ("tanh", "relu", "linear"), (False, True)))
@@ -62,11 +62,11 @@ def _transposed_recurrent_term(self, P, carry_h, dout_t, dh_t, fprime_t, da_t):
 @pytest.mark.parametrize("plant", ["derivative", "no_recurrence", "transposed_W"])
 def test_gradcheck_fails_on_a_planted_error(monkeypatch, plant):
     if plant == "derivative":
-        monkeypatch.setitem(bptt.activations.DERIVATIVES, "tanh", _wrong_tanh_derivative)
+        monkeypatch.setitem(bptt.nn.activations.DERIVATIVES, "tanh", _wrong_tanh_derivative)
     elif plant == "no_recurrence":
-        monkeypatch.setattr(bptt.cells.RNNCell, "step_backward", _no_recurrent_term)
+        monkeypatch.setattr(bptt.nn.cells.RNNCell, "step_backward", _no_recurrent_term)
     else:
-        monkeypatch.setattr(bptt.cells.RNNCell, "step_backward", _transposed_recurrent_term)
+        monkeypatch.setattr(bptt.nn.cells.RNNCell, "step_backward", _transposed_recurrent_term)
     model, x, y, h0, m = random_problem("vectors", "softmax", "tanh", False, H=5, seed=4)
     report = bptt.gradcheck(model, x, y, h0, m)
     assert not report.passed
@@ -77,7 +77,7 @@ def test_gradcheck_fails_on_a_planted_error(monkeypatch, plant):
 def test_gradcheck_fails_on_a_one_off_dropped_step(monkeypatch):
     """A subtler plant: the loss of the first step is left out of backward only."""
     model, x, y, h0, m = random_problem("tokens", "softmax", "tanh", False, seed=5)
-    original = bptt.network.LOSSES["softmax"]
+    original = bptt.nn.network.LOSSES["softmax"]
 
     def drop_first(o, yhat, y, mask):
         loss, do, l = original(o, yhat, y, mask)
@@ -85,7 +85,7 @@ def test_gradcheck_fails_on_a_one_off_dropped_step(monkeypatch):
         do[0] = 0
         return loss, do, l
 
-    monkeypatch.setitem(bptt.network.LOSSES, "softmax", drop_first)
+    monkeypatch.setitem(bptt.nn.network.LOSSES, "softmax", drop_first)
     assert not bptt.gradcheck(model, x, y, h0, m).passed
 
 

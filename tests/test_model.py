@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from bptt import SimpleRNN
-from bptt.problems import random_problem
+from bptt.proof.random_cases import random_problem
 
 
 def test_params_have_the_book_names_shapes_and_init_range():
@@ -144,7 +144,7 @@ def test_set_params_validates():
 
 @pytest.mark.parametrize("n", [5, 256, 257, 3000])
 def test_scatter_rows_is_the_one_hot_product(n):
-    from bptt.network import scatter_rows
+    from bptt.nn.network import scatter_rows
     rng = np.random.default_rng(n)
     ids = rng.integers(0, n, size=500)
     rows = rng.normal(size=(500, 7))

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bptt.optim import OPTIMIZERS, clip_global_norm, clip_value, learning_rate  # noqa: E402
+from bptt.train.optim import OPTIMIZERS, clip_global_norm, clip_value, learning_rate  # noqa: E402
 
 TORCH = {
     "sgd": lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.9),

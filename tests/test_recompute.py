@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bptt.recompute import low_memory_gradients, segment_length
-from bptt.problems import random_problem
+from bptt.nn.recompute import low_memory_gradients, segment_length
+from bptt.proof.random_cases import random_problem
 
 
 def rel(a, b):

@@ -10,7 +10,7 @@ import pytest
 from bptt import checkpoint
 from bptt.cli import main
 from bptt.data import Vocab
-from bptt.train import TrainConfig, Trainer
+from bptt.train.text import TrainConfig, Trainer
 from cells import CELLS
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40
@@ -194,8 +194,8 @@ def test_init_from_refuses_a_contradicting_model_flag(run, tmp_path, capsys):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_carry_over_works_from_parameter_names_on_every_cell(cell):
-    from bptt.finetune import carry_over
-    from bptt.network import Network
+    from bptt.train.finetune import carry_over
+    from bptt.nn.network import Network
     a = Network.create(cell, 3, 4, 3, layers=2, seed=0)
     b = Network.create(cell, 4, 4, 4, layers=2, seed=1)
     before = {k: v.copy() for k, v in b.params.items()}

@@ -5,8 +5,8 @@ import pytest
 
 from bptt.cli import main
 from bptt.data import Vocab
-from bptt.network import SimpleRNN
-from bptt.sample import next_distribution, sample
+from bptt.nn.network import SimpleRNN
+from bptt.train.sample import next_distribution, sample
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

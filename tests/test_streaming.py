@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bptt import data
-from bptt.train import TrainConfig, Trainer
+from bptt.data import text as data
+from bptt.train.text import TrainConfig, Trainer
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 _spec = importlib.util.spec_from_file_location("streaming", SRC.parent / "benchmarks" / "streaming.py")

@@ -10,7 +10,7 @@ import pytest
 import bptt
 from bptt import tasks
 from bptt.cli import main
-from bptt.task_train import CELLS, TaskConfig, build_model, evaluate, train
+from bptt.train.task import CELLS, TaskConfig, build_model, evaluate, train
 
 TINY = ["--length", "4", "--hidden", "16", "--lr", "0.01", "--steps", "600", "--eval-every", "50",
         "--eval-size", "200"]
@@ -48,7 +48,7 @@ def test_tiny_adding_is_solved_and_stops_early(tmp_path, cell):
     assert lines[-2].startswith("solved: mse ")
 
     # the checkpoint is the model alone: it maps the generator's inputs to its outputs
-    ck = bptt.checkpoint.load(out)
+    ck = bptt.train.checkpoint.load(out)
     assert ck.vocab is None and ck.model.output == "identity"
     assert ck.model.nonlinearity == ("relu" if cell == "irnn" else "tanh")
     held_out = tasks.adding(4, 200, np.random.default_rng([0, 1]))
@@ -89,7 +89,7 @@ def test_same_seed_same_run(tmp_path):
                         eval_size=10)
     r1, r2 = train(config, tmp_path / "a"), train(config, tmp_path / "b")
     assert r1["metric"] == r2["metric"] and r1["loss"] == r2["loss"]
-    a, b = bptt.checkpoint.load(tmp_path / "a"), bptt.checkpoint.load(tmp_path / "b")
+    a, b = bptt.train.checkpoint.load(tmp_path / "a"), bptt.train.checkpoint.load(tmp_path / "b")
     for k in a.model.params:
         np.testing.assert_array_equal(a.model.params[k], b.model.params[k])
 
@@ -158,7 +158,7 @@ def test_benchmark_tiny_grid(tmp_path):
 
 def test_overflowed_scores_are_json_null(tmp_path, monkeypatch):
     """An exploded model (the IRNN's ReLU chain at long lags) scores inf: the files stay JSON."""
-    import bptt.task_train as task_train
+    import bptt.train.task as task_train
     monkeypatch.setattr(task_train, "evaluate", lambda model, task, batch: (float("inf"), float("nan")))
     config = TaskConfig(task="adding", length=5, hidden=4, batch_size=2, steps=3, eval_every=3, eval_size=4)
     result = train(config, tmp_path)

@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from bptt import checkpoint, data
+from bptt import checkpoint
+from bptt.data import text as data
 from bptt.cli import main
 
 BODY = "first line\nsecond, naïve café\nthird 🦊 line\n" * 5

@@ -1,6 +1,7 @@
 """bptt against PyTorch autograd on the same weights, float64, 1e-10 relative."""
 
 import numpy as np
+import bptt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 
 from bptt import SimpleRNN  # noqa: E402
-from bptt.problems import random_problem  # noqa: E402
+from bptt.proof.random_cases import random_problem  # noqa: E402
 from torch_reference import run_fused, run_loop  # noqa: E402
 
 RTOL = 1e-10
@@ -86,11 +87,11 @@ def test_errors_equal_autograd_of_retained_steps(f, kind):
 
 def test_bridge_round_trip_and_bias_split():
     model = SimpleRNN(4, 6, 3, seed=1)
-    rnn, readout = model.to_torch()
+    rnn, readout = bptt.to_torch(model)
     assert torch.all(rnn.bias_hh_l0 == 0)
     with torch.no_grad():                                 # a module with both biases set
         rnn.bias_hh_l0.uniform_(-1, 1)
-    back = SimpleRNN.from_torch(rnn, readout)
+    back = bptt.from_torch(rnn, readout, cell="rnn")
     np.testing.assert_allclose(back.params["b"],
                                (rnn.bias_ih_l0 + rnn.bias_hh_l0).detach().numpy(), rtol=0, atol=0)
     for k in ("U", "W", "V", "c"):
@@ -102,20 +103,20 @@ def test_from_torch_keeps_float32_and_nonlinearity():
     torch.manual_seed(0)
     rnn = torch.nn.RNN(3, 5, nonlinearity="relu")
     readout = torch.nn.Linear(5, 2)
-    model = SimpleRNN.from_torch(rnn, readout)
+    model = bptt.from_torch(rnn, readout, cell="rnn")
     assert model.dtype == np.float32 and model.nonlinearity == "relu"
     assert all(v.dtype == np.float32 for v in model.params.values())
 
 
 def test_bridge_rejects_what_it_cannot_map():
     with pytest.raises(ValueError, match="rnn: expected a torch.nn.RNN, got LSTM"):
-        SimpleRNN.from_torch(torch.nn.LSTM(2, 3), torch.nn.Linear(3, 2))
+        bptt.from_torch(torch.nn.LSTM(2, 3), torch.nn.Linear(3, 2), cell="rnn")
     with pytest.raises(ValueError, match="rnn: expected bidirectional=False"):
-        SimpleRNN.from_torch(torch.nn.RNN(2, 3, bidirectional=True), torch.nn.Linear(3, 2))
+        bptt.from_torch(torch.nn.RNN(2, 3, bidirectional=True), torch.nn.Linear(3, 2), cell="rnn")
     with pytest.raises(ValueError, match="readout: expected in_features = hidden_size = 3, got 4"):
-        SimpleRNN.from_torch(torch.nn.RNN(2, 3), torch.nn.Linear(4, 2))
+        bptt.from_torch(torch.nn.RNN(2, 3), torch.nn.Linear(4, 2), cell="rnn")
     with pytest.raises(ValueError, match="nonlinearity: torch.nn.RNN supports"):
-        SimpleRNN(2, 3, 2, nonlinearity="linear").to_torch()
+        bptt.to_torch(SimpleRNN(2, 3, 2, nonlinearity="linear"))
 
 
 def test_float32_agrees_with_float64():

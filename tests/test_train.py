@@ -9,7 +9,7 @@ import pytest
 
 from bptt import checkpoint
 from bptt.cli import main
-from bptt.train import Diverged, TrainConfig, Trainer
+from bptt.train.text import Diverged, TrainConfig, Trainer
 from cells import CELLS
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40
@@ -108,8 +108,8 @@ def test_every_epoch_is_reported_with_its_validation_loss(tmp_path, text_file):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_token_inputs_are_drawn_at_the_configured_scale_and_nothing_else_moves(cell, tmp_path):
-    from bptt.network import Network
-    from bptt.train import INPUT_INIT_STD, build_model
+    from bptt.nn.network import Network
+    from bptt.train.text import INPUT_INIT_STD, build_model
     config = TrainConfig(cell=cell, layers=2, hidden=32, seq_length=8, batch_size=4, sample_every=0, steps=1,
                          dtype="float64")
     trainer = Trainer(config, TEXT, tmp_path / "run")

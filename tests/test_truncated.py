@@ -1,13 +1,14 @@
 """Truncated BPTT(k2; k1) against full BPTT and against PyTorch autograd of the same objective."""
 
 import numpy as np
+import bptt
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from bptt import SimpleRNN  # noqa: E402
-from bptt.problems import random_problem  # noqa: E402
-from bptt.truncated import TruncatedBPTT, truncated_bptt  # noqa: E402
+from bptt.proof.random_cases import random_problem  # noqa: E402
+from bptt.nn.truncated import TruncatedBPTT, truncated_bptt  # noqa: E402
 
 
 def problem(T=23, B=3, kind="tokens", f="tanh", seed=0):
@@ -66,7 +67,7 @@ def test_every_update_equals_autograd_of_the_same_objective(k1, k2):
 
 def test_equal_k1_k2_equals_nn_rnn_with_the_state_detached_at_window_edges():
     model, x, y, h0 = problem(T=20, f="relu", seed=3)
-    rnn, readout = model.to_torch()
+    rnn, readout = bptt.to_torch(model)
     X = torch.nn.functional.one_hot(torch.from_numpy(x), model.n_in).double()
     h = torch.tensor(h0)[None]
     for u, start in zip(truncated_bptt(model, x, y, 5, 5, h0), range(0, 20, 5)):

@@ -6,6 +6,7 @@ dL/dh(t) and dL/da(t) can be compared with the errors bptt returns.
 """
 
 import numpy as np
+import bptt
 import torch
 
 
@@ -31,7 +32,7 @@ def loss_fn(o, y, output, mask):
 
 def run_fused(model, x, y, h0, mask):
     """nn.RNN + nn.Linear: h, yhat, loss, grads (bptt names) and dL/dh0."""
-    rnn, readout = model.to_torch()
+    rnn, readout = bptt.to_torch(model)
     xt = torch_inputs(x, model.n_in).to(rnn.weight_ih_l0.dtype)
     h0t = torch.tensor(h0, requires_grad=True)
     h, _ = rnn(xt, h0t[None])
@@ -112,7 +113,7 @@ def _torch_grads(model, module, readout):
 def run_module(model, x, y, state0, mask):
     """torch.nn.RNN/LSTM/GRU (num_layers = model.layers) + nn.Linear on the model's weights:
     h (top layer), yhat, loss, every gradient and the initial states' gradients."""
-    module, readout = model.to_torch()
+    module, readout = bptt.to_torch(model)
     xt = torch_inputs(x, model.n_in).to(module.weight_ih_l0.dtype)
     st = _states_to_torch(model, state0)
     h, _ = _call(module, model, xt, st)
@@ -132,7 +133,7 @@ def run_module_stepwise(model, x, y, state0, mask):
     every step, (L, T, B, H). For the LSTM also the gradient of each step's returned cell
     state, which is what the next step sends back to s(t) (the fused op computes h(t) from s(t)
     inside itself, so that path does not pass through the returned tensor)."""
-    module, readout = model.to_torch()
+    module, readout = bptt.to_torch(model)
     xt = torch_inputs(x, model.n_in).to(module.weight_ih_l0.dtype)
     st = _states_to_torch(model, state0)
     lstm = model.cell.name == "lstm"

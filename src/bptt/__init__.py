@@ -6,17 +6,20 @@
 
 __version__ = "0.1.0"
 
-from . import checkpoint, data, tasks
+from . import data
+from .data import tasks
+from .train import checkpoint
 from .check import CheckReport, check
 from .data import Vocab
 from .diagnose import LagProfile, lag_profile, radius_sweep
-from .explainer import Explanation, explain
-from .gradcheck import GradcheckReport, gradcheck
-from .recompute import low_memory_gradients
-from .network import GRU, LSTM, Backward, Network, SimpleRNN, Trace
-from .truncated import TruncatedBPTT, Update, truncated_bptt
+from .explain import Explanation, explain
+from .proof.gradcheck import GradcheckReport, gradcheck
+from .proof.torch_bridge import from_torch, to_torch
+from .nn.recompute import low_memory_gradients
+from .nn.network import GRU, LSTM, Backward, Network, SimpleRNN, Trace
+from .nn.truncated import TruncatedBPTT, Update, truncated_bptt
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Network", "Trace", "Backward", "gradcheck", "GradcheckReport", "Vocab",
            "checkpoint", "data", "tasks", "truncated_bptt", "TruncatedBPTT", "Update",
            "lag_profile", "radius_sweep", "LagProfile", "explain", "Explanation",
-           "low_memory_gradients", "check", "CheckReport", "__version__"]
+           "low_memory_gradients", "check", "CheckReport", "from_torch", "to_torch", "__version__"]

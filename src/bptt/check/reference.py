@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cells import LSTMCell, RNNCell
-from ..dense import dense_forward
-from ..unroll import Weights, backward_through_time, forward_through_time
+from ..nn.cells import LSTMCell, RNNCell
+from ..nn.dense import dense_forward
+from ..nn.unroll import Weights, backward_through_time, forward_through_time
 
 CELL = RNNCell("tanh")
 LSTM = LSTMCell()

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from ..cells import CELLS
+from ..nn.cells import CELLS
 from ._args import int_at_least, positive_int, random_model_flags, refuse_beside_checkpoint
 from ._output import Output
 
@@ -48,10 +48,10 @@ def add(sub):
 
 
 def run(args):
-    from .. import checkpoint
-    from ..data import Vocab, default_corpus, read_text, run_source
+    from ..train import checkpoint
+    from ..data.text import Vocab, default_corpus, read_text, run_source
     from ..diagnose import load_metrics
-    from ..network import Network
+    from ..nn.network import Network
 
     given = random_model_flags(args, {"hidden": 128, "cell": "rnn", "layers": 1})
     out = Path(args.out)
@@ -117,7 +117,7 @@ def run(args):
 
 def _beside(option, model, vocab, seed, checkpoint):
     """(label, model) to measure beside ``model``, or None."""
-    from ..network import Network
+    from ..nn.network import Network
     if option is None:
         if model.cell.name == "rnn":
             return None

@@ -7,8 +7,8 @@ from ._output import Output
 
 
 def add(sub):
-    from ..cells import CELLS
-    from ..explainer import DEFAULT_TEXT, MAX_CHARS
+    from ..nn.cells import CELLS
+    from ..explain import DEFAULT_TEXT, MAX_CHARS
     p = sub.add_parser("explain", help="write an interactive page stepping through forward and backward",
                        description="Write ONE self-contained HTML file that steps through the unfolded "
                                    "network's forward and backward pass on a short text, with the numbers "
@@ -34,10 +34,10 @@ def add(sub):
 def run(args):
     from pathlib import Path
 
-    from .. import checkpoint
-    from ..data import Vocab
-    from ..explainer import check_model, check_text, explain
-    from ..network import Network
+    from ..train import checkpoint
+    from ..data.text import Vocab
+    from ..explain import check_model, check_text, explain
+    from ..nn.network import Network
 
     random_given = random_model_flags(args, {"hidden": 8, "seed": 0})
     text = check_text(args.text, name="--text")

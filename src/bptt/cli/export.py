@@ -23,8 +23,8 @@ def run(args):
     import json
     import os
 
-    from .. import checkpoint
-    from ..torch_bridge import save_state_dict
+    from ..train import checkpoint
+    from ..proof.torch_bridge import save_state_dict
 
     out = args.torch
     if out.is_dir():

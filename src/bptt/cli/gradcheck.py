@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..cells import CELLS
+from ..nn.cells import CELLS
 from ._args import positive_float, positive_int
 from ._output import Output
 
@@ -39,8 +39,8 @@ def add(sub):
 
 
 def run(args):
-    from ..gradcheck import gradcheck
-    from ..problems import random_case
+    from ..proof.gradcheck import gradcheck
+    from ..proof.random_cases import random_case
 
     cells = tuple(CELLS) if args.cell == "all" else (args.cell,)
     combos = [(c, args.input, args.output, args.nonlinearity if c == "rnn" else "-", args.mask) for c in cells]

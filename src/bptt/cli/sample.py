@@ -25,8 +25,8 @@ def add(sub):
 
 
 def run(args):
-    from .. import checkpoint
-    from ..sample import sample
+    from ..train import checkpoint
+    from ..train.sample import sample
     ck = checkpoint.load(args.checkpoint)
     if ck.vocab is None:
         raise ValueError(f"CHECKPOINT {args.checkpoint!r}: expected a checkpoint with a vocabulary (from bptt train)")

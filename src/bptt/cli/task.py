@@ -9,8 +9,8 @@ from ._args import check_writable, integer, number
 
 
 def add(sub):
-    from ..task_train import ALL_CELLS, DEFAULTS, TaskConfig
-    from ..tasks import TASKS
+    from ..train.task import ALL_CELLS, DEFAULTS, TaskConfig
+    from ..data.tasks import TASKS
     d = TaskConfig()
     lrs = ", ".join(f"{cell} {DEFAULTS[cell]['lr']:g}" for cell in ALL_CELLS)
     p = sub.add_parser("task", help="train on a long-lag task (adding, adding-1997, temporal-order, copy)",
@@ -68,8 +68,8 @@ class _Progress:
 
 
 def run(args):
-    from .. import tasks
-    from ..task_train import Diverged, default_config, train
+    from ..data import tasks
+    from ..train.task import Diverged, default_config, train
     from ._output import Output, error_line
 
     config = default_config(args.task, args.cell, length=args.length, hidden=args.hidden, layers=args.layers,

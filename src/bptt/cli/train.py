@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import _validate as check
 from .. import data
-from ..cells import CELLS
+from ..nn.cells import CELLS
 from ._args import check_writable, integer, number, positive_float
 from ..data import NEWLINES
 from ._output import Output, error_line
@@ -21,7 +21,7 @@ CONFIG_FLAGS = ("cell", "layers", "forget_bias", "hidden", "seq_length", "bptt_d
 
 
 def add(sub):
-    from ..train import TrainConfig
+    from ..train.text import TrainConfig
     d = TrainConfig()
     p = sub.add_parser("train", help="train on a text file (default: the embedded corpus)",
                        description="Train a character-level SimpleRNN with truncated BPTT(k2; k1). With no FILE, "
@@ -189,7 +189,7 @@ class _Folder:
             self.path = None
 
     def has_checkpoint(self) -> bool:
-        from .. import checkpoint
+        from ..train import checkpoint
         return self.path is not None and (self.path / checkpoint.FILENAME).is_file()
 
     def undo(self):
@@ -206,14 +206,14 @@ class _Folder:
 
 
 def checkpoint_step(run_dir) -> int:
-    from .. import checkpoint
+    from ..train import checkpoint
     return checkpoint.load(run_dir).meta.get("step", 0)
 
 
 def _train(args, trainer, output):
     """Run, plot, print the summary; (exit code, summary)."""
-    from ..loss_plot import plot_loss
-    from ..train import Diverged
+    from ..train.plots import plot_loss
+    from ..train.text import Diverged
 
     c = trainer.config
     if trainer.step >= c.steps:   # a resume to a --steps already reached: nothing to train
@@ -278,7 +278,7 @@ def _given(args) -> dict:
 
 def _setup(args, output, folder):
     """Check the flags, read the text, and make (or resume, or fine-tune) the Trainer."""
-    from ..train import TrainConfig, Trainer, fine_tune_config, steps_for_epochs
+    from ..train.text import TrainConfig, Trainer, fine_tune_config, steps_for_epochs
 
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
@@ -329,8 +329,8 @@ def _setup(args, output, folder):
 
 def _resume(args, given, output, folder):
     """Continue a run: its own text (FILE if it moved), the flags that can change applied, the rest refused."""
-    from .. import checkpoint
-    from ..train import Trainer
+    from ..train import checkpoint
+    from ..train.text import Trainer
 
     resolved = checkpoint.resolve(args.resume, name="--resume")
     if resolved.name != checkpoint.FILENAME:   # a run is its folder: metrics, source, checkpoint

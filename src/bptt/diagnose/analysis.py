@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate as check
-from ..network import Network
+from ..nn.network import Network
 
 RADII = (0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
 LAGS = (1, 5, 10, 25, 50)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate as check
-from ..network import Network
+from ..nn.network import Network
 from .analysis import (LAGS, _bound, _element_norms, _has_loss, _lag_ratio, _number, square_W)
 
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _validate as check
-from .data import Vocab
-from .cells import CELLS
-from .network import Network
+from .. import _validate as check
+from ..data.text import Vocab
+from ..nn.cells import CELLS
+from ..nn.network import Network
 
 FORMAT = "bptt-checkpoint"
 VERSION = 1

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cells import CELLS
+from ..nn.cells import CELLS
+from ..nn.network import Network, suffix
 
 
 def _torch():
@@ -20,12 +21,21 @@ def _torch():
     return torch
 
 
-def from_torch(module, readout, *, output="softmax", expect=None):
-    from .network import Network, suffix
+def from_torch(module, readout, *, output="softmax", cell=None):
+    """A network holding the weights of a ``torch.nn.RNN``/``LSTM``/``GRU`` and ``torch.nn.Linear``.
+
+    U = weight_ih_l0, W = weight_hh_l0, b = bias_ih_l0 + bias_hh_l0 (the GRU keeps the n
+    block's bias_hh apart as b_hn), layer l's as U_l<l>..., V = readout.weight,
+    c = readout.bias. The dtype follows the torch weights (float32 or float64). ``cell``
+    ("rnn", "lstm", "gru"), when given, is the kind of module expected.
+
+        >>> model = bptt.from_torch(torch.nn.LSTM(5, 8, num_layers=2), torch.nn.Linear(8, 5))
+    """
+    expect = cell
     torch = _torch()
     kinds = {getattr(torch.nn, cls.torch): name for name, cls in CELLS.items()}
     cell_name = next((name for kind, name in kinds.items() if type(module) is kind), None)
-    arg = expect or "module"          # SimpleRNN.from_torch(rnn, ...), LSTM.from_torch(lstm, ...)
+    arg = expect or "module"          # from_torch(rnn, ..., cell="rnn") names the kind it expected
     wanted = " or ".join(f"torch.nn.{CELLS[n].torch}" for n in ([expect] if expect else CELLS))
     if cell_name is None or (expect is not None and cell_name != expect):
         raise ValueError(f"{arg}: expected a {wanted}, got {type(module).__name__}")
@@ -68,7 +78,7 @@ def from_torch(module, readout, *, output="softmax", expect=None):
 
 
 def to_torch(model):
-    from .network import suffix
+    """(torch module, torch.nn.Linear) holding ``model``'s weights; bias_hh is zero (except the GRU's n block)."""
     torch = _torch()
     cell = model.cell
     tdtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[model.dtype]

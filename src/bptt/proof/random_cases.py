@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Network
+from ..nn.network import Network
 
 
 @dataclass(frozen=True)

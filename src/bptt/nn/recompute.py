@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from . import _validate as check
+from .. import _validate as check
 from .dense import dense_backward, dense_forward
 from .losses import LOSSES, OUTPUTS
 from .network import Backward, LayerTrace

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
 from ._scratch import fresh
-from .._validate import choice
+from ..._validate import choice
 from ..activations import ACTIVATIONS, DERIVATIVES, GAMMA
 
 

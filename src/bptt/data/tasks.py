@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _validate as check
+from .. import _validate as check
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint as ckpt
-from . import _validate as check
-from .data import Corpus, Vocab, lazy_streams, split
-from .losses import LOSSES
-from .cells import CELLS
-from .network import Network
+from .. import _validate as check
+from ..data.text import Corpus, Vocab, lazy_streams, split
+from ..nn.losses import LOSSES
+from ..nn.cells import CELLS
+from ..nn.network import Network
 from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
 from .sample import sample
-from .truncated import TruncatedBPTT
+from ..nn.truncated import TruncatedBPTT
 
 MAX_BAD_IN_A_ROW = 5
 INPUT_INIT_STD = 3.0          # the default token-input scale; measured in benchmarks/quality.py
@@ -486,7 +486,7 @@ class Trainer:
         self._clipped_since += clipped
         self._updates_since += 1
         if diagnose_now:
-            from .diagnose import training_metrics
+            from ..diagnose import training_metrics
             record = training_metrics(self.model, self.x[u.start:u.stop], self.y[u.start:u.stop], h_before,
                                       raw_grads, params_before, self._clipped_since / self._updates_since)
             self._log({"step": self.step, **record})

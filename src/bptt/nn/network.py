@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate as check
+from .. import _validate as check
 from .cells import CELLS, GRUCell, LSTMCell, RNNCell
 from .dense import dense_backward, dense_backward_per_step, dense_forward
 from .losses import LOSSES, OUTPUTS
@@ -431,24 +431,6 @@ class Network:
         return {"cell": self.cell.name, **self.cell.options(), "layers": self.layers, "n_in": self.n_in,
                 "n_hidden": self.n_hidden, "n_out": self.n_out, "output": self.output,
                 "dtype": self.dtype.name}
-
-    # ---------------------------------------------------------------------- PyTorch bridge
-    @classmethod
-    def from_torch(cls, module, readout, *, output="softmax") -> "Network":
-        """A model holding the weights of a ``torch.nn.RNN``/``LSTM``/``GRU`` and ``torch.nn.Linear``.
-
-        U = weight_ih_l0, W = weight_hh_l0, b = bias_ih_l0 + bias_hh_l0 (the GRU keeps the n
-        block's bias_hh apart as b_hn), layer l's as U_l<l>..., V = readout.weight,
-        c = readout.bias. The dtype follows the torch weights (float32 or float64).
-        """
-        from .torch_bridge import from_torch
-        return from_torch(module, readout, output=output,
-                          expect=None if cls is Network else cls.CELL)
-
-    def to_torch(self):
-        """(torch module, torch.nn.Linear) holding these weights; bias_hh is zero (except the GRU's n block)."""
-        from .torch_bridge import to_torch
-        return to_torch(self)
 
 
 class SimpleRNN(Network):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import choice as check_choice
+from .._validate import choice as check_choice
 
 CHUNK_BYTES = 1 << 20   # read and encode files 1 MiB at a time: the temporaries stay near 20 MB
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _validate as check
+from .. import _validate as check
 
 
 @dataclass(frozen=True)

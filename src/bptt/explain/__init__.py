@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from ..diagnose import lag_profile
-from ..data import Vocab
-from ..network import Network
+from ..data.text import Vocab
+from ..nn.network import Network
 from .terms import VIEWS, layer_terms
 
 MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1280 px
@@ -229,7 +229,7 @@ def explain(model, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = None,
         >>> bptt.explain("runs/book", "ROMEO:")   # doctest: +SKIP
     """
     if isinstance(model, (str, os.PathLike)):
-        from .. import checkpoint
+        from ..train import checkpoint
         ck = checkpoint.load(model, name="model")
         if ck.vocab is None:
             raise ValueError(f"model {str(ck.path)!r}: expected a character model with a vocabulary, "

@@ -32,7 +32,7 @@ import numpy as np
 
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
 from ._scratch import fresh
-from .._validate import number_in
+from ..._validate import number_in
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
 
 

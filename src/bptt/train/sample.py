@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate as check
-from .network import suffix
+from .. import _validate as check
+from ..nn.network import suffix
 
 
 def next_distribution(o, temperature) -> np.ndarray:

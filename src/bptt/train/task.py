@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _validate as check
+from .. import _validate as check
 from . import checkpoint as ckpt
-from . import tasks
-from .losses import LOSSES
-from .network import GRU, LSTM, SimpleRNN, suffix
+from ..data import tasks
+from ..nn.losses import LOSSES
+from ..nn.network import GRU, LSTM, SimpleRNN, suffix
 from .optim import OPTIMIZERS, clip_global_norm, global_norm
 
 MAX_BAD_IN_A_ROW = 5
@@ -249,8 +249,8 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
     profile = lag_profile_of(model, task, held_out)
     result["lag_ratio"] = [_number(v) for v in profile.ratio]
     _write_json(out / "result.json", result)
-    from .diagnose.plots import plot_lags_beside
-    from .loss_plot import plot_task_curve
+    from ..diagnose.plots import plot_lags_beside
+    from .plots import plot_task_curve
     plot_task_curve(log, out / "learning_curve.png", result)
     plot_lags_beside({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile},
                      out / "lag_profile.png",
@@ -262,7 +262,7 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
 def lag_profile_of(model, task: tasks.Task, batch: tasks.Batch, n=PROFILE_SEQUENCES):
     """``bptt.lag_profile`` on the first n held-out sequences, following the losses that need
     the distant past: the targets' steps (for copy, the 10 recall steps)."""
-    from .diagnose import lag_profile
+    from ..diagnose import lag_profile
     part = _columns(batch, slice(0, n))
     mask = part.mask.copy()
     if task.name == "copy":   # the blanks are predictable from the last step; the recall is not

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate as check
+from .. import _validate as check
 from .dense import dense_backward, dense_forward
 from .losses import LOSSES, OUTPUTS
 from .network import LayerTrace, suffix
