@@ -43,11 +43,11 @@ def finite(name: str, arr: np.ndarray) -> None:
         raise ValueError(f"{name}: expected finite values, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
 
 
-def token_ids(name: str, x: np.ndarray, n_tokens: int, what: str = "token ids") -> np.ndarray:
+def token_ids(name: str, x: np.ndarray, n_tokens: int, what: str = "token ids", where: str = "") -> np.ndarray:
     lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
     if lo < 0 or hi >= n_tokens:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"{name}: expected {what} in [0, {n_tokens - 1}], got {bad}")
+        raise ValueError(f"{name}: expected {what} in [0, {n_tokens - 1}]{where}, got {bad}")
     return x.astype(np.intp, copy=False)
 
 
@@ -77,17 +77,33 @@ def state(name: str, h0, B: int, H: int, dtype: np.dtype) -> np.ndarray:
     return h0.astype(dtype, copy=False)
 
 
-def targets(y, output: str, T: int, B: int, O: int, dtype: np.dtype) -> np.ndarray:
+def targets(y, output: str, T: int, B: int, O: int, dtype: np.dtype, mask=None) -> np.ndarray:
+    """y: class ids int (T, B) for the softmax output, real vectors float (T, B, O) for the identity.
+
+    mask: the validated mask (``mask`` below) or None. Where it is 0 a step carries no loss, so
+    its target is not read: any value is accepted there (-1, the usual padding of many-to-one
+    targets, or NaN), and the losses give what they give with any valid target there.
+    """
     y = np.asarray(y)
+    read = None if mask is None else mask != 0                   # (T, B): the steps whose targets count
     if output == "softmax":
         if y.dtype.kind not in "iu" or y.shape != (T, B):
             raise ValueError(f"y: expected class ids as an int array of shape (T, B) = ({T}, {B}) "
                              f"for the softmax output, got {describe(y)}")
-        return token_ids("y", y, O, "class ids")
+        if read is None or read.all():
+            return token_ids("y", y, O, "class ids")
+        token_ids("y", y[read], O, "class ids", " where the mask is not 0")
+        return y.astype(np.intp, copy=False)
     if y.dtype.kind != "f" or y.shape != (T, B, O):
         raise ValueError(f"y: expected a float array of shape (T, B, O) = ({T}, {B}, {O}) "
                          f"for the identity output, got {describe(y)}")
-    finite("y", y)
+    if read is None or read.all():
+        finite("y", y)
+    else:
+        bad = ~np.isfinite(y) & read[..., None]
+        if bad.any():
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"y: expected finite values where the mask is not 0, got {y[at]} at index {at}")
     return y.astype(dtype, copy=False)
 
 

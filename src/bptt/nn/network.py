@@ -295,8 +295,8 @@ class Network:
         """
         p = self.params
         T, B, _ = trace.o.shape
-        y = check.targets(y, self.output, T, B, self.n_out, self.dtype)
         mask = check.mask(mask, T, B, self.dtype)
+        y = check.targets(y, self.output, T, B, self.n_out, self.dtype, mask)   # read where mask != 0
         loss, do, losses = LOSSES[self.output](trace.o, trace.yhat, y, mask)   # do (T, B, O)
         # Readout backward over all T: dV = sum_t dL/do(t) h(t)^T (10.24), dc (10.22).
         dh_out, dV, dc = dense_backward(do, trace.h, p["V"])                # (T, B, H), (O, H), (O,)
@@ -395,8 +395,8 @@ class Network:
         """L for inputs x and targets y (forward and the loss only)."""
         trace = self.forward(x, h0, s0)
         T, B, _ = trace.o.shape
-        y = check.targets(y, self.output, T, B, self.n_out, self.dtype)
         mask = check.mask(mask, T, B, self.dtype)
+        y = check.targets(y, self.output, T, B, self.n_out, self.dtype, mask)   # read where mask != 0
         return float(LOSSES[self.output](trace.o, trace.yhat, y, mask)[0])
 
     def gradients(self, x, y, h0=None, mask=None, per_step=False, s0=None) -> Backward:
