@@ -69,6 +69,7 @@ class _Progress:
 
 def run(args):
     from ..data import tasks
+    from ..train import memory
     from ..train.task import Diverged, default_config, train
     from ._output import Output, error_line
 
@@ -81,6 +82,7 @@ def run(args):
         from dataclasses import replace
         config = replace(config, clip=None)
     config.validate()
+    memory.check_task_run(config)       # before the run folder is made: a run that cannot fit leaves nothing
     task = tasks.get(config.task)
     out = args.out or Path("runs") / f"{config.task}-{config.cell}-T{config.length}-{time.strftime('%Y%m%d-%H%M%S')}"
     _check_out(out)

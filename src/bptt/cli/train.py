@@ -278,6 +278,7 @@ def _given(args) -> dict:
 
 def _setup(args, output, folder):
     """Check the flags, read the text, and make (or resume, or fine-tune) the Trainer."""
+    from ..train import memory
     from ..train.text import TrainConfig, Trainer, fine_tune_config, steps_for_epochs
 
     if args.file and args.data:
@@ -291,8 +292,10 @@ def _setup(args, output, folder):
     if args.resume is not None:
         return _resume(args, given, output, folder)
     config = TrainConfig(**given).validate()   # bad flags are named before a big file is read
+    sized = config
     if args.init_from is not None:      # so are a bad run and a flag against its model
-        fine_tune_config(args.init_from, given)
+        sized = fine_tune_config(args.init_from, given)[1]
+    memory.check_text_run(sized, vocab_size=1)      # and sizes that cannot fit with any text
     out = args.out
     if out is None:
         out = _new_run_folder(Path("runs"))
@@ -309,6 +312,7 @@ def _setup(args, output, folder):
     source = args.file or args.data or "the embedded corpus (pydoc_data)"
     encoding, newline = args.encoding or "utf-8", args.newline or "normalize"
     corpus = _read_corpus(args.file or args.data, encoding, newline, out, output, args.quiet)
+    memory.check_text_run(sized, len(corpus.vocab))  # with its vocabulary (refused: the folder is taken back)
     if args.epochs is not None:
         given["steps"] = steps_for_epochs(args.epochs, len(corpus), config)
     if args.init_from is not None:

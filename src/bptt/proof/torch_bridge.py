@@ -115,7 +115,8 @@ def save_state_dict(model, path) -> list:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        torch.save(state, tmp)
+        with open(tmp, "wb") as f:   # opened here: a bad path is Python's OSError, not torch's RuntimeError
+            torch.save(state, f)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -123,6 +124,16 @@ def save_state_dict(model, path) -> list:
     return ["import torch",
             f"rnn, readout = {_constructor(torch, module)}, {_constructor(torch, readout)}",
             f'torch.nn.ModuleDict({{"rnn": rnn, "readout": readout}}).load_state_dict(torch.load({str(path)!r}))']
+
+
+def outputs_line(model, tokens: bool) -> str:
+    """The line of Python that computes, with the modules the loading lines make, what
+    ``model.forward(x).yhat`` holds: from token ids (one-hot rows of I) or real vectors (T, B, I),
+    through the readout, then softmax for the softmax output (identity: the readout itself)."""
+    dtype = "float32" if model.dtype == np.float32 else "float64"
+    inputs = f"torch.nn.functional.one_hot(x, {model.n_in}).to(torch.{dtype})" if tokens else "x"
+    o = f"readout(rnn({inputs})[0])"
+    return f"outputs = lambda x: {f'torch.softmax({o}, -1)' if model.output == 'softmax' else o}"
 
 
 def _constructor(torch, module) -> str:
