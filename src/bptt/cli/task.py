@@ -41,6 +41,9 @@ def add(sub):
     p.add_argument("--eval-size", type=integer, default=None, help=f"held-out sequences (default {d.eval_size})")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help=f"the model's float type (default {d.dtype})")
+    p.add_argument("--threads", type=integer, default=None,
+                   help="the most BLAS threads a product uses (default: OPENBLAS_NUM_THREADS or "
+                        "OMP_NUM_THREADS if set, else the cores other processes leave free)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.set_defaults(run=run)
@@ -69,6 +72,7 @@ class _Progress:
 
 def run(args):
     from ..data import tasks
+    from .. import _threads
     from ..train import memory
     from ..train.task import Diverged, default_config, train
     from ._output import Output, error_line
@@ -77,7 +81,7 @@ def run(args):
                             batch_size=args.batch_size, steps=args.steps, lr=args.lr,
                             optimizer=args.optimizer, clip=args.clip, nonlinearity=args.nonlinearity,
                             init=args.init, seed=args.seed, eval_every=args.eval_every,
-                            eval_size=args.eval_size, dtype=args.dtype)
+                            eval_size=args.eval_size, dtype=args.dtype, threads=args.threads)
     if args.clip == 0:
         from dataclasses import replace
         config = replace(config, clip=None)
@@ -94,11 +98,12 @@ def run(args):
                 f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
                 f"{task.baseline_means})")
     try:
-        if args.quiet:
-            result = train(config, out)
-        else:
-            with _Progress(output, config.steps, baseline, task.criterion) as progress:
-                result = train(config, out, progress=progress)
+        with _threads.for_update(config.threads):     # each update sets its own; this covers the scoring
+            if args.quiet:
+                result = train(config, out)
+            else:
+                with _Progress(output, config.steps, baseline, task.criterion) as progress:
+                    result = train(config, out, progress=progress)
     except Diverged as err:
         error_line(f"bptt: {err}")
         return 1

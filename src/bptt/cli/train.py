@@ -17,7 +17,7 @@ from ._output import Output, error_line
 CONFIG_FLAGS = ("cell", "layers", "forget_bias", "hidden", "seq_length", "bptt_depth", "batch_size", "steps", "lr",
                 "optimizer", "momentum", "clip", "clip_value", "lr_decay", "lr_decay_every", "nonlinearity", "dtype",
                 "seed", "val_fraction", "eval_every", "sample_every", "sample_length", "diagnose_every",
-                "input_init_std")
+                "input_init_std", "threads")
 
 
 def add(sub):
@@ -81,6 +81,9 @@ def add(sub):
     p.add_argument("--input-init-std", type=number, default=d.input_init_std,
                    help="draw the token inputs' weights U from N(0, std^2); 0: PyTorch's uniform(-1/sqrt(H), "
                         "1/sqrt(H))")
+    p.add_argument("--threads", type=integer, default=None,
+                   help="the most BLAS threads a product uses; the small per-step ones use one (default: "
+                        "OPENBLAS_NUM_THREADS or OMP_NUM_THREADS if set, else the cores other processes leave free)")
     p.add_argument("--out", type=Path, default=None,
                    help="run folder, new or empty (default: a new folder runs/DATE-TIME, never one in use)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",

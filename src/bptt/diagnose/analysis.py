@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _threads
 from .. import _validate as check
 from ..nn.network import Network
 
@@ -159,7 +160,8 @@ def _element_norms(model, trace, result, max_lag):
     errs = [np.empty((T, B, GH)) for _ in cell.errors]             # scratch for dl(t)/da(k)
     dout = np.zeros((T, B, H))                                     # row t: dh_own[k] if t == k, else 0
     norms = np.full((T, T, B), np.nan)                             # (T, T, B)
-    with np.errstate(over="ignore", invalid="ignore"):           # exploding chains may reach inf
+    # exploding chains may reach inf; the steps' products are small: one BLAS thread (_threads.py)
+    with np.errstate(over="ignore", invalid="ignore"), _threads.for_steps(T * B, H, GH):
         for k in reversed(range(T)):
             hi = min(T, k + max_lag + 1)                         # sources within max_lag of k
             live = slice(k, hi)

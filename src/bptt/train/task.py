@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _threads
 from .. import _validate as check
 from . import checkpoint as ckpt
 from ..data import tasks
@@ -82,6 +83,9 @@ class TaskConfig:
     eval_size: int = 1000         # held-out sequences
     dtype: str = "float32"
     log_every: int = 10           # updates between metrics lines
+    # The most BLAS threads a matrix product uses; None: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS
+    # when set, else the cores other processes leave free (the per-step products use one: _threads.py).
+    threads: int | None = None
 
     def validate(self):
         """Every field checked; each error names the flag that sets it."""
@@ -91,6 +95,8 @@ class TaskConfig:
         for name in ("hidden", "layers", "batch_size", "steps", "eval_every", "eval_size", "log_every"):
             check.positive_int(_flag(name), getattr(self, name))
         check.nonnegative_int("--seed", self.seed)
+        if self.threads is not None:
+            check.positive_int("--threads", self.threads)
         check.choice("--optimizer", self.optimizer, tuple(OPTIMIZERS))
         check.number_in("--lr", self.lr, 0)
         if self.clip is not None:
@@ -202,8 +208,9 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
     last_loss = last_norm = float("nan")
     while step < config.steps and not solved:
         batch = task.generate(config.length, config.batch_size, rng)
-        trace = model.forward(batch.x)
-        result = model.backward(trace, _targets(batch.y, model), mask=batch.mask)
+        with _threads.for_update(config.threads):
+            trace = model.forward(batch.x)
+            result = model.backward(trace, _targets(batch.y, model), mask=batch.mask)
         grads = result.grads
         sequences += config.batch_size
         if not (math.isfinite(result.loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
@@ -227,7 +234,8 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
             record = {"step": step, "sequences": sequences, "loss": _number(last_loss), "grad_norm": last_norm,
                       "skipped": skipped, "seconds": time.perf_counter() - t0}
             if evaluate_now:
-                metric, held_loss = evaluate(model, task, held_out)
+                with _threads.for_update(config.threads):
+                    metric, held_loss = evaluate(model, task, held_out)
                 solved = task.solved(metric)
                 record.update({"metric": _number(metric), "val_loss": _number(held_loss), "solved": solved})
             with open(log, "a") as f:

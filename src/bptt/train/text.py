@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint as ckpt
+from .. import _threads
 from .. import _validate as check
 from ..data.text import Corpus, Vocab, lazy_streams, split
 from ..nn.losses import LOSSES
@@ -35,7 +36,7 @@ MAX_BAD_IN_A_ROW = 5
 INPUT_INIT_STD = 3.0          # the default token-input scale; measured in benchmarks/quality.py
 # Which settings a resumed run may change. The rest are fixed by what the checkpoint holds.
 RESUMABLE = ("steps", "lr", "eval_every", "sample_every", "sample_length", "clip", "clip_value", "lr_decay",
-             "lr_decay_every", "log_every", "diagnose_every")
+             "lr_decay_every", "log_every", "diagnose_every", "threads")
 FIXED_ON_RESUME = {
     "cell": "its weights belong to that cell",
     "layers": "its weights have that many layers",
@@ -105,6 +106,10 @@ class TrainConfig:
     # None keeps the model constructor's (PyTorch's) uniform(-1/sqrt(H), 1/sqrt(H)). Why the
     # default: see init_token_inputs.
     input_init_std: float | None = INPUT_INIT_STD
+    # The most BLAS threads a matrix product uses; None: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS
+    # when set, else the cores other processes leave free; the loop's small per-step products
+    # use one either way (bptt/_threads.py says why: on a busy machine more threads are slower).
+    threads: int | None = None
 
     @property
     def k2(self) -> int:
@@ -116,8 +121,9 @@ class TrainConfig:
         for name in ("hidden", "layers", "seq_length", "batch_size", "steps", "lr_decay_every", "eval_every",
                      "log_every"):
             check.positive_int(_flag(name), getattr(self, name))
-        if self.bptt_depth is not None:
-            check.positive_int("--bptt-depth", self.bptt_depth)
+        for name in ("bptt_depth", "threads"):
+            if getattr(self, name) is not None:
+                check.positive_int(_flag(name), getattr(self, name))
         for name in ("seed", "sample_every", "sample_length", "diagnose_every"):
             check.nonnegative_int(_flag(name), getattr(self, name))
         check.choice("--optimizer", self.optimizer, tuple(OPTIMIZERS))
@@ -513,7 +519,8 @@ class Trainer:
         window_t, window_tokens = time.perf_counter(), 0
         try:
             while self.step < c.steps and self._stop_signal is None:
-                loss, tokens, norm, clipped = self.train_step()
+                with _threads.for_update(c.threads):
+                    loss, tokens, norm, clipped = self.train_step()
                 tokens_done += tokens
                 window_tokens += tokens
                 if math.isfinite(loss):
@@ -528,7 +535,8 @@ class Trainer:
                     window_t, window_tokens = now, 0
                     if evaluate_now:
                         if self.val is not None:
-                            val_loss = evaluate(self.model, *self.val)
+                            with _threads.for_update(c.threads):
+                                val_loss = evaluate(self.model, *self.val)
                             record["val_loss"] = val_loss
                             record["val_bpc"] = val_loss / math.log(2)
                         if epoch_done:
