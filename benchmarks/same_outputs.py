@@ -42,7 +42,8 @@ COMMANDS = {
     "explain-random-lstm2": ["explain", "--cell", "lstm", "--layers", "2", "--hidden", "6"],
 }
 SKIP_KEYS = {"seconds", "wall_seconds", "cpu_seconds", "elapsed", "tokens_per_second", "time",
-             "created", "path", "file", "run", "started", "finished", "out", "tok_per_s", "speed"}
+             "created", "path", "file", "run", "started", "finished", "out", "tok_per_s", "speed",
+             "threads"}   # a machine setting (--threads), not an output: the count changes the time, not the numbers
 
 
 def _numbers(obj, prefix=""):

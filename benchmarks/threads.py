@@ -14,10 +14,12 @@ under one of these settings:
     now, --threads N       this tree, at most N = the cores for the big products
 
 beside K busy processes (NumPy matrix products on one thread each, started here, stopped at
-the end and in any case after --max-seconds). The settings run interleaved, --repeats rounds;
-the table shows each one's median wall time, its median CPU time (the child's user + system)
-and how many cores the other processes (the busy ones included) used meanwhile, from
-/proc/stat's busy time less the child's own. The last lines check the two claims: beside busy
+the end and in any case after --max-seconds). The settings run interleaved, --repeats rounds,
+except that a setting more than 3x slower than the fastest in the first round runs only that
+once (it is no candidate for the best, and beside busy processes it takes minutes), and a run
+past --run-timeout is stopped and shown as "> N". The table shows each setting's median wall
+time, its median CPU time (the child's user + system) and how many cores the other processes
+(the busy ones included) used meanwhile, from /proc/stat's busy time less the child's own. The last lines check the two claims: beside busy
 processes the default is within 1.5x of the best setting, and beside nothing it is no slower
 than before (the machine is shared, so "beside nothing" means beside what others run; the
 column "others" says how much that was).
@@ -83,20 +85,27 @@ def settings(before_src: Path, cores: int) -> dict:
     }
 
 
-def run_once(src: Path, env: dict, flags: list, cell: str, steps: int) -> dict:
+def run_once(src: Path, env: dict, flags: list, cell: str, steps: int, timeout: float) -> dict:
     out = Path(tempfile.mkdtemp(prefix="bptt-threads-"))
     env = {**env, "PYTHONPATH": str(src)}
     argv = [sys.executable, "-m", "bptt", "train", "--cell", cell, "--steps", str(steps), "--quiet",
             "--out", str(out / "run"), *flags]
     cpu0, (busy0, total0), t0 = child_cpu(), stat(), time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        stderr = None
     wall, cpu, (busy1, total1) = time.perf_counter() - t0, child_cpu() - cpu0, stat()
     shutil.rmtree(out, ignore_errors=True)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(argv)}: exit {done.returncode}\n{done.stderr[-2000:]}")
+    if stderr is not None and proc.returncode != 0:
+        sys.exit(f"{' '.join(argv)}: exit {proc.returncode}\n{stderr[-2000:]}")
     n = os.cpu_count() or 1
     busy_cores = (busy1 - busy0) / max(total1 - total0, 1) * n
-    return {"wall_s": wall, "cpu_s": cpu, "others_cores": max(0.0, busy_cores - cpu / wall)}
+    return {"wall_s": wall, "cpu_s": cpu, "others_cores": max(0.0, busy_cores - cpu / wall),
+            "timed_out": stderr is None}
 
 
 def start_busy(k: int, seconds: float) -> list:
@@ -124,7 +133,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--before", default="auto", help="the commit to compare with (default: the one before "
                                                      "bptt/_threads.py was added)")
-    ap.add_argument("--max-seconds", type=float, default=900, help="the busy processes stop by then at the latest")
+    ap.add_argument("--max-seconds", type=float, default=1800, help="the busy processes stop by then at the latest")
+    ap.add_argument("--run-timeout", type=float, default=240, help="a run still going by then is stopped")
     ap.add_argument("--json", type=Path, default=None, help="also write every run as a line of JSON here")
     args = ap.parse_args()
 
@@ -141,11 +151,15 @@ def main() -> int:
                 time.sleep(1.0 if k else 0.0)
                 for r in range(args.repeats):
                     for cell in args.cells:
+                        first = {row["setting"]: row["wall_s"] for row in rows
+                                 if (row["busy"], row["cell"], row["round"]) == (k, cell, 0)}
                         for name, (src, env, flags) in table.items():
+                            if r and first[name] > 3 * min(first.values()):
+                                continue
                             row = {"busy": k, "cell": cell, "setting": name, "round": r,
-                                   **run_once(src, env, flags, cell, args.steps)}
+                                   **run_once(src, env, flags, cell, args.steps, args.run_timeout)}
                             rows.append(row)
-                            print(f"  busy {k} {cell:5s} {name:20s} {row['wall_s']:6.2f} s wall "
+                            print(f"  busy {k} {cell:5s} {name:20s} {_s(row)} wall "
                                   f"{row['cpu_s']:6.2f} s cpu  others {row['others_cores']:.2f} cores", flush=True)
             finally:
                 stop_busy(procs)
@@ -156,6 +170,10 @@ def main() -> int:
     return report(rows, list(table), args)
 
 
+def _s(row) -> str:
+    return f"> {row['wall_s']:.0f} s" if row.get("timed_out") else f"{row['wall_s']:6.2f} s"
+
+
 def report(rows, names, args) -> int:
     med = {}
     for k in args.busy:
@@ -164,11 +182,13 @@ def report(rows, names, args) -> int:
                 sel = [r for r in rows if (r["busy"], r["cell"], r["setting"]) == (k, cell, name)]
                 med[k, cell, name] = {key: statistics.median(r[key] for r in sel)
                                       for key in ("wall_s", "cpu_s", "others_cores")}
+                med[k, cell, name].update(runs=len(sel), timed_out=any(r["timed_out"] for r in sel))
     print()
-    print(f"| busy | cell | setting | wall (s) | CPU (s) | others (cores) |")
-    print(f"| ---: | --- | --- | ---: | ---: | ---: |")
+    print("| busy | cell | setting | runs | wall (s) | CPU (s) | others (cores) |")
+    print("| ---: | --- | --- | ---: | ---: | ---: | ---: |")
     for (k, cell, name), m in med.items():
-        print(f"| {k} | {cell} | {name} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} | {m['others_cores']:.2f} |")
+        wall = f"> {m['wall_s']:.0f}" if m["timed_out"] else f"{m['wall_s']:.2f}"
+        print(f"| {k} | {cell} | {name} | {m['runs']} | {wall} | {m['cpu_s']:.2f} | {m['others_cores']:.2f} |")
     print()
     failed = 0
     for k in args.busy:
