@@ -61,7 +61,7 @@ def commands() -> tuple[Command, list[Command]]:
     """The ``bptt`` command itself and each of its subcommands, in the parser's order."""
     from bptt.cli import build_parser
     columns = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "88"      # argparse wraps usage lines to the terminal: the same page everywhere
+    os.environ["COLUMNS"] = "72"      # argparse wraps usage lines to the terminal: the same page everywhere
     try:
         return _commands(build_parser())
     finally:
