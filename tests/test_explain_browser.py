@@ -285,3 +285,113 @@ def test_a_gru_page_every_stage(browser, tmp_path):
     assert errors == [], errors
     assert requests == [(tmp_path / "gru.html").as_uri()], requests
     page.close()
+
+
+# ------------------------------------------------------------------ layout at 1024 and 1280 px
+# One page per kind, written once for the module: a simple RNN, an LSTM and a GRU, 2-layer stacks,
+# and an H = 128 LSTM trained on the text until its errors are small (a trained model's tables).
+def trained_lstm(H=128, updates=150):
+    from bptt.data import Vocab
+    from bptt.optim import Adam
+    V = len(set(TEXT))
+    model = bptt.LSTM(V, H, V, seed=0)
+    ids = Vocab.from_text(TEXT).encode(TEXT)
+    x, y = ids[:-1, None], ids[1:, None]
+    adam = Adam(model.params, 0.01)
+    for _ in range(updates):
+        adam.step(model.params, model.gradients(x, y).grads)
+    assert model.loss(x, y) < 0.05                     # errors of order 1e-3 and below
+    return model
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    V = len(set(TEXT))
+    models = {"rnn": bptt.SimpleRNN(V, 8, V, seed=0), "lstm": bptt.LSTM(V, 8, V, seed=0),
+              "gru": bptt.GRU(V, 8, V, seed=1), "lstm2": bptt.LSTM(V, 6, V, layers=2, seed=0),
+              "rnn2": bptt.SimpleRNN(V, 8, V, layers=2, seed=0), "lstm128": trained_lstm()}
+    folder = tmp_path_factory.mktemp("layout")
+    return {name: bptt.explain(m, TEXT).save(folder / f"{name}.html") for name, m in models.items()}
+
+
+# Everything a reader could miss at one stage: what sticks out of the viewport, the toolbar's
+# geometry, and every pair of SVG labels whose boxes overlap or that an arrow runs through.
+LAYOUT = """() => {
+  const W = window.innerWidth, H = window.innerHeight, doc = document.documentElement;
+  const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom].map((v) => Math.round(v * 10) / 10); };
+  const shown = (e) => e.getClientRects().length > 0;
+  const controls = [...document.querySelectorAll('#controls button, #controls select, #controls input')].filter(shown);
+  const label = document.getElementById('stage-label'), panel = document.getElementById('panel');
+  const svg = [...document.querySelectorAll('#view svg')].find(shown);
+  const sr = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll('text')].filter((e) => e.textContent.trim() && shown(e))
+    .map((e) => ({ s: e.textContent, r: e.getBoundingClientRect() }));
+  const lines = [...svg.querySelectorAll('line')].map((e) => e.getBoundingClientRect());
+  // Boxes that share more than pad px in both directions; a line is a box of zero width or height.
+  const hit = (a, b, pad) => a.left + pad < b.right && b.left + pad < a.right && a.top + pad < b.bottom && b.top + pad < a.bottom;
+  const overlaps = [], crossed = [], outside = [];
+  texts.forEach((a, i) => {
+    if (a.r.left < sr.left - 1 || a.r.right > sr.right + 1) outside.push(a.s);
+    for (const b of texts.slice(i + 1)) if (hit(a.r, b.r, 1)) overlaps.push(`${a.s} / ${b.s}`);
+    if (svg.id === 'net') for (const l of lines) if (hit(a.r, l, 0.5)) { crossed.push(a.s); break; }
+  });
+  return { scrollW: doc.scrollWidth, W, H, controls: controls.map((e) => [e.id, ...box(e)]),
+           toolbar: box(document.getElementById('controls')), labelClipped: label.scrollWidth > label.clientWidth + 1,
+           panel: [...box(panel), panel.scrollWidth, panel.clientWidth], overlaps, crossed, outside };
+}"""
+
+
+def check_layout(page, where):
+    got = page.evaluate(LAYOUT)
+    W, H = got["W"], got["H"]
+    assert got["scrollW"] <= W, f"{where}: the page is {got['scrollW']} px wide in a {W} px window"
+    for name, left, top, right, bottom in got["controls"]:
+        assert 0 <= left and right <= W and 0 <= top and bottom <= H, f"{where}: #{name} at {left}..{right} outside 0..{W}"
+    assert not got["labelClipped"], f"{where}: the stage label is cut off"
+    left, top, right, bottom, scroll_w, client_w = got["panel"]
+    assert right <= W and left < W - 300 and top < H - 200, f"{where}: the side panel at {left}..{right}, {top}"
+    assert scroll_w <= client_w + 1, f"{where}: the side panel scrolls sideways ({scroll_w} > {client_w})"
+    assert not got["overlaps"], f"{where}: labels overlap: {got['overlaps'][:6]}"
+    assert not got["crossed"], f"{where}: an arrow runs through {got['crossed'][:6]}"
+    assert not got["outside"], f"{where}: labels outside the picture: {got['outside'][:6]}"
+    return got
+
+
+@pytest.mark.parametrize("width,height", [(1024, 768), (1280, 800)])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "lstm2", "rnn2", "lstm128"])
+def test_layout_fits_the_window_at_every_stage(browser, pages, name, width, height):
+    """No sideways scroll, every control in the window, a toolbar that keeps its place from stage to
+    stage, the side panel and the lag button on screen, and no SVG label overlapping another or
+    crossed by an arrow."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(pages[name].as_uri())
+    T = len(TEXT) - 1
+    stacked = name.endswith("2")
+    gates = {"lstm": 4, "gru": 3}.get(name.rstrip("0123456789"), 0)
+    first = None
+    for layer in ["1", "0"] if stacked else [None]:
+        if layer is not None:
+            page.select_option("#layer", layer)
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press("Home")
+        for i, kind in enumerate(stage_kinds(T)):
+            where = f"{name} at {width} px, layer {layer}, {kind}"
+            # Every stage of a stack (whose toolbar is the widest), a few of the others.
+            if stacked or kind in ("intro", "fwd.0", "fwd.2", "loss", "bwd.15", "bwd.2", "bwd.0", "sum", "update"):
+                got = check_layout(page, where)
+                first = first or got
+                # The toolbar neither wraps nor jumps: the same height and the same controls' places.
+                assert got["toolbar"] == first["toolbar"], f"{where}: the toolbar moved or wrapped"
+                assert got["controls"] == first["controls"], f"{where}: a control moved"
+            for k in range(gates) if kind in ("fwd.2", "bwd.2") else ():
+                page.click(f'.gate-tab[data-gate="{k}"]')
+                check_layout(page, f"{where}, gate {k}")
+            page.keyboard.press("ArrowRight")
+        assert page.is_visible("#lag-toggle")
+        page.click("#lag-toggle")
+        check_layout(page, f"{name} at {width} px, layer {layer}, lag view")
+        page.click("#lag-toggle")
+    assert errors == [], errors
+    page.close()

@@ -6,15 +6,24 @@ const LSTM_VIEW = (function () {
                  "output gate o (the book's q)"];
   const NL_ = ["\u03c3", "\u03c3", "tanh", "\u03c3"];
   const gate = (t, k) => block(LD().gates[t], k);
+  // The cell state and the output in two tables, one per equation, to fit the panel at 1024 px.
   function stateTable(t) {
     const P = LP();
     let rows = "";
     HU.forEach((u, j) => {
       rows += `<tr><td>${u + 1}</td><td>${num(`${P}.terms.fs.${t}.${j}`)}</td><td>${num(`${P}.terms.ig.${t}.${j}`)}</td>
-        <td><b>${num(`${P}.s.${t}.${j}`)}</b></td><td>${num(`${P}.gates.${t}.${3 * HS + j}`)}</td><td>${num(`${P}.tanh_s.${t}.${j}`)}</td>
+        <td><b>${num(`${P}.s.${t}.${j}`)}</b></td></tr>`;
+    });
+    return `<table class="nums"><tr><th>unit</th><th>f\u2299s(t\u22121)</th><th>i\u2299g</th><th>s(t)</th></tr>${rows}</table>`;
+  }
+  function outTable(t) {
+    const P = LP();
+    let rows = "";
+    HU.forEach((u, j) => {
+      rows += `<tr><td>${u + 1}</td><td>${num(`${P}.gates.${t}.${3 * HS + j}`)}</td><td>${num(`${P}.tanh_s.${t}.${j}`)}</td>
         <td><b>${num(`${P}.h.${t}.${j}`)}</b></td></tr>`;
     });
-    return `<table class="nums"><tr><th>unit</th><th>f\u2299s(t\u22121)</th><th>i\u2299g</th><th>s(t)</th><th>o</th><th>tanh s(t)</th><th>h(t)</th></tr>${rows}</table>`;
+    return `<table class="nums"><tr><th>unit</th><th>o</th><th>tanh s(t)</th><th>h(t)</th></tr>${rows}</table>`;
   }
   function gateTable(t) {
     const P = LP(), k = S.gate, off = k * HS;
@@ -77,7 +86,8 @@ const LSTM_VIEW = (function () {
     stateWords: "updates its cell state <b>s(t)</b> and hidden state <b>h(t)</b> (middle) through the gates i, f, g, o",
     errorWords: "\u2202L/\u2202o(t), \u2202L/\u2202h(t), \u2202L/\u2202s(t) and the gates' \u2202L/\u2202a(t)",
     panelFwd: (t) => `${fwdEqs()}<h3>The gates: b + W h(t\u22121) + ${inputProduct()}, then the nonlinearity</h3>${gateTable(t)}
-      <h3>The cell state and the output</h3>${stateTable(t)}
+      <h3>The cell state: s(t) = f \u2299 s(t\u22121) + i \u2299 g</h3>${stateTable(t)}
+      <h3>The output: h(t) = o \u2299 tanh(s(t))</h3>${outTable(t)}
       <p class="hint">${t === 0 ? "h(0) = s(0) = 0, so W h(0) = 0 and f\u2299s(0) = 0. " : ""}Purple gates run from 0 (shut) to 1 (open).</p>`,
     panelBwd: (t) => `<div class="eq">${hEq()}</div>${hTable(t)}
       <div class="eq">${sEq}<span class="no">the additive path</span></div>${sTable(t)}

@@ -10,14 +10,15 @@ stages.push({ kind: "sum" }, { kind: "update" });
 // the panel's tables show.
 const S = { i: 0, sel: null, lag: false, lr: D.update.lrs.indexOf(D.update.lr), layer: NL - 1, gate: 0 };
 
+// Short enough for the toolbar's fixed-width label at 1024 px.
 function stageLabel(st) {
   switch (st.kind) {
     case "intro": return "The unfolded network";
-    case "fwd": return `Forward \u00b7 step t = ${st.t + 1} of ${T}`;
+    case "fwd": return `Forward \u00b7 step t = ${st.t + 1}`;
     case "loss": return "The loss L = \u03a3 L(t)";
-    case "bwd": return `Backward \u00b7 step t = ${st.t + 1} (${T - st.t} of ${T})`;
-    case "sum": return "Sum of the per-step contributions";
-    default: return "One update of the shared parameters";
+    case "bwd": return `Backward \u00b7 step t = ${st.t + 1}`;
+    case "sum": return "Sum over the steps";
+    default: return "One update";
   }
 }
 // How far each phase has got: forward values exist for t < fwdUpTo, errors for t >= bwdFrom.
@@ -52,12 +53,14 @@ function select(sel) {
   S.sel = same ? null : sel;
   // An error at a gate's pre-activation opens that gate's table.
   if (S.sel && S.sel.kind === "error" && VIEW.gateOf && VIEW.gateOf(S.sel.q) >= 0) S.gate = VIEW.gateOf(S.sel.q);
-  render();
+  fixLabelWidth();
+render();
 }
 function go(i) {
   S.i = Math.max(0, Math.min(stages.length - 1, i));
   S.sel = null;
-  render();
+  fixLabelWidth();
+render();
 }
 function render() {
   const st = stages[S.i];
@@ -96,6 +99,18 @@ function about() {
          (OS < m.n_out ? ` and the ${OS} output units of the text's characters out of ${m.n_out}` : "") + ".</span>";
   }
   return s;
+}
+
+// The stage label keeps the width of the longest one, so that the controls after it never move.
+function fixLabelWidth() {
+  const label = $("stage-label");
+  let widest = 0;
+  label.style.width = "auto";
+  stages.forEach((st, i) => {
+    label.textContent = `${i + 1}/${stages.length} \u00b7 ${stageLabel(st)}`;
+    widest = Math.max(widest, label.getBoundingClientRect().width);
+  });
+  label.style.width = `${Math.ceil(widest) + 2}px`;
 }
 
 $("about").innerHTML = about();
@@ -138,4 +153,5 @@ document.addEventListener("mousemove", (e) => {
   tip.style.left = Math.min(e.clientX + 14, window.innerWidth - w - 6) + "px";
   tip.style.top = e.clientY + 16 + "px";
 });
+fixLabelWidth();
 render();
