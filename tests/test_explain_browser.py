@@ -395,3 +395,35 @@ def test_layout_fits_the_window_at_every_stage(browser, pages, name, width, heig
         page.click("#lag-toggle")
     assert errors == [], errors
     page.close()
+
+
+ZEROS = """() => {
+  // Numbers shown in the panel's tables and the network's loss row, with the values they stand for.
+  const spans = [...document.querySelectorAll('#panel table.nums [data-path], #net [data-path^="losses."]')]
+    .filter((e) => e.getClientRects().length > 0);
+  return spans.map((e) => [e.dataset.path, e.textContent]);
+}"""
+
+
+def test_a_trained_models_small_numbers_keep_their_digits(browser, pages):
+    """On a trained H = 128 model's page, whose errors are of order 1e-3 and below, the tables choose
+    their precision from the values they show: few nonzero values read as 0.000."""
+    data = json.loads(re.search(r'id="bptt-data">(.*?)</script>', pages["lstm128"].read_text(), re.S).group(1))
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(pages["lstm128"].as_uri())
+    page.locator("body").click(position={"x": 5, "y": 5})
+    shown = {}
+    for kind in stage_kinds(len(TEXT) - 1):
+        if kind in ("fwd.2", "loss", "bwd.2", "bwd.9", "sum"):
+            for k in range(4) if kind != "loss" else [0]:
+                if kind != "loss" and kind != "sum":
+                    page.click(f'.gate-tab[data-gate="{k}"]')
+                check_numbers(page, data, f"{kind}, gate {k}")            # still the JSON's, as rounded
+                for path, text in page.evaluate(ZEROS):
+                    shown[path] = text
+        page.keyboard.press("ArrowRight")
+    nonzero = {p: t for p, t in shown.items() if lookup(data, p) != 0}
+    as_zero = [p for p, t in nonzero.items() if float(t) == 0]
+    assert len(nonzero) > 300
+    assert len(as_zero) <= 0.1 * len(nonzero), f"{len(as_zero)} of {len(nonzero)} nonzero numbers read as zero: {as_zero[:8]}"
+    page.close()

@@ -71,7 +71,7 @@ function render() {
   $("last").disabled = $("next").disabled = S.i === stages.length - 1;
   $("lag-toggle").setAttribute("aria-pressed", String(S.lag));
   $("net").toggleAttribute("hidden", S.lag); $("lag").toggleAttribute("hidden", !S.lag);  // SVG elements have no .hidden property
-  if (S.lag) { drawLag(); $("panel").innerHTML = panelLag(); return; }
+  if (S.lag) { drawLag(); $("panel").innerHTML = panelLag(); fitPrecision($("panel")); return; }
   drawNet();
   let html = "";
   if (S.sel) html += panelSelection(S.sel);
@@ -80,6 +80,7 @@ function render() {
               sum: panelSum, update: panelUpdate }[st.kind]();
   }
   $("panel").innerHTML = html;
+  fitPrecision($("panel"));
   const un = $("unselect");
   if (un) un.addEventListener("click", () => select(S.sel));
   for (const b of $("panel").querySelectorAll(".gate-tab")) {

@@ -10,6 +10,7 @@ const Y = { head: 14, y: 32, L: 50, top: 66, out: 76, V: 266, hid: GATED ? 302 :
 const outBottom = Y.out + OS * oh, hidBottom = Y.hid + HS * hh, hidMid = (Y.hid + hidBottom) / 2;
 const hidTop = GATED ? Y.hid - 12 : Y.hid - 2;          // where the arrows to and from the readout stop
 const cx = (t) => GUT + cw * (t + 0.5);
+const LOSS_FMT = precision(D.losses, { exp: false });    // a trained model's losses are small
 // n strips side by side around the column's centre (two, as the RNN draws them, at cx - sw - 1 and cx + 1).
 function stripX(t, k, n) {
   const w = n === 2 ? sw : Math.max(4, Math.min(16, (cw - 4 - 2 * (n - 1)) / n));
@@ -96,7 +97,7 @@ function drawNet() {
                  fill: fwd ? "#1d2430" : "#b0b7c2" }, svg, chOf(D.y[t]));
     if (fwd) {
       el("text", { x: cx(t), y: Y.L + 4, "font-size": cw < 44 ? 9 : 10.5, "text-anchor": "middle", "data-path": `losses.${t}`,
-                   "data-fmt": "f3", fill: "#1d2430" }, svg, format(D.losses[t], "f3"));
+                   "data-fmt": LOSS_FMT, fill: "#1d2430" }, svg, format(D.losses[t], LOSS_FMT));
       const best = D.yhat[t].indexOf(Math.max(...D.yhat[t]));
       el("text", { x: cx(t), y: Y.top + 4, "font-size": 10, "text-anchor": "middle",
                    fill: best === D.y[t] ? "#2f855a" : "#5b6472" }, svg, `'${chOf(best)}'`);
@@ -168,13 +169,13 @@ function drawNet() {
   }
   const ly = 572;
   legend(svg, 8, ly, "gDiv", backward ? (sc.SO !== sc.SE ? "this layer's errors" : "errors \u2202L/\u2202\u00b7") : gated ? "values" : "a(t), h(t)",
-         `\u2212${format(backward ? sc.SE : sc.SV, "f3")}`, `+${format(backward ? sc.SE : sc.SV, "f3")}`);
+         ...[["\u2212", backward ? sc.SE : sc.SV], ["+", backward ? sc.SE : sc.SV]].map(([sign, v]) => sign + format(v, fmtOf(v))));
   legend(svg, 150, ly, "gProb", gated ? "\u0177(t), gates: 0 to 1" : "\u0177(t): probability", "0", "1");
   el("text", { x: 300, y: ly + 4, "font-size": 11, fill: "#5b6472" }, svg,
      "Blue negative, white zero, red positive. Hover a cell for its exact value; the boxed \u0177 cell is the target.");
   if (backward && sc.SO !== sc.SE) {
     el("text", { x: 300, y: ly - 12, "font-size": 11, fill: "#5b6472" }, svg,
-       `The errors \u2202L/\u2202o(t) at the top have a scale of their own, \u00b1${format(sc.SO, "f3")}.`);
+       `The errors \u2202L/\u2202o(t) at the top have a scale of their own, \u00b1${format(sc.SO, fmtOf(sc.SO))}.`);
   }
   el("text", { x: 300, y: ly + 20, "font-size": 11, fill: "#5b6472" }, svg,
      backward ? "Click an error strip, or a U/W/V chip (a step's gradient contribution), to see what it is made of."
