@@ -217,12 +217,12 @@ def test_a_two_layer_lstm_layer_by_layer(browser, tmp_path):
     page.keyboard.press("Escape")
     # Hover: the exact value of the cell state's error, as stored.
     assert hover_value(page, '#net g[data-strip="ds.5"] rect >> nth=2') == data["layers"][1]["errors"]["s"][5][2]
-    # Layer 2 reads the h(t) of layer 1.
+    # Layer 1 reads the h(t) of layer 0.
     assert hover_value(page, '#net g[data-strip="below.1"] rect >> nth=4') == data["layers"][0]["h"][1][4]
 
     # The bottom layer: its own numbers at every stage, by keys back to the start.
     page.select_option("#layer", "0")
-    assert "layer 1 of 2" in page.inner_text("#panel")
+    assert "layer 0 (bottom): U, W, b" in page.inner_text("#panel")
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("End")
     for i in reversed(range(len(kinds))):
@@ -232,7 +232,7 @@ def test_a_two_layer_lstm_layer_by_layer(browser, tmp_path):
             page.screenshot(path=str(shots / f"lstm-bottom-{kinds[i]}.png"))
         if i:
             page.keyboard.press("ArrowLeft")
-    # Its W contribution needs no readout error: the error reaches it through layer 2.
+    # Its W contribution needs no readout error: the error reaches it through layer 1.
     page.keyboard.press("End"); page.click("#prev"); page.click("#prev")
     page.locator("#net text.click", has_text="W").nth(2).click()
     assert frames.count() == 6 * (T - 2)
@@ -426,4 +426,58 @@ def test_a_trained_models_small_numbers_keep_their_digits(browser, pages):
     as_zero = [p for p, t in nonzero.items() if float(t) == 0]
     assert len(nonzero) > 300
     assert len(as_zero) <= 0.1 * len(nonzero), f"{len(as_zero)} of {len(nonzero)} nonzero numbers read as zero: {as_zero[:8]}"
+    page.close()
+
+
+WORDS = """() => [document.getElementById('controls').innerText, document.getElementById('panel').innerText,
+  ...[...document.querySelectorAll('#view svg:not([hidden]) text')].map((e) => e.textContent),
+  ...[...document.querySelectorAll('#view svg:not([hidden]) [data-tip]')].map((e) => e.dataset.tip)].join('\\n')"""
+SUBSCRIPT = str.maketrans("\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089", "0123456789")
+
+
+def test_layers_are_numbered_from_0_as_the_parameters_are(browser, pages):
+    """Layer l's parameters are U_l<l>, W_l<l>, b_l<l> (layer 0's U, W, b): the selector, the labels,
+    the subscripts and the formulas number the layers the same way, on every stage and layer."""
+    for name in ("lstm2", "rnn2"):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(pages[name].as_uri())
+        assert [o.strip() for o in page.locator("#layer option").all_inner_texts()] == ["1 (top)", "0 (bottom)"]
+        for layer in (1, 0):
+            page.select_option("#layer", str(layer))
+            page.locator("body").click(position={"x": 5, "y": 5})
+            page.keyboard.press("Home")
+            seen = ""
+            for kind in stage_kinds(len(TEXT) - 1):
+                if kind in ("intro", "fwd.2", "bwd.2", "sum", "update"):
+                    seen += page.evaluate(WORDS)
+                    if kind == "bwd.2":
+                        page.locator('#net g[data-strip="dh.2"] rect').first.click()   # the selection's formula
+                        seen += page.evaluate(WORDS)
+                        page.keyboard.press("Escape")
+                page.keyboard.press("ArrowRight")
+            where = f"{name}, layer {layer}"
+            assert {int(n) for n in re.findall(r"\blayers? (\d+)\b", seen)} <= {0, 1}, where
+            assert f"layer {layer}" in seen, where
+            subscripts = {int(s.translate(SUBSCRIPT)) for s in re.findall(r"[ahs]([\u2080-\u2089]+)\(", seen)}
+            assert subscripts <= {0, 1}, (where, subscripts)
+            # What the layer above sends: U_l1^T dL/da_1(t), the a of the layer whose U it is.
+            sent = re.findall(r"U_l(\d)\u1d40\s*\u2202L/\u2202a([\u2080-\u2089])", seen)
+            assert all(u == a.translate(SUBSCRIPT) for u, a in sent), (where, sent)
+            if layer == 0:
+                assert sent and "input x(t)" in seen and "layer 0 (bottom): U, W, b)" in seen, where
+            else:
+                assert "input h\u2080(t)" in seen and "layer 1 (top): U_l1, W_l1, b_l1)" in seen, where
+        page.close()
+
+
+def test_one_name_for_the_cell_state_and_a_lag_named_apart_from_k(browser, pages):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(pages["lstm"].as_uri())
+    intro = page.evaluate(WORDS)
+    assert "s(t) = f \u2299 s(t\u22121) + i \u2299 g" in intro and "h(t) = o \u2299 tanh(s(t))" in intro
+    assert "c(t" not in intro                            # the cell state is s(t) everywhere on the page
+    page.click("#lag-toggle")
+    lag = page.evaluate(WORDS)
+    assert "lag k = t \u2212 k" not in lag and "lag t \u2212 k" in lag
+    assert "hidden state h(k)" in lag
     page.close()

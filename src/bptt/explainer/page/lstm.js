@@ -73,10 +73,10 @@ const LSTM_VIEW = (function () {
     eqRow("i = \u03c3(a<sub>i</sub>)", "g(t), the external input gate", "10.42") +
     eqRow("g = tanh(a<sub>g</sub>)", "\u03c3(b + U x + W h), a sigmoid in the book", "10.41") +
     eqRow("o = \u03c3(a<sub>o</sub>)", "q(t), the output gate", "10.44") +
-    eqRow("c(t) = f \u2299 c(t\u22121) + i \u2299 g", "s(t) = f s(t\u22121) + g \u03c3(\u2026)", "10.41") +
-    eqRow("h(t) = o \u2299 tanh(c(t))", "h(t) = tanh(s(t)) q(t)", "10.43"));
+    eqRow("s(t) = f \u2299 s(t\u22121) + i \u2299 g", "s(t) = f s(t\u22121) + g \u03c3(\u2026)", "10.41") +
+    eqRow("h(t) = o \u2299 tanh(s(t))", "h(t) = tanh(s(t)) q(t)", "10.43"));
   return {
-    about: `An LSTM (<i>Deep Learning</i> \u00a710.10.1; PyTorch's nn.LSTM, gates in its order i, f, g, o)`, unitsNote: "",
+    about: `An LSTM (<i>Deep Learning</i> \u00a710.10.1; PyTorch's nn.LSTM, gates in its order i, f, g, o; its cell state c is the book's s(t) here)`, unitsNote: "",
     fwd: () => [0, 1, 2, 3].map((k) => ({ name: G[k], values: (t) => gate(t, k), scale: k === 2 ? "SV" : "P" }))
       .concat([{ name: "s", values: (t) => LD().s[t], scale: "SV" }, { name: "h", values: (t) => LD().h[t], scale: "SV" }]),
     bwd: () => [{ name: "dh", q: "h", values: (t) => LD().errors.h[t] }, { name: "ds", q: "s", values: (t) => LD().errors.s[t] }]

@@ -121,7 +121,7 @@ $("lr").value = String(S.lr);
 $("lr").addEventListener("change", () => { S.lr = +$("lr").value; render(); });
 // A stack shows one layer at a time: the selector lists them, top first.
 if (NL > 1) {
-  for (let l = NL - 1; l >= 0; l--) $("layer").add(new Option(`${l + 1}${l === NL - 1 ? " (top)" : l === 0 ? " (bottom)" : ""}`, String(l)));
+  for (let l = NL - 1; l >= 0; l--) $("layer").add(new Option(layerName(l).slice("layer ".length), String(l)));
   $("layer").value = String(S.layer);
   $("layer").addEventListener("change", () => { S.layer = +$("layer").value; S.sel = null; render(); });
 } else {

@@ -76,10 +76,10 @@ function drawNet() {
   lab(Y.out + 14, "\u0177(t)"); lab(Y.out + 28, backward ? "| \u2202L/\u2202o(t)" : "", 10, "#c0392b");
   lab(Y.hid + 14, g1, gated ? 10 : 11, backward ? "#c0392b" : "#1d2430");
   if (g2) lab(Y.hid + 28, g2, 10, "#c0392b");
-  if (NL > 1) lab(Y.hid - 8, `layer ${S.layer + 1} of ${NL}`, 10, "#5b6472");
-  lab(Y.x + 15, S.layer === 0 ? "input x(t)" : `input h${sub(S.layer)}(t)`);
+  if (NL > 1) lab(Y.hid - 8, layerName(), 10, "#5b6472");
+  lab(Y.x + 15, `input ${inputName()}`);
   if (backward) lab(Y.chips + 13, "per-step \u2202", 10, "#5b6472");
-  lab(Y.V + 4, top ? "shared V" : `to layer ${S.layer + 2}`, 10, "#5b6472");
+  lab(Y.V + 4, top ? "shared V" : `to layer ${S.layer + 1}`, 10, "#5b6472");
   lab(Y.U + 4, `shared ${pname("U")}`, 10, "#5b6472");
   OU.forEach((u, r) => el("text", { x: GUT - 6, y: Y.out + r * oh + oh * 0.75, "font-size": Math.min(10, oh), "text-anchor": "end",
                                     fill: "#5b6472" }, svg, chOf(u)));
@@ -194,7 +194,7 @@ function drawInput(svg, t, fwd) {
   const g = el("g", { "data-strip": `below.${t}` }, svg);
   below.forEach((v, j) => el("rect", { class: "cell", x: cx(t) - (HS * w) / 2 + j * w, y: Y.x + 4, width: w - 0.5, height: 12,
     fill: fwd ? div(v, sv) : "#f1f3f6", stroke: fwd ? "#c8ced6" : "#e2e6ec", "stroke-width": 0.5,
-    "data-tip": fwd ? `h${sub(S.layer)}(${t + 1})[unit ${HU[j] + 1}] = ${v}` : "" }, g));
+    "data-tip": fwd ? `h${sub(S.layer - 1)}(${t + 1})[unit ${HU[j] + 1}] = ${v}` : "" }, g));
 }
 
 // What a selected quantity is computed from (keys of drawn strips).

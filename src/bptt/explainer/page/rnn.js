@@ -37,7 +37,7 @@ const RNN_VIEW = (function () {
         rows += `<tr><td>${u + 1}</td><td>${num(`params.${pname("b")}.${j}`)}</td><td>${num(`${P}.terms.Wh.${t}.${j}`)}</td><td>${num(`${P}.terms.Ux.${t}.${j}`)}</td>
         <td><b>${num(`${P}.a.${t}.${j}`)}</b></td><td><b>${num(`${P}.h.${t}.${j}`)}</b></td></tr>`;
       });
-      const hint = S.layer === 0 ? `U x(t) is column '${chOf(D.x[t])}' of U (x(t) is one-hot)` : `${inputName()} is the h(t) of layer ${S.layer}`;
+      const hint = S.layer === 0 ? `U x(t) is column '${chOf(D.x[t])}' of U (x(t) is one-hot)` : `${inputName()} is the h(t) of layer ${S.layer - 1}`;
       return `<div class="eq">a(t) = b + W h(t\u22121) + ${inputProduct()}<span class="no">10.8</span></div>
       <div class="eq">h(t) = ${fName}(a(t))<span class="no">10.9</span></div>
       <table class="nums"><tr><th>unit</th><th>b</th><th>W h(t\u22121)</th><th>${inputProduct()}</th><th>a(t)</th><th>h(t)</th></tr>${rows}</table>
