@@ -177,7 +177,8 @@ def test_a_stack_drawn_beside_a_gated_model_gets_only_what_applies(tmp_path, cap
     assert beside["layers"] == 2 and "sweep" not in beside
     assert beside["profile"]["W"] == "W_l1" and beside["profile"]["layer"] == 1
     assert beside["profile"]["vanishing_bound"] is not None
-    rows = {line.split()[0] + " " + line.split()[1]: line for line in printed.splitlines() if line.startswith(("this", "random"))}
+    rows = {" ".join(line.split()[:2]): line for line in printed.splitlines()
+            if line.startswith(("this model ", "random SimpleRNN "))}
     assert "W_l1" in rows["random SimpleRNN"] and "not applicable (lstm)" in rows["this model"]
     assert "random SimpleRNN (seed 0): no radius sweep for a stack of 2 layers" in printed
     assert "of W_l1, the top layer's (layer 1)" in printed and "not applicable to the lstm cell" in printed

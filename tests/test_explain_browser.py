@@ -1,5 +1,7 @@
 """The explain page in headless Chromium: every stage by buttons and by keys, numbers as in the JSON,
-for the simple RNN, a GRU and a two-layer LSTM (layer selector, gate buttons, frames, hover).
+for the simple RNN, a GRU and a two-layer LSTM (layer selector, gate buttons, frames, hover); the
+layout at 1024 and 1280 px (bounding boxes: no sideways scroll, every control in the window, no
+label overlapping another or crossed by an arrow); a trained model's precision; one layer numbering.
 
 Needs Debian's chromium at /usr/bin/chromium (``.ci/run`` installs it) and the ``playwright``
 Python package (the ``test`` extra); only a missing Chromium skips.
@@ -346,7 +348,8 @@ def check_layout(page, where):
     W, H = got["W"], got["H"]
     assert got["scrollW"] <= W, f"{where}: the page is {got['scrollW']} px wide in a {W} px window"
     for name, left, top, right, bottom in got["controls"]:
-        assert 0 <= left and right <= W and 0 <= top and bottom <= H, f"{where}: #{name} at {left}..{right} outside 0..{W}"
+        assert 0 <= left and right <= W and 0 <= top and bottom <= H, \
+            f"{where}: #{name} at {left}..{right}, {top}..{bottom} outside the {W} x {H} window"
     assert not got["labelClipped"], f"{where}: the stage label is cut off"
     left, top, right, bottom, scroll_w, client_w = got["panel"]
     assert right <= W and left < W - 300 and top < H - 200, f"{where}: the side panel at {left}..{right}, {top}"
@@ -425,7 +428,8 @@ def test_a_trained_models_small_numbers_keep_their_digits(browser, pages):
     nonzero = {p: t for p, t in shown.items() if lookup(data, p) != 0}
     as_zero = [p for p, t in nonzero.items() if float(t) == 0]
     assert len(nonzero) > 300
-    assert len(as_zero) <= 0.1 * len(nonzero), f"{len(as_zero)} of {len(nonzero)} nonzero numbers read as zero: {as_zero[:8]}"
+    assert len(as_zero) <= 0.1 * len(nonzero), \
+        f"{len(as_zero)} of {len(nonzero)} nonzero numbers read as zero: {as_zero[:8]}"
     page.close()
 
 

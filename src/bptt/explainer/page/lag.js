@@ -37,7 +37,9 @@ function drawLag() {
     el("rect", { class: "cell", x: bx + d * w + 2, y, width: w - 4, height: by + bh - y, fill: "#6b46c1",
                  "data-tip": `lag ${d}: mean \u2016\u2202L(t)/\u2202h(t\u2212${d})\u2016 = ${v}` }, svg);
     el("text", { x: bx + d * w + w / 2, y: by + bh + 14, "font-size": 10, "text-anchor": "middle", fill: "#5b6472" }, svg, d);
-    if (T <= 8 || d % 2 === 0) el("text", { x: bx + d * w + w / 2, y: y - 4, "font-size": 9, "text-anchor": "middle",
+    // The value above its bar and its neighbours' (a label is as wide as two bars).
+    const yText = Math.min(y, ...[d - 1, d + 1].filter((n) => n >= 0 && n < T).map((n) => yOf(bl[n]))) - 4;
+    if (T <= 8 || d % 2 === 0) el("text", { x: bx + d * w + w / 2, y: yText, "font-size": 9, "text-anchor": "middle",
       "data-path": `lag.by_lag.${d}`, "data-fmt": "e1" }, svg, format(v, "e1"));
   });
   el("text", { x: bx + bw / 2, y: by + bh + 32, "font-size": 11, "text-anchor": "middle", fill: "#5b6472" }, svg, "lag t \u2212 k (steps back)");
