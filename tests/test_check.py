@@ -46,6 +46,10 @@ def test_planted_mistake_is_named_where_it_is_made(path):
     first = report.first
     assert (first.function, first.step, first.quantity) == (expected["function"], expected["step"], expected["quantity"])
     assert expected["hint"] in first.hint
+    for key in ("B", "T"):
+        if key in expected:
+            assert getattr(first, key) == expected[key]
+    assert expected.get("reason", "") in first.reason
     assert first.status == "departs" and first.reason and first.B is not None or first.function == "clip_gradients"
     if first.step is not None:                                    # a step of the case's sequence, counted from 0
         assert 0 <= first.step < first.T

@@ -106,6 +106,7 @@ def read(path) -> Learner:
     prepared = [_prepare(path, filename, shown, source, learner) for filename, shown, source in cells]
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)          # a learner's file may import its own helpers beside it
+    before = set(sys.modules)
     try:
         for filename, shown, code_text, tree in prepared:
             if tree is not None:
@@ -113,6 +114,12 @@ def read(path) -> Learner:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(folder)
+        # The helpers it imported from its folder are its own: the next file checked imports its own
+        # (another folder's rnn_utils.py, or none), not these from the module cache.
+        for name in set(sys.modules) - before:
+            file = getattr(sys.modules[name], "__file__", None)
+            if file and str(Path(file).resolve().parent) == folder:
+                del sys.modules[name]
     return learner
 
 
@@ -319,8 +326,7 @@ def _note(stmt, err, filename, shown, learner):
     if isinstance(err, NameError) and getattr(err, "name", None):
         star = [m for m, (_, names, _) in learner.missing.items() if "*" in names]
         if star and err.name not in learner.namespace:
-            return (f"{where}: {text} raised {_message(err)} (probably one of {star[0]}'s, and {star[0]} "
-                    f"is not there)")
+            return f"{where}: {text} raised {_message(err)} ({star[0]}, which is not there, probably defines it)"
     inner = ""
     tb = err.__traceback__
     deepest = None

@@ -122,11 +122,13 @@ class CheckReport:
         return f"not passed: {', '.join(parts)}"
 
     def _detail(self, f: Finding) -> list:
-        """The lines under a function's row: reason, its line in the file, hint."""
+        """The lines of a function's entry: where (for a departure), why, its line in the file, the hint."""
         out = []
         if f.status == "departs":
-            out.append(f.where() + (f": {f.reason}" if f.reason else ""))
-        elif f.reason:
+            step = f" at t = {f.step} (book: step {f.step + 1})" if f.step is not None else ""
+            case = ", ".join(f"{k}={v}" for k, v in (("T", f.T), ("B", f.B)) if v is not None)
+            out.append(f"{f.direction}, {f.quantity}{step}{', ' + case if case else ''}")
+        if f.reason:
             out.append(f.reason)
         loc = f.line_words(self.source)
         if loc and f.status in ("departs", "not written"):
@@ -143,8 +145,13 @@ class CheckReport:
         out = [head]
         for f in self.functions:
             detail = self._detail(f)
-            out.append(f"  {f.function}: {f.status}" + (f" - {detail[0]}" if detail else ""))
-            out.extend(f"      {d}" for d in detail[1:])
+            if f.status == "departs":
+                out.append(f"  {f.function}: departs ({detail[0]})")
+                detail = detail[1:]
+            else:
+                out.append(f"  {f.function}: {f.status}" + (f" - {detail[0]}" if detail else ""))
+                detail = detail[1:]
+            out.extend(f"      {d}" for d in detail)
         out.extend(f"note: {n}" for n in self.notes)
         if self.first is not None:
             out.append(f"FIRST DEPARTURE: {self.first.where()}")
