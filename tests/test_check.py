@@ -144,7 +144,10 @@ BAD = {
     "missing": (None, "no such file"),
     "not_python.py": ("def f(:\n", "not Python (SyntaxError at line 1"),
     "binary.py": (b"\xff\xfe\x00\x01", "not Python (not UTF-8 text)"),
-    "raises.py": ("import numpy\nraise RuntimeError('boom')\n", "defines none of the recognised functions"),
+    "raises.py": ("import numpy\nraise RuntimeError('boom')\n", "defines none of the recognised functions; expected "
+                  "at least one of"),
+    "raises_note.py": ("import numpy\nraise RuntimeError('boom')\n", "; note: line 2: raise RuntimeError('boom') "
+                       "raised RuntimeError: boom"),
     "nothing.py": ("def hello():\n    return 1\n", "defines none of the recognised functions"),
     "not_json.ipynb": ('{"cells": [', "not a notebook (invalid JSON at line 1"),
     "no_cells.ipynb": ("[1, 2]", "not a notebook (JSON without cells)"),

@@ -134,11 +134,15 @@ def test_python2_beyond_conversion_is_refused_in_one_line_naming_2to3(capsys):
     (["{dir}"], "is a directory"),
     (["{nothing}"], "defines none of the recognised functions"),
     (["{nothing}", "--convention", "keras"], "--convention: expected one of bptt, cs231n, dlai, got 'keras'"),
+    ([], "FILE: expected the .py file or .ipynb notebook to check, got none"),
 ])
 def test_json_prints_one_object_also_for_a_refusal(args, message, tmp_path, capsys):
     (tmp_path / "nothing.py").write_text("def hello():\n    return 1\n")
     args = [a.format(dir=tmp_path, nothing=tmp_path / "nothing.py") for a in args]
-    code, report, err = run_json(args[0], capsys, *args[1:])
+    code = main(["check", *args, "--json"])
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1
+    report = json.loads(out)
     assert code == 2 and message in report["error"] and report["functions"] == [] and report["passed"] is False
     assert len(err.strip().splitlines()) == 1 and message in err
     assert main(["check", *args]) == 2                          # without --json: the line alone
@@ -156,7 +160,7 @@ def test_json_refusal_through_the_real_command(tmp_path):
 def test_a_missing_module_is_named_when_nothing_can_be_checked(tmp_path):
     path = tmp_path / "uses_helpers.py"
     path.write_text("from my_rnn_helpers import *\n\nprint(rnn_forward)\n")
-    with pytest.raises(CheckInputError, match=r"defines none of the recognised functions.*note: module "
+    with pytest.raises(CheckInputError, match=r"defines none of the recognised functions.*note: line 1: module "
                                               r"my_rnn_helpers is not there \(from my_rnn_helpers import \*\)"):
         bptt.check(path)
 
@@ -197,7 +201,7 @@ def test_check_globals_inside_a_notebook_keeps_working(monkeypatch):
     nb = nbformat.read(folder / "rnn_step_by_step.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(
         "import bptt\nr = bptt.check(globals())\n"
-        "print(r.first.function, r.first.step, r.first.line, r.first.source)\n"
+        "print(r.first.function, r.first.step, r.first.file, r.first.line, r.first.source)\n"
         "print(sorted((f.function, f.status) for f in r.functions))"))
     root = Path(__file__).resolve().parents[1]
     monkeypatch.setenv("PYTHONPATH", str(root / "src"))
@@ -205,7 +209,7 @@ def test_check_globals_inside_a_notebook_keeps_working(monkeypatch):
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(folder)}}).execute()
     out = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    assert "rnn_forward 0 18 a[:, :, t] = a_next" in out, out
+    assert "rnn_forward 0 Cell In[5] 18 a[:, :, t] = a_next" in out, out      # as IPython names the cell
     assert "('lstm_backward', 'not written')" in out and "('rnn_cell_backward', 'departs')" in out
 
 

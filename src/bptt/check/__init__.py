@@ -57,4 +57,4 @@ def check(target, *, convention=None, seed=0) -> CheckReport:
 
 def refusal(message) -> CheckReport:
     """The report of a target that could not be checked (``--json`` prints it too)."""
-    return CheckReport(passed=False, convention=None, error=str(message))
+    return CheckReport(passed=False, convention=None, error=str(message), notes=list(getattr(message, "notes", [])))

@@ -4,9 +4,13 @@ The checker works in the book's convention (``reference.py``: row-vector batches
 sequences, U (G*H, I), W (G*H, H), b (G*H,), LSTM gates in the order i, f, g, o). A convention
 says, for each function it knows, the learner's name, arguments and outputs, and turns the
 book's arrays into the learner's: the arguments it is called with and the outputs it must
-return. Comparisons happen in the learner's own shapes and names, so a report speaks them.
+return. Comparisons happen in the learner's own shapes and names, so a report speaks them: each
+convention's ``Words`` are its variable names and the expressions of its step's products, for the
+hints. The functions are listed in the order the assignment asks for them (its notebook's order),
+which is the order they are checked and reported in.
 
-- ``bptt``: the book's names and shapes (this package's README), x (T, B, I), U (H, I).
+- ``bptt``: the book's names and shapes (this package's README and tutorial), x (T, B, I), U (H, I);
+  also the tutorial's ``truncated_backward`` and ``clip_gradients``.
 - ``cs231n``: Stanford cs231n's ``rnn_layers.py``: x (N, T, D), Wx (D, H) = U^T, Wh (H, H) = W^T,
   LSTM gate blocks in the order i, f, o, g.
 - ``dlai``: deeplearning.ai's "Building your Recurrent Neural Network - Step by Step": column

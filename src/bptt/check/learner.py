@@ -49,9 +49,9 @@ def functions_of(learner: Learner, convention=None):
     if not fns:
         examples = "; ".join(f"{c.name}: {', '.join(f.name for f in c.functions if f.cell == 'rnn')}"
                              for c in CONVENTIONS.values())
-        missing = "".join(f"; note: module {m} is not there ({text})" for m, (_, _, text) in learner.missing.items())
+        said = "".join(f"; note: {n}" for n in learner.notes[:2])
         raise CheckInputError(f"{who}defines none of the recognised functions; expected at least one of ({examples}), "
-                              f"or their LSTM and dense-layer companions{missing}")
+                              f"or their LSTM and dense-layer companions{said}", learner.notes)
     problems = {name: signature_problem(conv, name, fn) for name, fn in fns.items()}
     if all(problems.values()):
         raise CheckInputError(f"{who}{next(iter(problems.values()))}")

@@ -39,7 +39,11 @@ _TRANSPARENT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun")
 
 class CheckInputError(ValueError):
     """Something that cannot be checked at all (a file that is not there, not Python, defines
-    none of the functions); the message is one line."""
+    none of the functions); the message is one line, ``notes`` what the file's own code said."""
+
+    def __init__(self, message, notes=()):
+        super().__init__(message)
+        self.notes = list(notes)
 
 
 @dataclass
@@ -64,8 +68,14 @@ class Learner:
         return linecache.getlines(filename)
 
     def place(self, filename):
-        """How a code filename is shown: the path, or ``NOTEBOOK.ipynb, cell N``."""
-        return self.places[filename][0] if filename in self.places else filename
+        """How a code filename is shown: the path, ``NOTEBOOK.ipynb, cell N``, or inside Jupyter
+        ``Cell In[N]`` as IPython's own tracebacks say it."""
+        if filename in self.places:
+            return self.places[filename][0]
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+        number = getattr(getattr(shell, "compile", None), "_filename_map", {}).get(filename)
+        return f"Cell In[{number}]" if number is not None else filename
 
     def is_learners(self, filename):
         if filename in self.places:

@@ -18,7 +18,8 @@ def add(sub):
                                    "step as your loop counts it, the quantity, your line and a hint), not written "
                                    "yet, or skipped. Exit 0: all ok; 1: something departs, is not written or "
                                    "skipped; 2: nothing could be checked.")
-    p.add_argument("file", metavar="FILE", help="your .py file or .ipynb notebook (required)")
+    # Optional for argparse and required here, so that --json answers a missing FILE with its object too.
+    p.add_argument("file", metavar="FILE", nargs="?", default=None, help="your .py file or .ipynb notebook (required)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (also for a file that cannot be checked) instead of the table")
     # Checked here rather than by argparse, so that --json can answer a bad value with its object too.
@@ -35,6 +36,8 @@ def run(args):
     if "matplotlib.pyplot" not in __import__("sys").modules:
         os.environ.setdefault("MPLBACKEND", "Agg")
     try:
+        if args.file is None:
+            raise CheckInputError("FILE: expected the .py file or .ipynb notebook to check, got none")
         if args.convention is not None and args.convention not in CONVENTIONS:
             raise CheckInputError(f"--convention: expected one of {', '.join(CONVENTIONS)}, got {args.convention!r}")
         report = check(args.file, convention=args.convention)
