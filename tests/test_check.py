@@ -138,6 +138,9 @@ def test_html_and_rich_views():
     console = Console(record=True, width=200, force_terminal=False)
     console.print(report)
     assert "rnn_step_backward" in console.export_text()
+    console = Console(record=True, width=200, force_terminal=False)
+    console.print(bptt.check(LEARNERS / "cs231n_embedding_assign.py"))
+    assert "dW[x] = dout" in console.export_text()           # the learner's code, not read as markup
 
 
 BAD = {

@@ -235,3 +235,25 @@ def test_a_helper_beside_one_notebook_is_not_lent_to_the_next():
     report = bptt.check(LEARNERS / "dlai_no_helpers" / "rnn_step_by_step.ipynb")
     assert report.status("rnn_cell_forward") == "skipped"
     assert any("module rnn_utils is not there" in n for n in report.notes)
+
+
+def test_a_notebook_cell_that_is_not_python_is_a_note(tmp_path):
+    """A cell with a syntax error, a %%bash cell and IPython's magics: noted or left out, the rest checked."""
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# My RNN"]},
+             {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": ["%matplotlib inline\n", "import numpy as np\n", "!pip list | grep numpy"]},
+             {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": "def half_written(x:\n    pass\n"},
+             {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": ["%%bash\n", "ls\n"]},
+             {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": ["def rnn_step_forward(x, prev_h, Wx, Wh, b):\n",
+                         "    next_h = np.tanh(x @ Wx + prev_h @ Wh + b)\n",
+                         "    return next_h, (x, prev_h, Wx, Wh, next_h)\n"]}]
+    path = tmp_path / "mine.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    report = bptt.check(path)
+    assert report.passed and [f.function for f in report.functions] == ["rnn_step_forward"]
+    assert report.functions[0].file == f"{path}, cell 5" and report.functions[0].line == 1
+    assert report.notes == ["cell 3: not run (SyntaxError at line 1: '(' was never closed)",
+                            "cell 4: a %%bash cell, not Python: not run"]

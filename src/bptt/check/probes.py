@@ -209,7 +209,9 @@ class Run:
         fn = self.fns[spec.name]
         try:
             out = fn(*[_copy(a) for a in args])
-        except Exception as err:  # the learner's exception is the finding
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # the learner's exception (a sys.exit too) is the finding
             self.raised(spec, err, ctx, args)
         if out is None:
             raise NotWritten(stub_reason(self.learner, fn))
@@ -515,13 +517,19 @@ class Run:
         h_name = self.names.get("seq_h", "h")
         h_seq = np.asarray(outs[h_name])
         for t, (out, then, args, code, line) in enumerate(record):
+            if not isinstance(out, (tuple, list)) or not out or not isinstance(then, (tuple, list)):
+                continue
             now_cache, then_cache = out[-1], then[-1]
             path = _first_change(now_cache, then_cache)
             if path is None or self.harmless(spec.cell, now_cache, then_cache, np.shape(out[0])):
                 continue
             now = np.asarray(_get(now_cache, path))
-            arg_names = list(inspect.signature(self.fns[step.name]).parameters)
-            named = next((arg_names[k] for k, a in enumerate(args) if a is _get(now_cache, path)), None)
+            try:
+                arg_names = list(inspect.signature(self.fns[step.name]).parameters)
+            except (TypeError, ValueError):
+                arg_names = []
+            named = next((arg_names[k] for k, a in enumerate(args) if k < len(arg_names)
+                          and a is _get(now_cache, path)), None)
             what = f"cache{path} ({step.name}'s argument {named})" if named else f"cache{path}"
             holds = next((j for j in range(case.T) if now.shape == self.conv.at(h_seq, j).shape
                           and np.array_equal(now, self.conv.at(h_seq, j))), None)

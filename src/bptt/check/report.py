@@ -171,12 +171,14 @@ class CheckReport:
         from rich.text import Text
         if self.error is not None:
             return Text(f"bptt check: {self.error}", style="red")
-        table = Table(title=f"bptt check{' ' + self.source if self.source else ''} ({self.convention})")
+        table = Table(title=Text(f"bptt check{' ' + self.source if self.source else ''} ({self.convention})"))
         for col in ("function", "status", "where and why"):
             table.add_column(col, overflow="fold")
         colour = {"ok": "green", "departs": "red", "skipped": "yellow", "not written": "cyan"}
         for f in self.functions:
-            table.add_row(f.function, f"[{colour.get(f.status, 'white')}]{f.status}[/]", "\n".join(self._detail(f)))
+            # Text, not markup: the learner's code ("dW[x] = dout") is shown as it is.
+            table.add_row(Text(f.function), Text(f.status, style=colour.get(f.status, "white")),
+                          Text("\n".join(self._detail(f))))
         parts = [table]
         parts.extend(Text(f"note: {n}", style="dim") for n in self.notes)
         if self.first is not None:
