@@ -34,11 +34,17 @@ __all__ = ["check", "by_hand", "CheckReport", "Finding", "CheckInputError"]
 def check(target, *, convention=None, seed=0) -> CheckReport:
     """Check every recognised function of ``target``; report each one's status and the first departure.
 
-    target: the path of a .py file or an .ipynb notebook, a module, a dict {name: function}
-        (``bptt.check(globals())`` inside a notebook), or a list of functions.
-    convention: "bptt", "cs231n" or "dlai" to override the detection by names (a module may
-        also set ``BPTT_CONVENTION``).
-    Raises CheckInputError (a ValueError, one line) when nothing can be checked.
+    Args:
+        target: the path of a .py file or an .ipynb notebook, a module, a dict {name: function}
+            (``bptt.check(globals())`` inside a notebook), or a list of functions.
+        convention: "bptt", "cs231n" or "dlai" to override the detection by names (a module may
+            also set ``BPTT_CONVENTION``).
+
+    Returns:
+        A CheckReport: every function found with its status, the first departure, the notes.
+
+    Raises:
+        CheckInputError: (a ValueError, one line) when nothing can be checked.
     """
     learner = learner_of(target)
     conv, fns = functions_of(learner, convention)

@@ -21,7 +21,19 @@ TOL = 1e-6
 
 
 def by_hand(page, step, dW) -> CheckReport:
-    """Check ``dW`` (H, H), step ``step``'s contribution to dL/dW read off ``page`` (bptt.explain's)."""
+    """Check ``dW``, step ``step``'s contribution to dL/dW worked out by hand from ``page``.
+
+    Args:
+        page: what ``bptt.explain`` returns for a one-layer simple RNN.
+        step: the page's step, 1 to T, counted from 1 as the page and the book count them.
+        dW: (H, H), ``dL/da(step) h(step-1)^T`` summed over the batch; None while not worked out.
+
+    Returns:
+        A CheckReport with one entry, "dW by hand": ok, departs (with the slip named) or not written.
+
+    Raises:
+        CheckInputError: (a ValueError, one line) for a page or a step that cannot be checked.
+    """
     from .learner import CheckInputError
     data = getattr(page, "data", page)
     if not isinstance(data, dict) or data.get("format") != "bptt-explain":
