@@ -41,7 +41,7 @@ def check(target, *, convention=None, seed=0) -> CheckReport:
             also set ``BPTT_CONVENTION``).
 
     Returns:
-        A CheckReport: every function found with its status, the first departure, the notes.
+        bptt.CheckReport: every function found with its status, the first departure, the notes.
 
     Raises:
         CheckInputError: (a ValueError, one line) when nothing can be checked.
