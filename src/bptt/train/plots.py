@@ -56,7 +56,8 @@ def plot_task_curve(metrics_path, png_path, result) -> Path:
     a_metric.axhline(result["baseline"], color="tab:red", ls="--", lw=1.2,
                      label=f"baseline {result['baseline']:.4g} ({result['baseline_means']})")
     threshold = result["threshold"]
-    a_metric.axhline(threshold, color="tab:green", ls=":", lw=1.5, label=f"solved: {result['criterion']}")
+    a_metric.axhline(threshold, color="tab:green", ls=":", lw=1.5,
+                     label=f"solved: {result['criterion']} (threshold {threshold:g})")
     positive = [v for _, v in evals if v > 0] + [threshold, result["baseline"]]
     a_metric.set_yscale("log")
     a_metric.set_ylim(min(positive) / 2, max(max(positive) * 1.5, 1.05))
