@@ -294,7 +294,7 @@ def test_a_gru_page_every_stage(browser, tmp_path):
 # and an H = 128 LSTM trained on the text until its errors are small (a trained model's tables).
 def trained_lstm(H=128, updates=150):
     from bptt.data import Vocab
-    from bptt.optim import Adam
+    from bptt.train.optim import Adam
     V = len(set(TEXT))
     model = bptt.LSTM(V, H, V, seed=0)
     ids = Vocab.from_text(TEXT).encode(TEXT)
