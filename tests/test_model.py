@@ -144,7 +144,7 @@ def test_set_params_validates():
 
 @pytest.mark.parametrize("n", [5, 256, 257, 3000])
 def test_scatter_rows_is_the_one_hot_product(n):
-    from bptt.nn.network import scatter_rows
+    from bptt.nn.embedding import scatter_rows
     rng = np.random.default_rng(n)
     ids = rng.integers(0, n, size=500)
     rows = rng.normal(size=(500, 7))

@@ -26,7 +26,7 @@ import numpy as np
 from .. import _validate as check
 from . import checkpoint as ckpt
 from ..data import tasks
-from ..nn.losses import LOSSES
+from ..nn.stages import readout_loss
 from ..nn.network import GRU, LSTM, SimpleRNN, suffix
 from .optim import OPTIMIZERS, clip_global_norm, global_norm
 
@@ -157,7 +157,7 @@ def evaluate(model, task: tasks.Task, batch: tasks.Batch, chunk=EVAL_CHUNK) -> t
     for s in range(0, B, chunk):
         part = _columns(batch, slice(s, s + chunk))
         trace = model.forward(part.x)
-        loss, _, _ = LOSSES[model.output](trace.o, trace.yhat, _targets(part.y, model), part.mask)
+        loss, _, _ = readout_loss(model, trace.o, trace.yhat, _targets(part.y, model), part.mask)
         loss_sum += loss * part.mask.shape[1]
         outputs.append(trace.o)
     o = np.concatenate(outputs, axis=1)                          # (T, B, O)

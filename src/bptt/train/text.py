@@ -24,9 +24,8 @@ import numpy as np
 from . import checkpoint as ckpt
 from .. import _validate as check
 from ..data.text import Corpus, Vocab, lazy_streams, split
-from ..nn.losses import LOSSES
 from ..nn.cells import CELLS
-from ..nn.network import Network
+from ..nn.network import Network, stream_loss
 from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
 from .sample import sample
 from ..nn.truncated import TruncatedBPTT
@@ -177,26 +176,9 @@ def _write_json(path: Path, record: dict):
 
 
 def evaluate(model, x, y, chunk=128) -> float:
-    """Mean loss per character (nats) over streams x, y (L, B), state carried across chunks.
-
-    Chunks of 128 steps keep the (chunk, B, V) temporaries to a few MB however long the text.
-    """
-    state0 = {}
-    total, count = 0.0, 0
-    for s in range(0, x.shape[0], chunk):
-        trace = model.forward(x[s:s + chunk], **state0)
-        _, _, l = LOSSES[model.output](trace.o, trace.yhat, y[s:s + chunk])
-        total += float(l.sum())
-        count += l.size
-        state0 = {f"{n}0": _last(trace, n) for n in model.cell.states}
-    return total / count
-
-
-def _last(trace, name):
-    """The state ``name`` after the last step, as ``forward`` takes it: (B, H) or (L, B, H)."""
-    if len(trace.layers) == 1:
-        return trace.layers[0].states[name][-1]
-    return np.stack([lt.states[name][-1] for lt in trace.layers])
+    """Mean loss per character (nats) over streams x, y (L, B), state carried across chunks
+    of 128 steps (``network.stream_loss``)."""
+    return stream_loss(model, x, y, chunk)
 
 
 def build_model(config: "TrainConfig", vocab_size: int) -> Network:
