@@ -1,7 +1,7 @@
 """The layout's promises, checked on the import graph (import-linter, contracts in pyproject.toml):
 each level imports only the levels below it (cli, tools, training, diagnostics, data, network; and
-inside the network: streams, stages, loop, cells, the dense layer), the cell-generic modules never
-reach into a cell's module, and only the PyTorch bridge imports torch."""
+inside the network: streams, the network, its stages, loop, cells, the dense and embedding pairs),
+the cell-generic modules never reach into a cell's module, and only the PyTorch bridge imports torch."""
 
 import os
 from pathlib import Path
