@@ -270,3 +270,22 @@ def test_load_metrics_keeps_diagnostics_records(tmp_path):
 
 def test_exported():
     assert bptt.lag_profile is lag_profile and bptt.radius_sweep is radius_sweep
+
+
+def test_the_bound_and_the_lag_ratios_are_public_for_the_training_metrics():
+    """metrics.py builds its records from analysis.py's public functions: the same numbers as lag_profile."""
+    from bptt._json import number, numbers
+    from bptt.diagnose.analysis import element_norms, lag_ratio, loss_steps, spectral_bound
+    assert spectral_bound(None, None) == {"radius": None, "sigma_max": None, "gamma": None, "vanishing_bound": None}
+    bound = spectral_bound(0.5 * np.eye(3), 1.0)
+    assert bound["radius"] == pytest.approx(0.5) and bound["sigma_max"] == pytest.approx(0.5)
+    assert bound["vanishing_bound"] is True and spectral_bound(2.0 * np.eye(3), 1.0)["vanishing_bound"] is False
+    model, x, y, h0, mask = random_problem("tokens", "softmax", "tanh", True, T=7, B=3, seed=2)
+    trace = model.forward(x, h0)
+    result = model.backward(trace, y, mask=mask)
+    has_loss = loss_steps(mask, 7, 3)
+    assert has_loss.dtype == bool and has_loss.sum() == 3 and loss_steps(None, 7, 3).all()
+    ratio = lag_ratio(element_norms(model, trace, result, max_lag=6), has_loss, range(7))
+    np.testing.assert_allclose(ratio, lag_profile(model, x, y, h0, mask).ratio, rtol=1e-12, equal_nan=True)
+    assert number(float("nan")) is None and number(np.float32(2.5)) == 2.5 and number(None) is None
+    assert numbers([[1.0, np.inf], [np.nan, -2.0]]) == [[1.0, None], [None, -2.0]]

@@ -33,6 +33,7 @@ import numpy as np
 from ..diagnose import lag_profile
 from ..data.text import Vocab
 from ..nn.network import Network
+from ..nn.stages import split_param_name
 from .terms import VIEWS, layer_terms
 
 MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1024 px
@@ -95,7 +96,7 @@ def build_data(model: Network, text: str, *, vocab: Vocab | None = None, lr: flo
 
     def sl(name, arr):
         """Slice an array shaped like parameter ``name`` (optionally with a leading T axis)."""
-        base, _, layer = name.partition("_l")
+        base, layer = split_param_name(name)
         rows, cols = {"U": (gi, oi if not layer else hi), "W": (gi, hi), "b": (gi, None), "b_hn": (hi, None),
                       "V": (oi, hi), "c": (oi, None)}[base]
         arr = arr[..., rows, :] if cols is not None else arr[..., rows]

@@ -27,6 +27,7 @@ from . import runfiles
 from ..data.text import Vocab
 from ..nn.cells import CELLS
 from ..nn.network import Network
+from ..nn.stages import param_shapes
 
 FORMAT = "bptt-checkpoint"
 VERSION = 1
@@ -168,13 +169,11 @@ def _load(path: Path, where: str) -> Checkpoint:
     if layers > 64:
         raise ValueError(f"{where}: expected at most 64 layers, got {layers}")
     try:
-        shell = Network.create(cell_name, 1, 1, 1, cell_options=options, layers=layers,
-                               output=spec["output"], dtype=spec["dtype"])
+        cell = CELLS[cell_name](**options)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
     I, H, O = spec["n_in"], spec["n_hidden"], spec["n_out"]
-    shell.n_in, shell.n_hidden, shell.n_out = I, H, O     # the shapes to expect, before any allocation
-    shapes = shell.param_shapes()
+    shapes = param_shapes(cell, I, H, O, layers)          # the shapes to expect, before any allocation
     described = f"a {layers}-layer {cell_name} with n_in={I}, n_hidden={H}, n_out={O}"
     expected = {f"params/{k}" for k in shapes}
     missing = sorted(expected - arrays.keys())

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import numpy as np
-
-from ..nn.losses import LOSSES
+from ..nn.stages import last_states, readout_loss, stack_states
 
 
 def scored_chunks(model, x, y, mask=None, *, chunk: int, along: str = "time") -> Iterator[tuple]:
@@ -35,14 +33,8 @@ def scored_chunks(model, x, y, mask=None, *, chunk: int, along: str = "time") ->
         part = slice(start, start + chunk)
         rows = (part,) if along == "time" else (slice(None), part)
         trace = model.forward(x[rows], **state0)
-        loss, _, l = LOSSES[model.output](trace.o, trace.yhat, y[rows], None if mask is None else mask[rows])
+        loss, _, l = readout_loss(model, trace.o, trace.yhat, y[rows], None if mask is None else mask[rows])
         if along == "time":
-            state0 = {f"{n}0": _last(trace, n) for n in model.cell.states}
+            state0 = stack_states(last_states(trace.layers))
         yield trace, loss, l
 
-
-def _last(trace, name):
-    """The state ``name`` after the last step, as ``forward`` takes it: (B, H) or (L, B, H)."""
-    if len(trace.layers) == 1:
-        return trace.layers[0].states[name][-1]
-    return np.stack([lt.states[name][-1] for lt in trace.layers])

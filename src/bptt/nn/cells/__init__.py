@@ -1,8 +1,9 @@
 """The recurrent cells. Each module holds one cell: its step pair, forward and backward, side by side.
 
 The contract a cell keeps, so that everything else (the loop over time in ``unroll.py``, the
-stacked network in ``network.py``, truncated and recomputing BPTT, gradcheck, training,
-sampling, diagnostics, checkpoints and the PyTorch bridge) is written once for every cell:
+network's stages in ``stages.py``, truncated and recomputing BPTT, gradcheck, training,
+sampling, diagnostics, checkpoints, the explain page and the PyTorch bridge) is written once
+for every cell:
 
 ``name``
     "rnn", "lstm", "gru": what checkpoints, ``--cell`` and the tests call it.
@@ -51,22 +52,33 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
 ``adjust_init(params, H, rng)``
     Changes the initial parameters after the uniform draw (the LSTM's forget-gate bias), or not.
 ``torch``, ``torch_options()``
-    The PyTorch module's class name and constructor options; ``from_torch_biases(b_ih, b_hh)``,
-    ``to_torch_biases(params)`` and ``torch_bias_grads(g_ih, g_hh)`` map PyTorch's two biases
-    (and their gradients) onto the cell's (b = b_ih + b_hh, except where the cell keeps one apart).
+    The PyTorch module's class name and constructor options, named as the module's attributes
+    (``from_torch`` reads the options of a default cell back from a module's);
+    ``from_torch_biases(b_ih, b_hh)``, ``to_torch_biases(params)`` and ``torch_bias_grads(g_ih,
+    g_hh)`` map PyTorch's two biases (and their gradients) onto the cell's (b = b_ih + b_hh,
+    except where the cell keeps one apart).
+``page_terms(states, keeps, errors, local, Ux, Wh, b)``
+    For the explain page (``bptt explain``), the terms of the cell's own equations, each
+    (T, B, width): from one layer's trace (states, keeps), its errors (``layer_backward``'s),
+    ``backward_locals``' arrays, U x(t) and W h(t-1) (T, B, G*H) and b. The page adds them up
+    in its side panel (``explain/terms.py`` holds the terms every cell shares; a term of the
+    next step uses ``from_next_step``). Only a cell the page has a view for
+    (``explain.terms.VIEWS``, ``page/<name>.js``) is drawn; another cell may leave it out.
 ``vanishing_bound(W)``
     A notion tied to one square W: the RNN returns gamma, the bound on |f'| in Pascanu et al.'s
     condition sigma_max(W) < 1/gamma, which the diagnostics and the radius sweep use; a gated
     cell returns None and the diagnostics report the bound as not applicable.
 
-Adding a cell: write ``cells/<name>.py`` with the above, import it below, and add its name to
-``CELLS`` in ``tests/cells.py``. Nothing else changes.
+Adding a cell: write ``cells/<name>.py`` with the above (its PyTorch mapping included), import
+it below and add it to ``CELLS``, and add its name to ``CELLS`` in ``tests/cells.py``. Nothing
+else changes: ``Network.create("<name>", ...)`` builds a ``Network`` of it.
 """
 
+from ._page import from_next_step
 from .gru import GRUCell
 from .lstm import LSTMCell
 from .rnn import RNNCell
 
 CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell)}
 
-__all__ = ["CELLS", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["CELLS", "RNNCell", "LSTMCell", "GRUCell", "from_next_step"]

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._page import from_next_step
 from ._scratch import fresh
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
 
@@ -106,6 +107,24 @@ class GRUCell:
         np.multiply(da_n, r_t, out=dahh_t[..., 2 * H:])
         np.matmul(dahh_t, P.W, out=carry_h)
         carry_h += dh_t * z_t                                    # the direct path z * h(t-1)
+
+    # ------------------------------------------------------------------ the explain page
+    def page_terms(self, states, keeps, errors, local, Ux, Wh, b) -> dict:
+        """The terms of the GRU's equations (T, B, width):
+
+        pre    the gates' pre-activations (3H): b + Ux + Wh, the n block b_n + U_n x + rhn
+        rhn    r (W_n h(t-1) + b_hn), the n block's recurrent term   a_n = b_n + U_n x + rhn
+        zn, zh (1 - z) n, z h(t-1)                                   h(t) = zn + zh
+        zdh    z(t+1) dL/dh(t+1), zero after the last step           dL/dh = out + Wda + zdh
+        local  (3H) in gate order: dL/da_r = local dL/da_n, dL/da_z,n = local dL/dh
+        """
+        N, Dz, R, r, z = local
+        H = N.shape[-1]
+        n, hn = keeps["gates"][..., 2 * H:], keeps["hn"]
+        pre = Ux + Wh + b
+        pre[..., 2 * H:] += r * hn - Wh[..., 2 * H:]                  # r (W_n h(t-1) + b_hn) for W_n h(t-1)
+        return dict(pre=pre, rhn=r * hn, zn=(1 - z) * n, zh=z * states["h"][:-1], zdh=from_next_step(z * errors["h"]),
+                    local=np.concatenate([R, Dz, N], axis=-1))
 
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):

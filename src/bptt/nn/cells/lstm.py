@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
+from ._page import from_next_step
 from ._scratch import fresh
 from ..._validate import number_in
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
@@ -115,6 +116,24 @@ class LSTMCell:
         np.multiply(D_t[..., 3 * H:], dh_t, out=da_t[..., 3 * H:])   # o: through h(t)
         np.multiply(ds_t, f_t, out=carry_s)
         np.matmul(da_t, P.W, out=carry_h)
+
+    # ------------------------------------------------------------------ the explain page
+    def page_terms(self, states, keeps, errors, local, Ux, Wh, b) -> dict:
+        """The terms of the LSTM's equations (T, B, width):
+
+        pre    the gates' pre-activations b + Ux + Wh (4H), which the trace keeps only after their
+               nonlinearities
+        fs, ig f s(t-1), i g                                         s(t) = fs + ig
+        dhs    dL/dh(t) o (1 - tanh(s(t))^2)                         dL/ds(t) = dhs + fds
+        fds    f(t+1) dL/ds(t+1), zero after the last step
+        local  the gates' local derivatives (4H): dL/da_i,f,g = local dL/ds, dL/da_o = local dL/dh
+        """
+        A, D, f = local
+        H = A.shape[-1]
+        gates, s_prev = keeps["gates"], states["s"][:-1]
+        i, g = gates[..., :H], gates[..., 2 * H:3 * H]
+        return dict(pre=Ux + Wh + b, fs=f * s_prev, ig=i * g, dhs=errors["h"] * A,
+                    fds=from_next_step(f * errors["s"]), local=D)
 
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):

@@ -69,6 +69,12 @@ class RNNCell:
         np.multiply(dh_t, fprime_t, out=da_t)
         np.matmul(da_t, P.W, out=carry_h)
 
+    # ------------------------------------------------------------------ the explain page
+    def page_terms(self, states, keeps, errors, local, Ux, Wh, b) -> dict:
+        """fprime: f'(a(t)), with which dL/da = fprime dL/dh (T, B, H)."""
+        fprime, = local
+        return {"fprime": fprime}
+
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):
         """Pascanu et al. (2013): ||dh(k)/dh(k-1)|| <= sigma_max(W) gamma, gamma a bound on |f'|."""
