@@ -41,6 +41,11 @@ def add(sub):
     p.add_argument("--eval-size", type=integer, default=None, help=f"held-out sequences (default {d.eval_size})")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help=f"the model's float type (default {d.dtype})")
+    p.add_argument("--gradient", choices=("bptt", "rtrl", "uoro", "snap1"), default=None,
+                   help="bptt: BPTT through each whole sequence; rtrl, uoro, snap1: forward in time, an update "
+                        f"every --seq-length steps that carry a target (default {d.gradient})")
+    p.add_argument("--seq-length", type=integer, default=None,
+                   help="with --gradient rtrl, uoro or snap1: steps between updates (default: one at the end)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.set_defaults(run=run)
@@ -76,7 +81,8 @@ def run(args):
                             batch_size=args.batch_size, steps=args.steps, lr=args.lr,
                             optimizer=args.optimizer, clip=args.clip, nonlinearity=args.nonlinearity,
                             init=args.init, seed=args.seed, eval_every=args.eval_every,
-                            eval_size=args.eval_size, dtype=args.dtype)
+                            eval_size=args.eval_size, dtype=args.dtype, gradient=args.gradient,
+                            seq_length=args.seq_length)
     if args.clip == 0:
         from dataclasses import replace
         config = replace(config, clip=None)
@@ -88,7 +94,9 @@ def run(args):
     baseline = task.baseline(config.length)
     output.line(f"{task.name} (after {task.paper}), T = {config.length}, cell {config.cell}: H={config.hidden}, "
                 f"layers {config.layers}, B={config.batch_size}, at most {config.steps} updates, "
-                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}; solved when "
+                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}"
+                f"{'' if config.gradient == 'bptt' else f', gradient {config.gradient} every {config.seq_length or config.length} steps'}"
+                f"; solved when "
                 f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
                 f"{task.baseline_means})")
     try:

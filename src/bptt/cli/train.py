@@ -17,7 +17,7 @@ from ._output import Output, error_line
 CONFIG_FLAGS = ("cell", "layers", "forget_bias", "hidden", "seq_length", "bptt_depth", "batch_size", "steps", "lr",
                 "optimizer", "momentum", "clip", "clip_value", "lr_decay", "lr_decay_every", "nonlinearity", "dtype",
                 "seed", "val_fraction", "eval_every", "sample_every", "sample_length", "diagnose_every",
-                "input_init_std")
+                "input_init_std", "gradient")
 
 
 def add(sub):
@@ -49,6 +49,9 @@ def add(sub):
     p.add_argument("--bptt-depth", type=integer, default=None,
                    help="k2, steps back-propagated through (default: k1)")
     p.add_argument("--batch-size", type=integer, default=d.batch_size, help="B, parallel streams through the text")
+    p.add_argument("--gradient", choices=("bptt", "rtrl", "uoro", "snap1"), default=d.gradient,
+                   help="how each update's gradient is computed: truncated BPTT(k2; k1), or forward in time "
+                        "every k1 steps, the past never truncated: exact RTRL, UORO, SnAp-1")
     p.add_argument("--steps", type=integer, default=None,
                    help=f"updates to run in all, counted from the run's start (default {d.steps}; "
                         f"not with --epochs)")
@@ -322,7 +325,8 @@ def _setup(args, output, folder):
     data.remember_source(out, args.file, args.data, encoding, newline, corpus.identity())
     layers = f"{config.layers}-layer " if config.layers > 1 else ""
     output.line(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, "
+                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, "
+                f"{f'k2={config.k2}' if config.gradient == 'bptt' else f'gradient {config.gradient}'}, "
                 f"B={config.batch_size}, {config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     return trainer
 

@@ -14,9 +14,10 @@ so the gradient of a loss arrives while the sequence is read, with nothing store
 The readout's V, c need no influence: dL(t)/dV = dL/do(t) h(t)^T, as in BPTT. What differs
 between the methods is only how M(t) is kept (an ``influence``): exactly (``rtrl.py``, O(H^4)
 time per step for the RNN), as a random rank-one product (``uoro.py``), or sparse (``snap.py``).
-Each step here runs the three stages of ``network.py`` for one t: the cell's step forward, its
-partial Jacobians (``step_jacobians``, the cell contract), the influence's update, then the
-readout and loss of that step.
+Each step here runs the three stages of ``network.py`` for one t (stage 1 for a block of 64
+steps at once, so that nothing grows with T): the cell's step forward, its partial Jacobians
+(``step_jacobians``, the cell contract), the influence's update, then the readout and loss of
+that step.
 
 One recurrent layer only: the influence of a lower layer's parameters on an upper layer's
 state would need the chain through both, which none of the three methods here is written for.
@@ -34,6 +35,8 @@ import numpy as np
 from .. import _validate as check
 from .dense import dense_forward
 from .losses import LOSSES, OUTPUTS
+
+BLOCK = 64       # steps whose input projection b + U x(t) is computed at once
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,25 @@ class OnlineWalk:
                              f"recurrent layer), got layers={model.layers}")
         self.model, self.influence = model, influence
         self.B = check.positive_int("B", B)
-        self.state = {n: v.copy() for n, v in model.initial_states(B, h0=h0, s0=s0)[0].items()}
+        self.states = {n: v.copy() for n, v in model.initial_states(B, h0=h0, s0=s0)[0].items()}
+
+    def state(self) -> dict:
+        """Arrays that, with ``restore``, resume the walk exactly: the carried states by name ("h",
+        "s") and the influence's arrays ("influence/<name>")."""
+        return {**{n: v.copy() for n, v in self.states.items()},
+                **{f"influence/{k}": v.copy() for k, v in self.influence.arrays().items()}}
+
+    def restore(self, state: dict) -> None:
+        """The arrays of ``state()``, each of the shape this walk holds (a ValueError names one that is not)."""
+        mine = self.state()
+        for key, value in mine.items():
+            given = np.asarray(state.get(key)) if key in state else None
+            if given is None or given.shape != value.shape or given.dtype.kind != "f":
+                raise ValueError(f"state[{key!r}]: expected a float array of shape {value.shape}, got "
+                                 f"{'none' if given is None else check.describe(given)}")
+        self.states = {n: np.array(state[n], dtype=self.model.dtype) for n in self.model.cell.states}
+        self.influence.load({k[len("influence/"):]: np.array(v, dtype=self.model.dtype)
+                             for k, v in state.items() if k.startswith("influence/")})
 
     def run(self, x, y, mask=None, per_step=False) -> OnlineGradients:
         m, cell, p = self.model, self.model.cell, self.model.params
@@ -163,8 +184,7 @@ class OnlineWalk:
         mask = check.mask(mask, T, B, m.dtype)
         H, S, dt = m.n_hidden, len(cell.states), m.dtype
         P = m.weights(0)
-        xu = m.project_inputs(x, 0)                                             # stage 1: (T, B, G*H)
-        prev = [self.state[n] for n in cell.states]                             # (B, H) each
+        prev = [self.states[n] for n in cell.states]                             # (B, H) each
         new = [np.empty((B, H), dtype=dt) for _ in cell.states]
         keep = [np.empty((B, w * H), dtype=dt) for _, w in cell.keeps]
         grads = {k: np.zeros_like(v) for k, v in p.items()}
@@ -173,8 +193,10 @@ class OnlineWalk:
         total = 0.0
         dz = np.zeros((B, S, H), dtype=dt)                                      # dL(t)/dz(t): only h is read out
         for t in range(T):
+            if t % BLOCK == 0:      # stage 1 for the next steps at once; memory stays flat in T
+                xu = m.project_inputs(x[t:t + BLOCK], 0)                       # (BLOCK, B, G*H)
             # Stage 2 for one step, and what the influence needs from it.
-            cell.step_forward(P, xu[t], *prev, *new, *keep)
+            cell.step_forward(P, xu[t % BLOCK], *prev, *new, *keep)
             D, A = cell.step_jacobians(P, *prev, *new, *keep)
             self.influence.step(Step(D, A, x[t], prev[0], P.W))                # M(t-1) -> M(t)
             # Stage 3 for this step: o(t) = c + V h(t), its loss, and dL(t)/dh(t) = V^T dL/do(t).
@@ -190,11 +212,11 @@ class OnlineWalk:
             self.influence.add_grads(dz, g)                                     # dL(t)/dz(t) M(t)
             prev, new = new, prev                                               # h(t) is the next step's h(t-1)
         for n, v in zip(cell.states, prev):
-            self.state[n] = v
+            self.states[n] = v
         if per_step:
             grads = {k: v.sum(axis=0) for k, v in steps.items()}
         d0 = getattr(self.influence, "d_initial", None)
         return OnlineGradients(loss=float(total), losses=losses, grads=grads, per_step=steps,
-                               state={f"{n}0": v.copy() for n, v in self.state.items()},
+                               state={f"{n}0": v.copy() for n, v in self.states.items()},
                                dh0=None if d0 is None else d0[:, 0].copy(),
                                ds0=None if d0 is None or S < 2 else d0[:, 1].copy())

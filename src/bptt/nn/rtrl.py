@@ -51,6 +51,17 @@ class ExactInfluence:
         if self.Phi is not None:
             self.Phi = J @ self.Phi
 
+    def arrays(self) -> dict:
+        out = {"M": self.M}
+        if self.Phi is not None:
+            out.update({"Phi": self.Phi, "d_initial": self.d_initial})
+        return out
+
+    def load(self, arrays) -> None:
+        self.M[...] = arrays["M"]
+        if self.Phi is not None:
+            self.Phi[...], self.d_initial[...] = arrays["Phi"], arrays["d_initial"]
+
     def add_grads(self, dz, grads) -> None:
         """grads[name] += sum over the streams of dL(t)/dz(t) M(t); dL/dz(0) likewise through Phi."""
         B = dz.shape[0]

@@ -68,6 +68,13 @@ class UnitInfluence:
         for name, d in self.cell.extra_influence(errors).items():        # (B, S, m*H), unit k at j*H + k
             self.M[name] += d.reshape(B, S, -1, H)
 
+    def arrays(self) -> dict:
+        return dict(self.M)
+
+    def load(self, arrays) -> None:
+        for name, M in self.M.items():
+            M[...] = arrays[name]
+
     def add_grads(self, dz, grads) -> None:
         """grads += sum over streams and states of dL(t)/dstate_i[k] times unit k's influence on it."""
         GH = self.G * self.H

@@ -69,6 +69,14 @@ class RankOneInfluence:
             r0, r1 = (r.reshape(B, *(1,) * (self.theta[n].ndim - 1)) for r in (rho0, rho1))
             self.theta[n] = self.theta[n] / r0 + nuI[n] / r1
 
+    def arrays(self) -> dict:
+        """s~ and theta~ (the random generator's state is the caller's: see ``train/online.py``)."""
+        return {"s": self.s, **{f"theta/{n}": v for n, v in self.theta.items()}}
+
+    def load(self, arrays) -> None:
+        self.s = arrays["s"].copy()
+        self.theta = {n: arrays[f"theta/{n}"].copy() for n in self.names}
+
     def add_grads(self, dz, grads) -> None:
         """grads += sum over streams of (dL(t)/dz(t) . s~(t)) theta~(t)."""
         c = np.einsum("bik,bik->b", dz, self.s)                                       # (B,)

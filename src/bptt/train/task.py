@@ -28,6 +28,8 @@ from . import checkpoint as ckpt
 from ..data import tasks
 from ..nn.losses import LOSSES
 from ..nn.network import GRU, LSTM, SimpleRNN, suffix
+from ..nn.cells import CELLS as NN_CELLS
+from .online import GRADIENTS, check_spec_fits, sequence_updates
 from .optim import OPTIMIZERS, clip_global_norm, global_norm
 
 MAX_BAD_IN_A_ROW = 5
@@ -82,6 +84,10 @@ class TaskConfig:
     eval_size: int = 1000         # held-out sequences
     dtype: str = "float32"
     log_every: int = 10           # updates between metrics lines
+    # bptt: one update per batch, BPTT through the whole sequence. rtrl, uoro, snap1 (train/online.py):
+    # forward in time, an update every seq_length steps that carry a target, the past never truncated.
+    gradient: str = "bptt"
+    seq_length: int | None = None  # online methods only: steps between updates; None: one at the sequence's end
 
     def validate(self):
         """Every field checked; each error names the flag that sets it."""
@@ -96,6 +102,12 @@ class TaskConfig:
         if self.clip is not None:
             check.number_in("--clip", self.clip, 0)
         check.choice("--dtype", self.dtype, ("float32", "float64"))
+        check.choice("--gradient", self.gradient, GRADIENTS)
+        if self.seq_length is not None:
+            check.positive_int("--seq-length", self.seq_length)
+            if self.gradient == "bptt":
+                raise ValueError(f"--seq-length: expected only with --gradient rtrl, uoro or snap1 (bptt "
+                                 f"back-propagates through each whole sequence), got {self.seq_length}")
         for name, options in (("nonlinearity", ("tanh", "relu")), ("init", ("uniform", "identity"))):
             value = getattr(self, name)
             if value is not None:
@@ -106,6 +118,8 @@ class TaskConfig:
         if self.cell not in CELLS:
             raise ValueError(f"--cell: expected one of {', '.join(CELLS)} (the {self.cell} cell is not "
                              f"available yet in this version of bptt), got {self.cell!r}")
+        cell = NN_CELLS["rnn" if self.cell == "irnn" else self.cell]()      # its shape is all the cost needs
+        check_spec_fits(self.gradient, cell, task.n_in, self.hidden, self.layers, self.batch_size, self.dtype)
         return self
 
 
@@ -191,6 +205,7 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
     model = build_model(config)
     opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
     rng = np.random.default_rng([config.seed, 0])                # training batches
+    signs = np.random.default_rng([config.seed, 2])              # UORO's random signs
     held_out = task.generate(config.length, config.eval_size, np.random.default_rng([config.seed, 1]))
     baseline = task.baseline(config.length)
     log = out / "metrics.jsonl"
@@ -200,12 +215,17 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
     metric = held_loss = None
     solved = False
     last_loss = last_norm = float("nan")
+    pending = iter(())                                           # the current batch's updates still to come
     while step < config.steps and not solved:
-        batch = task.generate(config.length, config.batch_size, rng)
-        trace = model.forward(batch.x)
-        result = model.backward(trace, _targets(batch.y, model), mask=batch.mask)
+        update = next(pending, None)
+        if update is None:                                       # bptt: one per batch; online: one per window
+            batch = task.generate(config.length, config.batch_size, rng)
+            pending = sequence_updates(config.gradient, model, batch.x, _targets(batch.y, model), batch.mask,
+                                       config.seq_length, signs)
+            sequences += config.batch_size
+            continue
+        result, targets = update
         grads = result.grads
-        sequences += config.batch_size
         if not (math.isfinite(result.loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
             skipped += 1
             bad_in_a_row += 1
@@ -213,6 +233,7 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
                 raise Diverged(f"training diverged: {bad_in_a_row} updates in a row with a non-finite loss "
                                f"or gradient at update {step}; nothing non-finite was applied or saved. "
                                f"Try a lower --lr (now {config.lr:g}) or --clip 1.")
+            pending = iter(())                                   # the rest of this batch carries it on
             continue
         bad_in_a_row = 0
         last_norm = clip_global_norm(grads, config.clip)[0] if config.clip else global_norm(grads)
@@ -221,7 +242,7 @@ def train(config: TaskConfig, out, *, progress=None) -> dict:
             raise Diverged(f"training diverged: the update at step {step} overflowed the parameters. "
                            f"Try a lower --lr (now {config.lr:g}) or --clip 1.")
         step += 1
-        last_loss = result.loss * config.batch_size / float(batch.mask.sum())   # per target step
+        last_loss = result.loss * config.batch_size / targets   # per target step
         evaluate_now = step % config.eval_every == 0 or step == config.steps
         if step % config.log_every == 0 or evaluate_now:
             record = {"step": step, "sequences": sequences, "loss": _number(last_loss), "grad_norm": last_norm,

@@ -30,6 +30,7 @@ from ..nn.network import Network
 from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
 from .sample import sample
 from ..nn.truncated import TruncatedBPTT
+from .online import GRADIENTS, OnlineUpdates, check_fits
 
 MAX_BAD_IN_A_ROW = 5
 INPUT_INIT_STD = 3.0          # the default token-input scale; measured in benchmarks/quality.py
@@ -48,6 +49,7 @@ FIXED_ON_RESUME = {
     "seq_length": "its walk's position and carried state are laid out for it",
     "bptt_depth": "its walk's carried history is laid out for it",
     "batch_size": "its walk's position and carried state are laid out for it",
+    "gradient": "its walk's carried state and influence are laid out for it",
     "optimizer": "the optimiser state it saved belongs to it",
     "momentum": "the optimiser state it saved was built with it",
     "val_fraction": "it splits the text into the training and validation parts the run has used",
@@ -101,6 +103,9 @@ class TrainConfig:
     sample_length: int = 200
     log_every: int = 10           # updates between metrics lines
     diagnose_every: int = 0       # updates between gradient diagnostics records; 0: never
+    # How each update's gradient is computed: bptt, truncated BPTT(k2; k1); or forward in time,
+    # with the past never truncated (train/online.py): rtrl (exact), uoro (unbiased rank-one), snap1.
+    gradient: str = "bptt"
     # Token inputs' weights U (G*H, V), one column per character, drawn N(0, input_init_std^2);
     # None keeps the model constructor's (PyTorch's) uniform(-1/sqrt(H), 1/sqrt(H)). Why the
     # default: see init_token_inputs.
@@ -118,6 +123,10 @@ class TrainConfig:
             check.positive_int(_flag(name), getattr(self, name))
         if self.bptt_depth is not None:
             check.positive_int("--bptt-depth", self.bptt_depth)
+        check.choice("--gradient", self.gradient, GRADIENTS)
+        if self.bptt_depth is not None and self.gradient != "bptt":
+            raise ValueError(f"--bptt-depth: expected only with --gradient bptt ({self.gradient} never truncates "
+                             f"the past), got {self.bptt_depth}")
         for name in ("seed", "sample_every", "sample_length", "diagnose_every"):
             check.nonnegative_int(_flag(name), getattr(self, name))
         check.choice("--optimizer", self.optimizer, tuple(OPTIMIZERS))
@@ -296,6 +305,7 @@ class Trainer:
         self.val = lazy_streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
         V = len(self.vocab)
         self.model = build_model(config, V)
+        check_fits(config.gradient, self.model, B)
         if config.input_init_std is not None:
             init_token_inputs(self.model, config.input_init_std, config.seed)
         opt_cls = OPTIMIZERS[config.optimizer]
@@ -311,6 +321,9 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------
     def _new_walk(self):
+        c = self.config
+        if c.gradient != "bptt":
+            return OnlineUpdates(self.model, self.x, self.y, c.seq_length, c.gradient, seed=[c.seed, 2, self.epoch])
         return _StreamWalk(self.model, self.x, self.y, self.config.seq_length, self.config.k2)
 
     def save(self):
@@ -425,6 +438,7 @@ class Trainer:
         keep = max(self.config.seq_length, self.config.k2)
         position = int(take("walk/position", (), "iu"))
         expected = {k: v.shape for k, v in self.walk.state().items() if k != "position"}  # rows vary: n + 1 or n
+        influence = {k: take(f"walk/{k}", expected.pop(k)) for k in list(expected) if k.startswith("influence/")}
         walk = {k: take(f"walk/{k}") for k in expected}
         n = walk["hs"].shape[0] - 1 if walk["hs"].ndim == 3 else -1        # states hold n + 1 rows
         widths = {k: v[2] for k, v in expected.items()}
@@ -434,7 +448,7 @@ class Trainer:
             raise ValueError(f"{where}: expected a walk state with position in [0, {L}] and n <= {keep} steps "
                              f"of {', '.join(f'{k} {w}' for k, w in want.items())}, got position {position}, "
                              f"{', '.join(f'{k} {g}' for k, g in got.items())}")
-        self.walk.restore({"position": position, **walk})
+        self.walk.restore({"position": position, **walk, **influence})
 
     # ---- the loop ----------------------------------------------------------------------
     def _log(self, record):
