@@ -4,6 +4,7 @@
     python benchmarks/rtrl.py cost             # time and memory per update as T and H grow
     python benchmarks/rtrl.py accuracy         # SnAp-1's error and UORO's spread, per cell
     python benchmarks/rtrl.py curves           # adding and copy: truncated BPTT beside UORO and SnAp-1
+    python benchmarks/rtrl.py limit            # one step of exact RTRL at the size training refuses beyond
 
 cost: one update of a tanh simple RNN (I = O = 8, one stream, float64, token-id targets) by
 full BPTT (``model.gradients``), recomputing BPTT (``bptt.low_memory_gradients``, sqrt(T)
@@ -18,7 +19,7 @@ K1 = 5 steps of each sequence, where that window carries a loss: truncated BPTT 
 through the last k2 steps, UORO and SnAp-1 carry their influence from the sequence's start.
 
 Writes benchmarks/rtrl/{cost.jsonl, cost.md, cost.png, accuracy.md, curves.jsonl, curves.md,
-curves.png}. Small on purpose (minutes, not hours): one seed, short lags, small models.
+curves.png, limit.md}. Small on purpose (minutes, not hours): one seed, short lags, small models.
 """
 
 from __future__ import annotations
@@ -244,7 +245,10 @@ def online_windows(model, x, y, mask, make_walk):
 
 
 def learn(task_name, method, seed=0):
+    """One run of ``method``: "tbptt<k2>", "uoro", "uoro@<lr>" (another learning rate), "snap1"."""
     length, H, B, updates, lr, eval_every, _ = CURVES[task_name]
+    if "@" in method:
+        lr = float(method.split("@")[1])
     task = tasks.get(task_name)
     model = bptt.Network.create(CELL, task.n_in, H, task.n_out, output=task.output, seed=seed)
     opt = OPTIMIZERS["adam"](model.params, lr)
@@ -258,7 +262,7 @@ def learn(task_name, method, seed=0):
         sequences += B
         if method.startswith("tbptt"):
             windows = truncated_windows(model, batch.x, y, batch.mask, int(method[5:]))
-        elif method == "uoro":
+        elif method.startswith("uoro"):
             windows = online_windows(model, batch.x, y, batch.mask, lambda m, b: uoro_walk(m, b, signs))
         else:
             windows = online_windows(model, batch.x, y, batch.mask, snap_walk)
@@ -279,7 +283,7 @@ def learn(task_name, method, seed=0):
 def curves(out: Path):
     rows = []
     for task_name, (length, H, B, updates, lr, _, truncations) in CURVES.items():
-        for method in [f"tbptt{k}" for k in truncations] + ["uoro", "snap1"]:
+        for method in [f"tbptt{k}" for k in truncations] + ["uoro", "uoro@0.001", "snap1"]:
             curve = learn(task_name, method)
             rows += curve
             last = curve[-1]
@@ -296,7 +300,7 @@ def write_curves(rows, out: Path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(CURVES), figsize=(10, 3.8), constrained_layout=True)
-    lines = [f"The {CELL.upper()} on fresh batches, Adam (lr 1e-2), global-norm clip 1, one seed; every method updates every {K1} steps that "
+    lines = [f"The {CELL.upper()} on fresh batches, Adam (lr 1e-2 unless named), global-norm clip 1, one seed; every method updates every {K1} steps that "
              "carry a loss. Held-out loss per target step (200 sequences) at the end, and the CPU seconds of the run.", "",
              "| task | T | H | B | method | updates | held-out loss | memoryless baseline | metric | CPU s |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -307,7 +311,7 @@ def write_curves(rows, out: Path):
             pts = [r for r in rows if r["task"] == task_name and r["method"] == m]
             whole = " (the whole sequence: exact online)" if m == f"tbptt{truncations[-1]}" else ""
             label = (f"truncated BPTT, k2 = {m[5:]}{whole}" if m.startswith("tbptt")
-                     else {"uoro": "UORO", "snap1": "SnAp-1"}[m])
+                     else {"uoro": "UORO", "uoro@0.001": "UORO, lr 1e-3", "snap1": "SnAp-1"}[m])
             ax.plot([r["update"] for r in pts], [r["loss"] for r in pts], label=label,
                     linestyle="-" if m.startswith("tbptt") else "--")
             last = pts[-1]
@@ -326,9 +330,30 @@ def write_curves(rows, out: Path):
     print("\n".join(lines))
 
 
+# ------------------------------------------------------------------------------- the limit
+def limit(out: Path):
+    """What one step of exact RTRL costs at the size ``--gradient rtrl`` refuses beyond."""
+    from bptt.nn.rtrl import rtrl_walk
+    from bptt.train.online import RTRL_MAX_MADDS, rtrl_cost
+    lines = []
+    for dtype in ("float32", "float64"):
+        model = bptt.SimpleRNN(65, 62, 65, seed=0, dtype=dtype)
+        rng = np.random.default_rng(0)
+        x, y = rng.integers(0, 65, (8, 32)), rng.integers(0, 65, (8, 32))
+        walk = rtrl_walk(model, 32)
+        t = time.process_time()
+        walk.run(x, y)
+        seconds = (time.process_time() - t) / 8
+        madds = rtrl_cost(model.cell, 65, 62, 32)[0]
+        lines.append(f"exact RTRL, RNN, 65 inputs, H = 62, B = 32, {dtype}: {madds:.3g} multiply-adds per step "
+                     f"(limit {RTRL_MAX_MADDS:.0e}), {seconds:.3f} s CPU per step, {madds / seconds:.3g} per second")
+        print(lines[-1], flush=True)
+    (out / "limit.md").write_text("\n".join(lines) + "\n")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", nargs="?", default="all", choices=("all", "cost", "accuracy", "curves"))
+    ap.add_argument("part", nargs="?", default="all", choices=("all", "cost", "accuracy", "curves", "limit"))
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -341,6 +366,8 @@ def main(argv=None):
         accuracy(args.out)
     if args.part in ("all", "curves"):
         curves(args.out)
+    if args.part in ("all", "limit"):
+        limit(args.out)
     print(f"total CPU time {time.process_time() - t0:.0f} s", flush=True)
 
 
