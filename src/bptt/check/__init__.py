@@ -28,10 +28,13 @@ __all__ = ["check", "CheckReport", "Finding", "CheckInputError"]
 def check(target, *, convention=None, seed=0) -> CheckReport:
     """Check every recognised function of ``target`` and report the first departure.
 
-    target: a module, a dict {name: function}, a list of functions, or the path of a .py file.
-    convention: "bptt", "cs231n" or "dlai" to override the detection by names (a module may
-        also set ``BPTT_CONVENTION``).
-    Raises CheckInputError (a ValueError, one line) when nothing can be checked.
+    Args:
+        target: a module, a dict {name: function}, a list of functions, or the path of a .py file.
+        convention: "bptt", "cs231n" or "dlai" to override the detection by names (a module may
+            also set ``BPTT_CONVENTION``).
+
+    Raises:
+        CheckInputError: (a ValueError, one line) when nothing can be checked.
     """
     namespace, label = namespace_of(target)
     conv, fns = functions_of(namespace, label, convention)

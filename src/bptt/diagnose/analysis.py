@@ -33,16 +33,21 @@ LAGS = (1, 5, 10, 25, 50)
 class LagProfile:
     """How errors travel back in time through one model on one batch.
 
-    norms (T, T): norms[t, k] = mean over the elements b with a loss at t of
-        ||dl_b(t)/dh_b(k)||_2 (l_b(t) not divided by B); NaN for k > t and for rows t with no loss.
-    ratio (T,): ratio[lag] = mean over (t, b) with a loss at t, t >= lag, of
-        ||dl_b(t)/dh_b(t - lag)|| / ||dl_b(t)/dh_b(t)||; NaN where no such pair exists.
-    contribution (T,): ||step k's contribution to dL/dW||_F (``Backward.per_step["W"]``,
-        L averaged over the batch as everywhere in bptt).
-    radius, sigma_max: spectral radius and largest singular value of W.
-    gamma: the bound on |f'| of the nonlinearity; vanishing_bound: sigma_max < 1/gamma.
-    These four belong to a cell with one square W (the simple RNN); for a gated cell they are
-    None: not applicable. cell: the cell's name. loss: L on this batch.
+    Attributes:
+        norms: (T, T), ``norms[t, k]`` = mean over the elements b with a loss at t of
+            ``||dl_b(t)/dh_b(k)||_2`` (l_b(t) not divided by B); NaN for k > t and for rows t
+            with no loss.
+        ratio: (T,), ``ratio[lag]`` = mean over (t, b) with a loss at t, t >= lag, of
+            ``||dl_b(t)/dh_b(t - lag)|| / ||dl_b(t)/dh_b(t)||``; NaN where no such pair exists.
+        contribution: (T,), ``||step k's contribution to dL/dW||_F`` (``Backward.per_step["W"]``,
+            L averaged over the batch as everywhere in bptt).
+        radius, sigma_max: spectral radius and largest singular value of W.
+        gamma: the bound on ``|f'|`` of the nonlinearity; vanishing_bound: sigma_max < 1/gamma.
+            These four belong to a cell with one square W (the simple RNN); for a gated cell
+            they are None: not applicable.
+        cell: the cell's name.
+        loss: L on this batch.
+
     For a stack, the errors followed are those reaching the top layer's h(k).
     """
 

@@ -35,7 +35,7 @@ from ..data.text import Vocab
 from ..nn.network import Network
 from .terms import VIEWS, layer_terms
 
-MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1280 px
+MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1024 px
 MAX_UNITS = 16          # hidden (and output) units drawn in full up to this many
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 DEFAULT_TEXT = "hello world hello"

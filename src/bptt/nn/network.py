@@ -218,10 +218,11 @@ class Network:
     def forward(self, x, h0=None, s0=None) -> Trace:
         """Unfold the network over the T steps of x and keep every step's values.
 
-        x: token ids, int (T, B) (x(t) is one-hot, so U x(t) is a gather of U's columns),
-           or real vectors, float (T, B, I).
-        h0: optional initial state, (B, H) for one layer or (L, B, H) for a stack; zeros if None.
-        s0: the same for the LSTM's cell state.
+        Args:
+            x: token ids, int (T, B) (x(t) is one-hot, so U x(t) is a gather of U's columns),
+                or real vectors, float (T, B, I).
+            h0: optional initial state, (B, H) for one layer or (L, B, H) for a stack; zeros if None.
+            s0: the same for the LSTM's cell state.
         """
         x = check.inputs(x, self.n_in, self.dtype)
         state0 = self.initial_states(x.shape[1], h0=h0, s0=s0)
