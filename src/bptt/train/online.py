@@ -25,9 +25,10 @@ from ..nn.uoro import uoro_walk
 
 GRADIENTS = ("bptt", "rtrl", "uoro", "snap1")
 # Exact RTRL's J(t) M(t-1) product, multiply-adds per step. Measured (`python benchmarks/rtrl.py
-# limit`: CPU time, one thread): a text model at the limit, the RNN with 65 inputs, H = 62, B = 32 (9.8e8 per
-# step), takes 0.09 s per step in float32 and 0.10 s in float64: 6 s per update of 64 steps.
-# Above it a run is refused: the text defaults (H = 128, B = 32) would need over 1e10.
+# limit`: CPU time, one thread, two runs on the shared machine): a text model at the limit, the RNN
+# with 65 inputs, H = 62, B = 32 (9.8e8 per step), took 0.06 and 0.09 s per step in float32, 0.10
+# and 0.19 s in float64: 4 to 12 s per update of 64 steps. Above it a run is refused: the text
+# defaults (H = 128, B = 32) would need over 1e10.
 RTRL_MAX_MADDS = 1e9
 RTRL_MAX_BYTES = 1 << 30
 
