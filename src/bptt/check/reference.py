@@ -132,3 +132,20 @@ def lstm_backward(dh_out, x, h0, s0, U, W, b, carry_s=True):
 def softmax(o):
     z = np.exp(o - o.max(axis=-1, keepdims=True))
     return z / z.sum(axis=-1, keepdims=True)
+
+
+def rnn_truncated_backward(dh_out, x, hs, U, W, b, k):
+    """The reverse walk in windows of k steps from the start, [0, k), [k, 2k), ...: nothing is sent
+    back across a window's first step (truncated BPTT with k1 = k2 = k, the state carried forward).
+
+    dh_out (T, B, H), hs (T+1, B, H) the forward's states -> dx (T, B, I), dU, dW, db summed over windows.
+    """
+    T = len(x)
+    dx = np.empty(x.shape)
+    dU, dW, db = np.zeros_like(U), np.zeros_like(W), np.zeros_like(b)
+    for start in range(0, T, k):
+        end = min(start + k, T)
+        r = rnn_backward(dh_out[start:end], x[start:end], hs[start:end + 1], U, W, b)
+        dx[start:end] = r["dx"]
+        dU, dW, db = dU + r["dU"], dW + r["dW"], db + r["db"]
+    return {"dx": dx, "dU": dU, "dW": dW, "db": db}

@@ -78,15 +78,25 @@ class TruncatedBPTT:
     the walk that was interrupted. The history holds, for each layer, the last steps' states
     (n+1, B, H) (the state before each of the n steps, then after the last) and what the cell
     keeps for backward (n, B, width*H).
+
+    x, y: the stream as ``forward`` and ``backward`` take them, checked whole here; or, with
+    ``lazy=True``, anything with a ``shape`` (T_total, B) whose slices x[a:b], y[a:b] are such
+    arrays (``data.text.Streams`` over a long text, which gather a window's ids as the walk
+    reaches it): their first step is checked here, the rest is trusted as it is read.
     """
 
-    def __init__(self, model, x, y, k1, k2=None, h0=None, s0=None):
+    def __init__(self, model, x, y, k1, k2=None, h0=None, s0=None, *, lazy=False):
         self.model = model
         self.k1 = check.positive_int("k1", k1)
         self.k2 = self.k1 if k2 is None else check.positive_int("k2", k2)
-        self.x = check.inputs(x, model.n_in, model.dtype)                    # (T_total, B[, I])
-        T_total, B = self.x.shape[:2]
-        self.y = check.targets(y, model.output, T_total, B, model.n_out, model.dtype)
+        if lazy:
+            B = check.inputs(x[:1], model.n_in, model.dtype).shape[1]
+            check.targets(y[:1], model.output, 1, B, model.n_out, model.dtype)
+            self.x, self.y = x, y
+        else:
+            self.x = check.inputs(x, model.n_in, model.dtype)                # (T_total, B[, I])
+            T_total, B = self.x.shape[:2]
+            self.y = check.targets(y, model.output, T_total, B, model.n_out, model.dtype)
         state0 = model.initial_states(B, h0=h0, s0=s0)
         self.position = 0
         H, cell = model.n_hidden, model.cell
