@@ -485,3 +485,48 @@ def test_one_name_for_the_cell_state_and_a_lag_named_apart_from_k(browser, pages
     assert "lag k = t \u2212 k" not in lag and "lag t \u2212 k" in lag
     assert "hidden state h(k)" in lag
     page.close()
+
+
+def test_forward_mode_carries_the_sensitivity_forward_to_the_gradient(browser, tmp_path):
+    """The forward-mode view: at every stage its numbers are the JSON's (explain/forward.py: exact
+    RTRL beside BPTT); the sensitivity fills as the forward stages reach each step, the backward
+    terms as the backward ones do; at the end both sums show the same number; another entry of W
+    can be chosen; a stack, which RTRL here does not follow, has no such view."""
+    V = len(set(TEXT))
+    explanation = bptt.explain(bptt.LSTM(V, 6, V, seed=2), TEXT)
+    path, data, T = explanation.save(tmp_path / "lstm.html"), explanation.data, len(TEXT) - 1
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.click("#fwd-toggle")
+    assert page.get_attribute("#fwd-toggle", "aria-pressed") == "true"
+    assert page.locator("#net").is_hidden() and page.locator("#fwd").is_visible()
+    filled = lambda: page.locator('#fwd rect.cell[data-tip^="\u2202"]').count()   # carried-forward cells
+    terms = lambda key: page.locator(f'#fwd text[data-path^="forward.{key}.0."]').count()
+    rows = 2 * 6                                                       # h and s of 6 units
+    checked = 0
+    for i in range(2 * T + 4):
+        checked += check_numbers(page, data, f"forward mode, stage {i}")
+        kind = page.get_attribute("#stage-label", "data-stage")
+        if kind.startswith("fwd."):
+            t = int(kind.split(".")[1])
+            assert filled() == rows * (t + 1) and terms("fwd") == t + 1 and terms("bwd") == 0, kind
+        if kind.startswith("bwd."):
+            t = int(kind.split(".")[1])
+            assert filled() == rows * T and terms("bwd") == T - t, kind
+        page.click("#next") if i < 2 * T + 3 else None
+    assert checked > 300
+    sums = [page.locator(f'#fwd text[data-path="forward.{k}_sum.0"]').text_content() for k in ("fwd", "bwd")]
+    assert sums[0] == sums[1] == fmt(data["forward"]["fwd_sum"][0], "e6")
+    page.select_option("#fwd-entry", "5")
+    check_numbers(page, data, "forward mode, entry 5")
+    assert page.locator('#fwd text[data-path="forward.bwd_sum.5"]').count() == 1
+    page.click("#fwd-toggle")
+    assert page.locator("#net").is_visible() and page.locator("#fwd").is_hidden()
+    assert errors == [], errors
+    stack = bptt.explain(bptt.LSTM(V, 6, V, layers=2, seed=2), TEXT).save(tmp_path / "stack.html")
+    page.goto(stack.as_uri())
+    assert page.locator("#fwd-toggle").is_hidden()
+    page.close()

@@ -61,7 +61,9 @@ def run(args):
     baseline = task.baseline(config.length)
     output.line(f"{task.name} (after {task.paper}), T = {config.length}, cell {config.cell}: H={config.hidden}, "
                 f"layers {config.layers}, B={config.batch_size}, at most {config.steps} updates, "
-                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}; solved when "
+                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}"
+                f"{'' if config.gradient == 'bptt' else f', gradient {config.gradient} ' + (f'every {config.seq_length} steps' if config.seq_length else 'once per sequence')}"
+                f"; solved when "
                 f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
                 f"{task.baseline_means})")
     # Outside train's loop a signal stops at once, in one line; inside it, train's own handlers

@@ -242,7 +242,8 @@ def _setup(args, output, folder):
     data.remember_source(out, args.file, args.data, encoding, newline, corpus.identity())
     layers = f"{config.layers}-layer " if config.layers > 1 else ""
     output.line(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, "
+                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, "
+                f"{f'k2={config.k2}' if config.gradient == 'bptt' else f'gradient {config.gradient}'}, "
                 f"B={config.batch_size}, {config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     return trainer
 

@@ -28,6 +28,8 @@ from ..nn.activations import ACTIVATIONS
 from ..nn.network import GRU, LSTM, SimpleRNN, suffix
 from .config import DTYPES, build_network, check_cell_options, check_fields, flag, option, options_of
 from .evaluate import scored_chunks
+from ..nn.cells import CELLS as NN_CELLS
+from .online import GRADIENTS, check_spec_fits, sequence_updates
 from .optim import OPTIMIZERS
 from .progress import SILENT, Progress
 from .update import Diverged, Updates  # noqa: F401  (Diverged: what train() raises, importable from here)
@@ -108,6 +110,12 @@ class TaskConfig:
     eval_size: int = option(1000, "held-out sequences")
     dtype: str = option("float32", "the model's float type", choices=DTYPES)
     log_every: int = 10           # updates between metrics lines
+    # bptt: one update per batch, BPTT through the whole sequence. rtrl, uoro, snap1 (train/online.py):
+    # forward in time, an update every seq_length steps that carry a target, the past never truncated.
+    gradient: str = option("bptt", "bptt: BPTT through each whole sequence; rtrl, uoro, snap1: forward in time, "
+                                   "an update every --seq-length steps that carry a target", choices=GRADIENTS)
+    seq_length: int | None = option(None, "with --gradient rtrl, uoro or snap1: steps between updates",
+                                    says_default="one at the sequence's end")
 
     # {cell: the options it takes}: the cells' own (bptt.nn.cells: the rnn's nonlinearity), and the
     # rnn's init; the IRNN fixes both.
@@ -126,6 +134,13 @@ class TaskConfig:
         if self.clip is not None:
             check.number_in("--clip", self.clip, 0, lo_open=False, note="0 turns clipping off")
         check_cell_options(self, self.CELL_OPTIONS)
+        if self.seq_length is not None:
+            check.positive_int("--seq-length", self.seq_length)
+            if self.gradient == "bptt":
+                raise ValueError(f"--seq-length: expected only with --gradient rtrl, uoro or snap1 (bptt "
+                                 f"back-propagates through each whole sequence), got {self.seq_length}")
+        cell = NN_CELLS["rnn" if self.cell == "irnn" else self.cell]()      # its shape is all the cost needs
+        check_spec_fits(self.gradient, cell, task.n_in, self.hidden, self.layers, self.batch_size, self.dtype)
         return self
 
 
@@ -187,6 +202,7 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
     opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
     updates = Updates(opt, lr=config.lr, clip=config.clip)
     rng = np.random.default_rng([config.seed, 0])                # training batches
+    signs = np.random.default_rng([config.seed, 2])              # UORO's random signs
     held_out = task.generate(config.length, config.eval_size, np.random.default_rng([config.seed, 1]))
     baseline = task.baseline(config.length)
     log = out / METRICS
@@ -196,17 +212,23 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
     metric = held_loss = None
     solved = False
     last_loss = last_norm = float("nan")
+    pending = iter(())                                           # the current batch's updates still to come
     with signals.noted() as stop:
         while step < config.steps and not solved and stop.signum is None:
-            batch = task.generate(config.length, config.batch_size, rng)
-            trace = model.forward(batch.x)
-            result = model.backward(trace, _targets(batch.y, model), mask=batch.mask)
-            sequences += config.batch_size
+            update = next(pending, None)
+            if update is None:                                   # bptt: one per batch; online: one per window
+                batch = task.generate(config.length, config.batch_size, rng)
+                pending = sequence_updates(config.gradient, model, batch.x, _targets(batch.y, model), batch.mask,
+                                           config.seq_length, signs)
+                sequences += config.batch_size
+                continue
+            result, targets = update
             if not updates.accept(result.loss, result.grads, step):
+                pending = iter(())                               # the rest of this batch carries it on
                 continue
             last_norm = updates.apply(model.params, result.grads, step).norm
             step += 1
-            last_loss = result.loss * config.batch_size / float(batch.mask.sum())   # per target step
+            last_loss = result.loss * config.batch_size / targets   # per target step
             evaluate_now = step % config.eval_every == 0 or step == config.steps
             if step % config.log_every == 0 or evaluate_now:
                 record = {"step": step, "sequences": sequences, "loss": _number(last_loss),

@@ -29,6 +29,7 @@ from ..nn.truncated import TruncatedBPTT
 from .config import (DTYPES, build_network, check_cell_options, check_fields, flag, foreign_options, option,
                      options_of)
 from .evaluate import scored_chunks
+from .online import GRADIENTS, OnlineUpdates, check_fits
 from .optim import OPTIMIZERS
 from .progress import SILENT, Progress
 from .sample import sample
@@ -52,6 +53,7 @@ FIXED_ON_RESUME = {
     "seq_length": "its walk's position and carried state are laid out for it",
     "bptt_depth": "its walk's carried history is laid out for it",
     "batch_size": "its walk's position and carried state are laid out for it",
+    "gradient": "its walk's carried state and influence are laid out for it",
     "optimizer": "the optimiser state it saved belongs to it",
     "momentum": "the optimiser state it saved was built with it",
     "val_fraction": "it splits the text into the training and validation parts the run has used",
@@ -86,6 +88,11 @@ class TrainConfig:
     hidden: int = option(128, "H, hidden units")
     seq_length: int = option(64, "k1, characters per update (the loss window)")
     bptt_depth: int | None = option(None, "k2, steps back-propagated through", says_default="k1")
+    # bptt: truncated BPTT(k2; k1). rtrl, uoro, snap1 (train/online.py): forward in time, an update
+    # every k1 steps whose gradient reaches back to the stream's start (the influence is never cut).
+    gradient: str = option("bptt", "how each update's gradient is computed: truncated BPTT(k2; k1), or forward "
+                                   "in time every k1 steps, the past never truncated: exact RTRL, UORO, SnAp-1",
+                           choices=GRADIENTS)
     batch_size: int = option(32, "B, parallel streams through the text")
     # The default finishes in about two minutes.
     steps: int = option(4000, "updates to run in all, counted from the run's start; not with --epochs")
@@ -132,6 +139,9 @@ class TrainConfig:
             check.positive_int(flag(name), getattr(self, name))
         if self.bptt_depth is not None:
             check.positive_int("--bptt-depth", self.bptt_depth)
+            if self.gradient != "bptt":
+                raise ValueError(f"--bptt-depth: expected only with --gradient bptt ({self.gradient} never "
+                                 f"truncates the past), got {self.bptt_depth}")
         for name in ("seed", "sample_every", "sample_length", "diagnose_every"):
             check.nonnegative_int(flag(name), getattr(self, name))
         check.number_in("--lr", self.lr, 0)
@@ -258,6 +268,7 @@ class Trainer:
         self.val = lazy_streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
         V = len(self.vocab)
         self.model = build_model(config, V)
+        check_fits(config.gradient, self.model, B)
         if config.input_init_std is not None:
             init_token_inputs(self.model, config.input_init_std, config.seed)
         opt_cls = OPTIMIZERS[config.optimizer]
@@ -277,6 +288,9 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------
     def _new_walk(self):
+        c = self.config
+        if c.gradient != "bptt":      # forward in time: the walk carries its influence, never truncated
+            return OnlineUpdates(self.model, self.x, self.y, c.seq_length, c.gradient, seed=[c.seed, 2, self.epoch])
         return TruncatedBPTT(self.model, self.x, self.y, self.config.seq_length, self.config.k2, lazy=True)
 
     def save(self):
@@ -394,6 +408,7 @@ class Trainer:
         keep = max(self.config.seq_length, self.config.k2)
         position = int(take("walk/position", (), "iu"))
         expected = {k: v.shape for k, v in self.walk.state().items() if k != "position"}  # rows vary: n + 1 or n
+        influence = {k: take(f"walk/{k}", expected.pop(k)) for k in list(expected) if k.startswith("influence/")}
         walk = {k: take(f"walk/{k}") for k in expected}
         n = walk["hs"].shape[0] - 1 if walk["hs"].ndim == 3 else -1        # states hold n + 1 rows
         widths = {k: v[2] for k, v in expected.items()}
@@ -403,7 +418,7 @@ class Trainer:
             raise ValueError(f"{where}: expected a walk state with position in [0, {L}] and n <= {keep} steps "
                              f"of {', '.join(f'{k} {w}' for k, w in want.items())}, got position {position}, "
                              f"{', '.join(f'{k} {g}' for k, g in got.items())}")
-        self.walk.restore({"position": position, **walk})
+        self.walk.restore({"position": position, **walk, **influence})
 
     # ---- the loop ----------------------------------------------------------------------
     def _log(self, record):

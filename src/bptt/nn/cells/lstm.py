@@ -135,6 +135,29 @@ class LSTMCell:
         return dict(pre=Ux + Wh + b, fs=f * s_prev, ig=i * g, dhs=errors["h"] * A,
                     fds=from_next_step(f * errors["s"]), local=D)
 
+    # ------------------------------------------------------- the step's partial Jacobians
+    def step_jacobians(self, P, h_prev, s_prev, h_t, s_t, gates_t, tanh_s_t):
+        """Rows h(t), s(t); D's columns h(t-1), s(t-1); A's gate blocks i, f, g, o (diagonals, (B, 2, ., H)).
+
+        ds(t)/ds(t-1) = f, dh(t)/ds(t-1) = o (1 - tanh(s)^2) f; neither reads h(t-1) except through W.
+        ds/da_i = g i (1 - i), ds/da_f = s(t-1) f (1 - f), ds/da_g = i (1 - g^2), ds/da_o = 0;
+        dh/da = o (1 - tanh(s)^2) ds/da for i, f, g, and dh/da_o = tanh(s) o (1 - o).
+        """
+        H = h_t.shape[-1]
+        i, f, g, o = (gates_t[..., k * H:(k + 1) * H] for k in range(4))
+        dh_ds = o * tanh_derivative(tanh_s_t)                                  # (B, H)
+        zero = np.zeros_like(f)
+        ds_da = np.stack([g * sigmoid_derivative(i), s_prev * sigmoid_derivative(f),
+                          i * tanh_derivative(g), zero], axis=-2)             # (B, 4, H)
+        dh_da = ds_da * dh_ds[..., None, :]
+        dh_da[..., 3, :] = tanh_s_t * sigmoid_derivative(o)
+        D = np.stack([np.stack([zero, dh_ds * f], axis=-2),
+                      np.stack([zero, f], axis=-2)], axis=-3)                   # (B, 2, 2, H)
+        return D, (np.stack([dh_da, ds_da], axis=-3),)                         # (B, 2, 4, H)
+
+    def extra_influence(self, errors) -> dict:
+        return {}
+
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):
         return None            # W is (4H, H): no single square matrix whose radius bounds the chain
