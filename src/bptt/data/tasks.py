@@ -236,8 +236,8 @@ class Task:
 
     @property
     def criterion(self) -> str:
-        """When the task is solved, as a reader says it: "mse < 0.01", "at least 99% of sequences
-        recalled whole"."""
+        """The sentence that says when the task is solved ("mse < 0.01", "at least 99% of sequences
+        recalled whole")."""
         if self.passes:
             share = f"{round((1 - self.threshold) * 100, 6):g}%"
             return f"{'at least' if self.inclusive else 'more than'} {share} of sequences {self.passes}"
