@@ -1,6 +1,6 @@
 """Which cells solve the long-lag tasks as the lag grows, within a fixed update budget.
 
-    python benchmarks/long_lag.py --jobs 2                  # the README's table
+    python benchmarks/long_lag.py --jobs 2                  # docs/results-long-lag.md
     python benchmarks/long_lag.py --tasks adding --cells rnn lstm --lengths 50 --seeds 0
     python benchmarks/long_lag.py --report                  # table and picture from the results so far
 
@@ -33,7 +33,7 @@ GRID = {"adding": (10, 20, 50, 100, 200), "copy": (10, 20, 50, 100, 200),
 CELLS = ("rnn", "irnn", "lstm", "gru")
 SEEDS = (0, 1, 2)
 # The update budget of every run, by task: chosen so that the whole grid fits in 30 minutes on
-# 2 cores. The papers trained for far longer (see the README).
+# 2 cores. The papers trained for far longer (see docs/results-long-lag.md).
 BUDGET = {"adding": 1500, "copy": 1000, "adding-1997": 1500, "temporal-order": 1500}
 EVAL_EVERY = 100
 

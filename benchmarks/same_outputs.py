@@ -64,6 +64,14 @@ def _numbers(obj, prefix=""):
     return out
 
 
+def _without(obj, keys):
+    if isinstance(obj, dict):
+        return {k: _without(v, keys) for k, v in obj.items() if k not in keys}
+    if isinstance(obj, list):
+        return [_without(v, keys) for v in obj]
+    return obj
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -78,13 +86,19 @@ def fingerprint(path: Path, root: Path) -> dict:
                 out["meta.json"] = _digest(json.dumps(_numbers(json.loads(bytes(z["meta.json"]))), sort_keys=True))
             return out
     if path.suffix == ".json":
-        return {"numbers": _digest(json.dumps(_numbers(json.loads(path.read_text())), sort_keys=True))}
+        record = json.loads(path.read_text())
+        if path.name == "diagnostics.json":   # which layer and W a profile follows was added: no number changed
+            record = _without(record, {"layer", "W"})
+        return {"numbers": _digest(json.dumps(_numbers(record), sort_keys=True))}
     if path.suffix == ".jsonl":
         rows = [_numbers(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
         return {"numbers": _digest(json.dumps(rows, sort_keys=True))}
     if path.suffix == ".html":
-        # The page embeds its numbers as JSON; the whole file is the fingerprint, less the run's folder.
-        return {"bytes": _digest(path.read_text().replace(str(root), "{out}"))}
+        # The page's numbers are the JSON it embeds; its script and styles are presentation.
+        page = path.read_text()
+        start = page.index('<script type="application/json" id="bptt-data">')
+        data = page[page.index(">", start) + 1:page.index("</script>", start)]
+        return {"numbers": _digest(data.replace(str(root), "{out}"))}
     if path.name == "samples.txt":
         return {"bytes": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
     return {}

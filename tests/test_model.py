@@ -140,14 +140,3 @@ def test_set_params_validates():
         model.set_params({k: good[k] for k in "UWbV"})
     with pytest.raises(ValueError, match=r"params\['b'\]: expected finite values, got nan"):
         model.set_params({**good, "b": np.array([0.0, np.nan, 0.0])})
-
-
-@pytest.mark.parametrize("n", [5, 256, 257, 3000])
-def test_scatter_rows_is_the_one_hot_product(n):
-    from bptt.nn.network import scatter_rows
-    rng = np.random.default_rng(n)
-    ids = rng.integers(0, n, size=500)
-    rows = rng.normal(size=(500, 7))
-    expected = np.zeros((n, 7))
-    np.add.at(expected, ids, rows)
-    np.testing.assert_allclose(scatter_rows(ids, rows, n), expected, rtol=1e-12, atol=1e-12)

@@ -167,3 +167,15 @@ def test_too_short_is_named(name, short):
         task.check_length(short)
     task.check_length(short + 1)
     task.generate(short + 1, 3, rng())
+
+
+def test_every_criterion_reads_as_a_reader_says_it():
+    """A fraction-of-failures metric is said as the share of sequences that pass."""
+    assert {name: t.criterion for name, t in tasks.TASKS.items()} == {
+        "adding": "mse < 0.01",
+        "adding-1997": "at least 99% of sequences answered within 0.04",
+        "temporal-order": "at least 99% of sequences classified right",
+        "copy": "at least 99% of sequences recalled whole",
+    }
+    for t in tasks.TASKS.values():      # the words and the test agree at the threshold
+        assert t.solved(t.threshold) == t.inclusive and not t.solved(t.threshold * 1.01)

@@ -150,3 +150,36 @@ def test_trainer_style_updates_between_windows_change_the_next_forward():
     b = a.copy()
     expect = b.gradients(x[5:10], y[5:10], first.h)
     assert second.loss == pytest.approx(expect.loss, rel=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_lazy_walk_over_streams_is_the_walk_over_arrays_bit_for_bit(cell):
+    """What a trainer on a long text needs: windows gathered (and checked) as the walk reaches them."""
+    from bptt.data.text import lazy_streams
+    ids = np.random.default_rng(1).integers(0, 6, size=200)
+    xs, ys = lazy_streams(ids, 3)
+    model = bptt.Network.create(cell, 6, 5, 6, layers=2, seed=2)
+    lazy = TruncatedBPTT(model, xs, ys, 7, 10, lazy=True)
+    eager = TruncatedBPTT(model, xs[:], ys[:], 7, 10)
+    while (a := eager.next_update()) is not None:
+        b = lazy.next_update()
+        assert (a.loss, a.start, a.stop) == (b.loss, b.start, b.stop)
+        for k in a.grads:
+            np.testing.assert_array_equal(a.grads[k], b.grads[k])
+    assert lazy.next_update() is None
+
+
+def test_a_lazy_walk_checks_each_window_as_it_reads_it():
+    class Bad:                                       # a stream whose second window holds an id out of range
+        shape, ndim = (10, 2), 2
+
+        def __getitem__(self, key):
+            window = np.zeros((10, 2), dtype=np.intp)[key]
+            if key.stop is not None and key.stop > 5:
+                window[-1, 0] = 99
+            return window
+    model = SimpleRNN(6, 5, 6, seed=0)
+    walk = TruncatedBPTT(model, Bad(), np.zeros((10, 2), dtype=int), 5, lazy=True)
+    walk.next_update()
+    with pytest.raises(ValueError, match=r"x: expected token ids in \[0, 5\], got 99"):
+        walk.next_update()

@@ -123,8 +123,9 @@ def nonnegative_int(name: str, value) -> int:
     return int(value)
 
 
-def number_in(name: str, value, lo=None, hi=None, *, lo_open=True, hi_open=True) -> float:
-    """A finite real number within the given bounds (open unless said otherwise)."""
+def number_in(name: str, value, lo=None, hi=None, *, lo_open=True, hi_open=True, note: str = "") -> float:
+    """A finite real number within the given bounds (open unless said otherwise); ``note`` says
+    what a bound means ("0 turns clipping off")."""
     if lo is not None and hi is not None:
         want = f"a finite number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
     elif lo is not None:
@@ -133,6 +134,8 @@ def number_in(name: str, value, lo=None, hi=None, *, lo_open=True, hi_open=True)
         want = f"a finite number {'<' if hi_open else '<='} {hi:g}"
     else:
         want = "a finite number"
+    if note:
+        want += f" ({note})"
     ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and np.isfinite(float(value))
           and (lo is None or (value > lo if lo_open else value >= lo))
           and (hi is None or (value < hi if hi_open else value <= hi)))

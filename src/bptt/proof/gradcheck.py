@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _validate as check
+from ..nn.stages import stack_states
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,7 @@ def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, eps=1e-5, tol=1e-6, f
     m = model.copy(np.float64)
     x = check.inputs(x, m.n_in, m.dtype)
     layered = m.initial_states(x.shape[1], h0=h0, s0=s0)                     # [{name: (B, H)}] per layer
-    state0 = {f"{n}0": (layered[0][n] if m.layers == 1 else np.stack([s[n] for s in layered])).copy()
-              for n in m.cell.states}                                       # perturbed in place below
+    state0 = {k: v.copy() for k, v in stack_states(layered).items()}       # perturbed in place below
     result = m.backward(m.forward(x, **state0), y, mask=mask)
     rng = np.random.default_rng(seed)
     arrays = [(name, m.params[name], result.grads[name]) for name in m.params]

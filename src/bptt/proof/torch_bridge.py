@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.cells import CELLS
-from ..nn.network import Network, suffix
+from ..nn.network import Network
+from ..nn.stages import layer_params, param_name
 
 
 def _torch():
@@ -57,20 +58,21 @@ def from_torch(module, readout, *, output="softmax", cell=None):
     def arr(t):
         return t.detach().cpu().numpy().astype(dtype, copy=True)
 
-    options = {"nonlinearity": module.nonlinearity} if cell_name == "rnn" else {}
+    # The cell's options that the module holds, under the names the module's constructor takes.
+    options = {k: getattr(module, k) for k in CELLS[cell_name]().torch_options()}
     model = Network.create(cell_name, module.input_size, module.hidden_size, readout.out_features,
                            cell_options=options, layers=module.num_layers, output=output, dtype=dtype)
     cell = model.cell
     params = {}
     for layer in range(module.num_layers):
-        s, k = suffix(layer), f"_l{layer}"
-        params[f"U{s}"] = arr(getattr(module, "weight_ih" + k))
-        params[f"W{s}"] = arr(getattr(module, "weight_hh" + k))
+        k = f"_l{layer}"                                  # torch's names: weight_ih_l0, ...
+        U = params[param_name("U", layer)] = arr(getattr(module, "weight_ih" + k))
+        params[param_name("W", layer)] = arr(getattr(module, "weight_hh" + k))
         if module.bias:
             b_ih, b_hh = arr(getattr(module, "bias_ih" + k)), arr(getattr(module, "bias_hh" + k))
         else:
-            b_ih = b_hh = np.zeros(params[f"U{s}"].shape[0], dtype=dtype)
-        params.update({name + s: v for name, v in cell.from_torch_biases(b_ih, b_hh).items()})
+            b_ih = b_hh = np.zeros(U.shape[0], dtype=dtype)
+        params.update({param_name(name, layer): v for name, v in cell.from_torch_biases(b_ih, b_hh).items()})
     params["V"] = arr(readout.weight)
     params["c"] = arr(readout.bias) if readout.bias is not None else np.zeros(readout.out_features, dtype=dtype)
     model.set_params(params)
@@ -92,11 +94,10 @@ def to_torch(model):
     p = model.params
     with torch.no_grad():
         for layer in range(model.layers):
-            s, k = suffix(layer), f"_l{layer}"
-            view = {name: p[name + s] for name in ("b", *cell.extra_params(model.n_hidden))}
-            b_ih, b_hh = cell.to_torch_biases(view)
-            getattr(module, "weight_ih" + k).copy_(t(p[f"U{s}"]))
-            getattr(module, "weight_hh" + k).copy_(t(p[f"W{s}"]))
+            k, lp = f"_l{layer}", layer_params(model, layer)   # torch's names: weight_ih_l0, ...
+            b_ih, b_hh = cell.to_torch_biases(lp)
+            getattr(module, "weight_ih" + k).copy_(t(lp["U"]))
+            getattr(module, "weight_hh" + k).copy_(t(lp["W"]))
             getattr(module, "bias_ih" + k).copy_(t(b_ih))
             getattr(module, "bias_hh" + k).copy_(t(b_hh))
         readout.weight.copy_(t(p["V"]))
