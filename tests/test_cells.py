@@ -6,6 +6,9 @@ included; truncated BPTT(k2; k1) against autograd of the cut objective; recomput
 against the plain path; a planted error that the checker must catch.
 """
 
+import importlib
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,6 +17,9 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 
 import bptt  # noqa: E402
+import bptt.nn.activations  # noqa: E402
+import bptt.nn.cells  # noqa: E402
+import bptt.nn.losses  # noqa: E402
 from bptt.proof.random_cases import random_case  # noqa: E402
 from cells import CELLS  # noqa: E402
 from torch_reference import loss_fn, run_module, run_module_stepwise, torch_inputs  # noqa: E402
@@ -46,37 +52,96 @@ def compare(case):
 
 
 # ---- gradcheck: every entry of every parameter and initial state ----------------------------
-@pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("layers", [1, 2])
-@pytest.mark.parametrize("kind,output,mask", [("tokens", "softmax", False), ("vectors", "identity", True),
-                                              ("vectors", "softmax", False), ("tokens", "identity", True)])
-def test_gradcheck_every_parameter_and_initial_state(cell, layers, kind, output, mask):
-    case = random_case(cell, kind, output, mask, layers=layers, I=4, H=3, O=3, T=5, B=2, seed=layers)
+# Every cell, one layer and a stack; the RNN's other nonlinearities (relu, linear) as RNN cases.
+KINDS = list(itertools.product(("tokens", "vectors"), ("softmax", "identity"), (False, True)))  # kind, output, mask
+NETS = [(cell, layers, None) for cell in CELLS for layers in (1, 2)] + \
+       [("rnn", 1, {"nonlinearity": f}) for f in ("relu", "linear")]                 # cell, layers, options
+
+
+def net_id(net):
+    cell, layers, options = net
+    return f"{cell}-{layers}" + ("" if options is None else f"-{options['nonlinearity']}")
+
+
+@pytest.mark.parametrize("cell,layers,options", NETS, ids=map(net_id, NETS))
+@pytest.mark.parametrize("kind,output,mask", KINDS)
+def test_gradcheck_every_parameter_and_initial_state(cell, layers, options, kind, output, mask):
+    case = random_case(cell, kind, output, mask, layers=layers, I=4, H=3, O=3, T=5, B=2, seed=layers - 1,
+                       cell_options=options)
     report = bptt.gradcheck(case.model, case.x, case.y, mask=case.mask, **case.state0)
-    names = {r.name for r in report.rows}
-    assert names == set(case.model.params) | set(case.state0)
-    assert all(r.checked == r.total for r in report.rows)
+    assert [r.name for r in report.rows] == [*case.model.params, *case.state0]
+    if cell == "rnn" and layers == 1:
+        assert [r.name for r in report.rows] == ["U", "W", "b", "V", "c", "h0"]
+    assert all(r.checked == r.total for r in report.rows)       # every entry of every array
     assert report.passed, str(report)
+    assert report.max_rel_error < 1e-6
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_gradcheck_fails_when_the_recurrent_term_is_dropped(cell, monkeypatch):
-    """The planted error: every step forgets what it sends back to the previous states."""
+# ---- the checker must FAIL on a backward with a planted error ---------------------------------
+def _wrong_tanh_derivative(h, out=None):
+    return np.subtract(1, h, out=out)                           # 1 - h instead of 1 - h^2
+
+
+def plant(monkeypatch, cell, bug):
+    """Plant ``bug`` in the backward of ``cell``:
+
+    derivative     tanh's derivative 1 - h instead of 1 - h^2 wherever backward reads it
+                   (the RNN's f', the LSTM's g and tanh(s), the GRU's candidate n)
+    no_recurrence  every step forgets what it sends back to the previous states (W^T dL/da(t),
+                   and the LSTM's f(t) dL/ds(t), the GRU's z dL/dh(t))
+    transposed_W   the recurrent product uses each H x H block of W transposed (W instead of
+                   W^T for the RNN)
+    """
     cls = bptt.nn.cells.CELLS[cell]
     original = cls.step_backward
     n_states = len(cls.states)
+    if bug == "derivative":
+        monkeypatch.setitem(bptt.nn.activations.DERIVATIVES, "tanh", _wrong_tanh_derivative)
+        for module in ("lstm", "gru"):
+            monkeypatch.setattr(importlib.import_module(f"bptt.nn.cells.{module}"), "tanh_derivative",
+                                _wrong_tanh_derivative)
+        return
 
     def forgetful(self, P, *args):
         original(self, P, *args)
         for carry in args[:n_states]:
             carry[...] = 0
 
-    monkeypatch.setattr(cls, "step_backward", forgetful)
+    def transposed(self, P, *args):
+        original(self, P, *args)
+        carry_h, e = args[0], args[-1]              # e: the recurrent side's error (B, G*H)
+        H = P.W.shape[1]
+        blocks_T = np.concatenate([P.W[k * H:(k + 1) * H].T for k in range(cls.gates)])
+        carry_h += e @ (blocks_T - P.W)             # e W_blocks^T where the step computed e W
+
+    monkeypatch.setattr(cls, "step_backward", {"no_recurrence": forgetful, "transposed_W": transposed}[bug])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("bug", ["derivative", "no_recurrence", "transposed_W"])
+def test_gradcheck_fails_on_a_planted_error(cell, bug, monkeypatch):
     case = random_case(cell, "vectors", "softmax", I=4, H=3, O=3, T=6, B=2, seed=4)
+    plant(monkeypatch, cell, bug)
     report = bptt.gradcheck(case.model, case.x, case.y, **case.state0)
     assert not report.passed
-    assert report["W"].max_rel_error > 1e-3
-    assert report["V"].passed and report["c"].passed
+    assert report["W"].max_rel_error > 1e-3               # not a near miss: a clear failure
+    assert report["V"].passed and report["c"].passed      # the readout is untouched by the plant
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_gradcheck_fails_on_a_one_off_dropped_step(cell, monkeypatch):
+    """A subtler plant: the loss of the first step is left out of backward only."""
+    case = random_case(cell, "tokens", "softmax", seed=5)
+    original = bptt.nn.losses.LOSSES["softmax"]
+
+    def drop_first(o, yhat, y, mask, out=None):
+        loss, do, l = original(o, yhat, y, mask, out=out)
+        do = do.copy()
+        do[0] = 0
+        return loss, do, l
+
+    monkeypatch.setitem(bptt.nn.losses.LOSSES, "softmax", drop_first)
+    assert not bptt.gradcheck(case.model, case.x, case.y, **case.state0).passed
 
 
 # ---- PyTorch's own modules on the same weights ---------------------------------------------
