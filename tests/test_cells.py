@@ -22,7 +22,7 @@ import bptt.nn.cells  # noqa: E402
 import bptt.nn.losses  # noqa: E402
 from bptt.proof.random_cases import random_case  # noqa: E402
 from cells import CELLS  # noqa: E402
-from torch_reference import loss_fn, run_module, run_module_stepwise, torch_inputs  # noqa: E402
+from torch_reference import loss_fn, run_module, run_module_stepwise, torch_grads, torch_inputs  # noqa: E402
 
 RTOL = 1e-10
 
@@ -205,7 +205,8 @@ def test_every_steps_errors_equal_autograd(cell, layers):
 # ---- truncated BPTT against autograd of the cut objective -----------------------------------
 def truncated_reference(model, x, y, state0, k1, k2):
     """For the update ending at `stop`: the states at stop - k2 come from a full forward and are
-    detached; steps before the cut see only detached states, so their losses reach V and c alone."""
+    detached; steps before the cut see only detached states, so their losses reach V and c alone.
+    Each update's loss, gradients and the states after step stop - 1 (as ``forward`` takes them)."""
     module, readout = bptt.to_torch(model)
     xt = torch_inputs(x, model.n_in)
     T, B = x.shape[:2]
@@ -213,6 +214,9 @@ def truncated_reference(model, x, y, state0, k1, k2):
 
     def to_t(v):
         return torch.tensor(v if model.layers > 1 else v[None])
+
+    def to_np(v):
+        return v.numpy() if model.layers > 1 else v.numpy()[0]
 
     state = (to_t(state0["h0"]), to_t(state0["s0"])) if lstm else to_t(state0["h0"])
     full, tops = [state], []
@@ -246,50 +250,96 @@ def truncated_reference(model, x, y, state0, k1, k2):
                 g_ih = g_hh = torch.zeros_like(getattr(module, "bias_ih" + k))
             grads.update({n + sfx: v.numpy().copy() for n, v in model.cell.torch_bias_grads(g_ih, g_hh).items()})
         grads["V"], grads["c"] = readout.weight.grad.numpy().copy(), readout.bias.grad.numpy().copy()
-        results.append((loss.item(), grads))
+        after = dict(zip(("h0", "s0"), full[stop])) if lstm else {"h0": full[stop]}
+        results.append((loss.item(), grads, {k: to_np(v) for k, v in after.items()}))
     return results
 
 
+# (k1, k2, layers): every pair on one layer, the first six on a stack too
+WINDOWS = [(k1, k2, 1) for k1, k2 in ((5, 5), (4, 9), (7, 3), (1, 1), (23, 23), (8, 30), (3, 7), (6, 1), (10, 4))] + \
+          [(k1, k2, 2) for k1, k2 in ((5, 5), (4, 9), (7, 3), (1, 1), (23, 23), (8, 30))]
+
+
 @pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("k1,k2", [(5, 5), (4, 9), (7, 3), (1, 1), (23, 23), (8, 30)])
-@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("k1,k2,layers", WINDOWS)
 def test_truncated_updates_equal_autograd_of_the_cut_objective(cell, k1, k2, layers):
     case = random_case(cell, "tokens", "softmax", layers=layers, I=6, H=5, O=6, T=23, B=3, seed=k1 + k2)
     updates = list(bptt.truncated_bptt(case.model, case.x, case.y, k1, k2, **case.state0))
     ref = truncated_reference(case.model, case.x, case.y, case.state0, k1, k2)
-    assert len(updates) == len(ref) == -(-23 // k1)
-    for u, (loss, grads) in zip(updates, ref):
+    assert len(updates) == len(ref) == -(-23 // k1)             # the last window is shorter
+    for u, (loss, grads, after) in zip(updates, ref):
         assert u.loss == pytest.approx(loss, rel=1e-12)
         for k in case.model.params:
-            close(u.grads[k], grads[k], f"update [{u.start}, {u.stop}) d{k}", rtol=1e-9)
+            close(u.grads[k], grads[k], f"update [{u.start}, {u.stop}) d{k}")
+        assert u.state.keys() == after.keys()
+        for k in after:
+            close(u.state[k], after[k], f"carried state {k} after [{u.start}, {u.stop})")
+    assert updates[-1].n_steps == 23 - k1 * (len(updates) - 1)
+
+
+@pytest.mark.parametrize("cell,options", [("rnn", {"nonlinearity": "relu"}), ("lstm", None), ("gru", None)])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_equal_k1_k2_equals_the_torch_module_with_the_state_detached_at_window_edges(cell, options, layers):
+    """k1 = k2 = 5: each window is nn.RNN / nn.LSTM / nn.GRU run from the last window's final
+    states (h, and the LSTM's c) detached, its own loss backpropagated."""
+    case = random_case(cell, "tokens", "softmax", layers=layers, I=6, H=5, O=6, T=20, B=3, seed=3,
+                       cell_options=options)
+    m = case.model
+    module, readout = bptt.to_torch(m)
+    xt = torch_inputs(case.x, m.n_in)
+    state = tuple(torch.tensor(case.state0[f"{n}0"] if layers > 1 else case.state0[f"{n}0"][None])
+                  for n in m.cell.states)
+    for u, start in zip(bptt.truncated_bptt(m, case.x, case.y, 5, 5, **case.state0), range(0, 20, 5)):
+        module.zero_grad()
+        readout.zero_grad()
+        detached = tuple(v.detach() for v in state)
+        out, state = module(xt[start:start + 5], detached if len(detached) > 1 else detached[0])
+        state = state if isinstance(state, tuple) else (state,)
+        loss = loss_fn(readout(out), torch.from_numpy(case.y[start:start + 5]), m.output, None)
+        loss.backward()
+        assert u.loss == pytest.approx(loss.item(), rel=1e-12)
+        grads = torch_grads(m, module, readout)
+        for k in m.params:
+            close(u.grads[k], grads[k], f"window [{start}, {start + 5}) d{k}")
 
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("layers", [1, 2])
-def test_truncated_with_k2_covering_everything_sums_to_full_bptt(cell, layers):
-    case = random_case(cell, "tokens", "softmax", layers=layers, I=6, H=5, O=6, T=20, B=2, seed=3)
+@pytest.mark.parametrize("kind,k1", [("vectors", 1), ("vectors", 4), ("vectors", 7), ("vectors", 20), ("tokens", 20)])
+def test_truncated_with_k2_covering_everything_sums_to_full_bptt(cell, layers, kind, k1):
+    case = random_case(cell, kind, "softmax", layers=layers, I=6, H=5, O=6, T=20, B=2, seed=3)
     full = case.model.gradients(case.x, case.y, **case.state0)
-    updates = list(bptt.truncated_bptt(case.model, case.x, case.y, 20, 20, **case.state0))
-    assert len(updates) == 1
+    updates = list(bptt.truncated_bptt(case.model, case.x, case.y, k1, 20, **case.state0))
+    assert sum(u.loss for u in updates) == pytest.approx(full.loss, rel=1e-12)
     for k in case.model.params:
-        close(updates[0].grads[k], full.grads[k], f"d{k}", rtol=1e-12)
+        close(sum(u.grads[k] for u in updates), full.grads[k], f"sum of d{k}")
+    if k1 == 20:
+        assert len(updates) == 1
+        for k in case.model.params:
+            close(updates[0].grads[k], full.grads[k], f"d{k}", rtol=1e-12)
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_truncated_walk_resumes_bit_for_bit(cell):
-    case = random_case(cell, "tokens", "softmax", layers=2, I=6, H=5, O=6, T=30, B=2, seed=5)
-    a = bptt.TruncatedBPTT(case.model, case.x, case.y, 4, 9, **case.state0)
-    first = [a.next_update() for _ in range(3)]
+@pytest.mark.parametrize("layers,k1,k2,given", [(1, 3, 8, True), (2, 4, 9, False)])
+def test_truncated_walk_resumes_bit_for_bit(cell, layers, k1, k2, given):
+    """A walk restored from state() after four updates, into a walk made with the initial states
+    or without them (restore sets them), continues as the interrupted walk and as the whole one."""
+    case = random_case(cell, "tokens", "softmax", layers=layers, I=6, H=5, O=6, T=30, B=2, seed=5)
+    whole = list(bptt.truncated_bptt(case.model, case.x, case.y, k1, k2, **case.state0))
+    a = bptt.TruncatedBPTT(case.model, case.x, case.y, k1, k2, **case.state0)
+    first = [a.next_update() for _ in range(4)]
     saved = {k: np.array(v, copy=True) for k, v in a.state().items()}
-    rest = [a.next_update() for _ in range(3)]
-    b = bptt.TruncatedBPTT(case.model, case.x, case.y, 4, 9)
+    rest = list(iter(a.next_update, None))
+    b = bptt.TruncatedBPTT(case.model, case.x, case.y, k1, k2, **(case.state0 if given else {}))
     b.restore(saved)
-    again = [b.next_update() for _ in range(3)]
+    again = list(iter(b.next_update, None))
     assert first[-1].stop == again[0].start
-    for u, v in zip(rest, again):
-        assert u.loss == v.loss
+    assert len(rest) == len(again) == len(whole) - 4
+    for u, v, w in zip(rest, again, whole[4:]):
+        assert u.loss == v.loss == w.loss
         for k in u.grads:
             np.testing.assert_array_equal(u.grads[k], v.grads[k])
+            np.testing.assert_array_equal(w.grads[k], v.grads[k])
 
 
 # ---- recomputing BPTT ------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def _call(module, model, xt, st):
     return module(xt, st["h0"])
 
 
-def _torch_grads(model, module, readout):
+def torch_grads(model, module, readout):
     """The torch modules' gradients under bptt's parameter names."""
     grads = {}
     for layer in range(model.layers):
@@ -124,7 +124,7 @@ def run_module(model, x, y, state0, mask):
     loss.backward()
     d0 = {name: (t.grad.numpy() if model.layers > 1 else t.grad.numpy()[0]) for name, t in st.items()}
     return {"h": h.detach().numpy(), "yhat": yhat.detach().numpy(), "loss": loss.item(),
-            "grads": _torch_grads(model, module, readout), "d0": d0}
+            "grads": torch_grads(model, module, readout), "d0": d0}
 
 
 def run_module_stepwise(model, x, y, state0, mask):
