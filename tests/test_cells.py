@@ -6,6 +6,7 @@ included; truncated BPTT(k2; k1) against autograd of the cut objective; recomput
 against the plain path; a planted error that the checker must catch.
 """
 
+import dataclasses
 import importlib
 import itertools
 
@@ -145,14 +146,22 @@ def test_gradcheck_fails_on_a_one_off_dropped_step(cell, monkeypatch):
 
 
 # ---- PyTorch's own modules on the same weights ---------------------------------------------
-SHAPES = [(1, 1, 1, 1, 1), (1, 3, 4, 5, 2), (7, 1, 3, 1, 4), (5, 4, 6, 8, 6), (200, 2, 5, 6, 5)]   # T, B, I, H, O
+SHAPES = [(1, 1, 1, 1, 1), (1, 3, 4, 5, 2), (7, 1, 3, 1, 4), (5, 4, 6, 8, 6), (200, 2, 5, 6, 5),
+          (13, 3, 2, 16, 3)]                                                            # T, B, I, H, O
+MODULES = [(cell, None) for cell in CELLS] + [("rnn", {"nonlinearity": "relu"})]       # cell, options
 
 
-@pytest.mark.parametrize("cell", CELLS)
+def module_id(net):
+    cell, options = net
+    return cell + ("" if options is None else f"-{options['nonlinearity']}")
+
+
+@pytest.mark.parametrize("cell,options", MODULES, ids=map(module_id, MODULES))
 @pytest.mark.parametrize("T,B,I,H,O", SHAPES)
-@pytest.mark.parametrize("kind,output", [("tokens", "softmax"), ("vectors", "identity")])
-def test_torch_module_agrees(cell, T, B, I, H, O, kind, output):
-    compare(random_case(cell, kind, output, I=I, H=H, O=O, T=T, B=B, seed=T * 7 + H))
+@pytest.mark.parametrize("kind", ["tokens", "vectors"])
+@pytest.mark.parametrize("output", ["softmax", "identity"])
+def test_torch_module_agrees(cell, options, T, B, I, H, O, kind, output):
+    compare(random_case(cell, kind, output, I=I, H=H, O=O, T=T, B=B, seed=T * 7 + H, cell_options=options))
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -163,22 +172,25 @@ def test_stacks_agree_with_num_layers(cell, layers, kind, output):
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_masks_agree(cell):
-    case = random_case(cell, "tokens", "softmax", True, T=9, B=4, seed=2)
+@pytest.mark.parametrize("kind", ["tokens", "vectors"])
+@pytest.mark.parametrize("output", ["softmax", "identity"])
+def test_masks_agree(cell, kind, output):
+    case = random_case(cell, kind, output, True, T=9, B=4, seed=2)
     result = compare(case)
-    assert np.all(result.errors["o"][:-1] == 0)
+    assert np.all(result.errors["o"][:-1] == 0)                 # no loss before the last step
     mixed = np.random.default_rng(0).integers(0, 2, size=(9, 4))
-    compare(random_case(cell, "vectors", "identity", T=9, B=4, seed=2).__class__(
-        case.model, case.x, case.y, case.state0, mixed))
+    compare(dataclasses.replace(case, mask=mixed))
 
 
-@settings(max_examples=10, deadline=None)
-@given(cell=st.sampled_from(CELLS), T=st.integers(1, 25), B=st.integers(1, 4), I=st.integers(1, 6),
-       H=st.integers(1, 9), O=st.integers(1, 6), layers=st.integers(1, 3), seed=st.integers(0, 2**16),
+@settings(max_examples=25, deadline=None)
+@given(net=st.sampled_from(MODULES), T=st.integers(1, 30), B=st.integers(1, 5), I=st.integers(1, 7),
+       H=st.integers(1, 12), O=st.integers(1, 7), layers=st.integers(1, 3), seed=st.integers(0, 2**16),
        kind=st.sampled_from(["tokens", "vectors"]), output=st.sampled_from(["softmax", "identity"]),
        mask=st.booleans())
-def test_random_shapes_agree(cell, T, B, I, H, O, layers, seed, kind, output, mask):
-    compare(random_case(cell, kind, output, mask, layers=layers, I=I, H=H, O=O, T=T, B=B, seed=seed))
+def test_random_shapes_agree(net, T, B, I, H, O, layers, seed, kind, output, mask):
+    cell, options = net
+    compare(random_case(cell, kind, output, mask, layers=layers, I=I, H=H, O=O, T=T, B=B, seed=seed,
+                        cell_options=options))
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -277,7 +289,8 @@ def test_truncated_updates_equal_autograd_of_the_cut_objective(cell, k1, k2, lay
     assert updates[-1].n_steps == 23 - k1 * (len(updates) - 1)
 
 
-@pytest.mark.parametrize("cell,options", [("rnn", {"nonlinearity": "relu"}), ("lstm", None), ("gru", None)])
+@pytest.mark.parametrize("cell,options", [("rnn", {"nonlinearity": "relu"}), ("lstm", None), ("gru", None)],
+                         ids=["rnn-relu", "lstm", "gru"])
 @pytest.mark.parametrize("layers", [1, 2])
 def test_equal_k1_k2_equals_the_torch_module_with_the_state_detached_at_window_edges(cell, options, layers):
     """k1 = k2 = 5: each window is nn.RNN / nn.LSTM / nn.GRU run from the last window's final
@@ -358,16 +371,57 @@ def test_recomputing_bptt_equals_the_plain_path(cell, layers, segment):
 
 
 # ---- the bridge ------------------------------------------------------------------------------
+def merged_blocks(cell, H):
+    """The rows of b that are bias_ih + bias_hh (all of them, but for the GRU's n block)."""
+    return slice(0, 2 * H) if cell == "gru" else slice(None)
+
+
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("layers", [1, 3])
-def test_bridge_round_trip(cell, layers):
+def test_bridge_round_trip_and_bias_split(cell, layers):
     case = random_case(cell, layers=layers, I=4, H=5, O=3, seed=1)
-    module, readout = bptt.to_torch(case.model)
+    model, H = case.model, 5
+    module, readout = bptt.to_torch(model)
     assert module.num_layers == layers
     back = bptt.from_torch(module, readout)
-    assert type(back) is type(case.model) and back.layers == layers
-    for k, v in case.model.params.items():
+    assert type(back) is type(model) and back.layers == layers and back.cell == model.cell
+    assert back.dtype == np.float64
+    if cell == "rnn":
+        assert back.nonlinearity == "tanh"
+    for k, v in model.params.items():
         np.testing.assert_array_equal(back.params[k], v)
+    # to_torch puts every merged bias in bias_ih; a module with both biases set maps back to their sum
+    merged = merged_blocks(cell, H)
+    for layer in range(layers):
+        assert torch.all(getattr(module, f"bias_hh_l{layer}")[merged] == 0)
+    with torch.no_grad():
+        for layer in range(layers):
+            getattr(module, f"bias_hh_l{layer}").uniform_(-1, 1)
+    back = bptt.from_torch(module, readout)
+    for layer in range(layers):
+        sfx = "" if layer == 0 else f"_l{layer}"
+        b_ih = getattr(module, f"bias_ih_l{layer}").detach().numpy()
+        b_hh = getattr(module, f"bias_hh_l{layer}").detach().numpy()
+        np.testing.assert_allclose(back.params["b" + sfx][merged], (b_ih + b_hh)[merged], rtol=0, atol=0)
+        if cell == "gru":                                   # r multiplies W_n h + b_hn: b_hn kept apart
+            np.testing.assert_array_equal(back.params["b" + sfx][2 * H:], b_ih[2 * H:])
+            np.testing.assert_array_equal(back.params["b_hn" + sfx], b_hh[2 * H:])
+        for k in ("U", "W"):
+            np.testing.assert_array_equal(back.params[k + sfx], model.params[k + sfx])
+    for k in ("V", "c"):
+        np.testing.assert_array_equal(back.params[k], model.params[k])
+
+
+@pytest.mark.parametrize("cell,options", MODULES, ids=map(module_id, MODULES))
+def test_from_torch_keeps_float32_and_the_cells_options(cell, options):
+    torch.manual_seed(0)
+    kind = getattr(torch.nn, bptt.nn.cells.CELLS[cell].torch)
+    module = kind(3, 5, **(options or {}))
+    model = bptt.from_torch(module, torch.nn.Linear(5, 2), cell=cell)
+    assert model.dtype == np.float32
+    assert all(v.dtype == np.float32 for v in model.params.values())
+    if options is not None:
+        assert model.nonlinearity == options["nonlinearity"]
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -380,12 +434,16 @@ def test_from_torch_refuses_what_it_cannot_map(cell):
             bptt.from_torch(kind(2, 3, **options), torch.nn.Linear(3, 2), cell=cls.CELL)
     with pytest.raises(ValueError, match="readout: expected in_features = hidden_size = 3, got 4"):
         bptt.from_torch(kind(2, 3), torch.nn.Linear(4, 2), cell=cls.CELL)
-    other = torch.nn.GRU if cell != "gru" else torch.nn.LSTM
-    with pytest.raises(ValueError, match=f"{cell}: expected a torch.nn.{kind.__name__}, got {other.__name__}"):
-        bptt.from_torch(other(2, 3), torch.nn.Linear(3, 2), cell=cls.CELL)
+    for other in (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU):
+        if other is not kind:
+            with pytest.raises(ValueError, match=f"{cell}: expected a torch.nn.{kind.__name__}, got {other.__name__}"):
+                bptt.from_torch(other(2, 3), torch.nn.Linear(3, 2), cell=cls.CELL)
     if cell == "lstm":
         with pytest.raises(ValueError, match="proj_size"):
             bptt.from_torch(torch.nn.LSTM(2, 4, proj_size=3), torch.nn.Linear(3, 2), cell=cls.CELL)
+    if cell == "rnn":
+        with pytest.raises(ValueError, match="nonlinearity: torch.nn.RNN supports"):
+            bptt.to_torch(bptt.SimpleRNN(2, 3, 2, nonlinearity="linear"))
 
 
 def test_forget_bias_is_added_at_initialisation_only():
@@ -410,3 +468,8 @@ def test_float32_agrees_with_float64(cell):
         assert r32.grads[k].dtype == np.float32
         err = np.abs(r32.grads[k] - r64.grads[k]).max() / np.abs(r64.grads[k]).max()
         assert err < 1e-4, (k, err)
+    t32 = m32.forward(case.x, **case.state0)
+    kept = [v for lt in t32.layers for part in (lt.states, lt.keeps) for v in part.values()]
+    starts = [getattr(r32, f"d{name}0") for name in m32.cell.states]
+    for arr in (t32.o, t32.yhat, *kept, *starts, *r32.errors.values()):
+        assert arr.dtype == np.float32
