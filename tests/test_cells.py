@@ -356,11 +356,17 @@ def test_truncated_walk_resumes_bit_for_bit(cell, layers, k1, k2, given):
 
 
 # ---- recomputing BPTT ------------------------------------------------------------------------
+# (layers, kind, output, mask, segment): one layer for every kind of data and segment (1, a few,
+# one not dividing T, T itself, sqrt(T)); a stack for some
+RECOMPUTE = [(1, kind, output, mask, segment) for kind, output, mask in KINDS for segment in (1, 4, 13, 60, None)] + \
+            [(2, "vectors", "identity", True, segment) for segment in (None, 1, 7)]
+SIZES = {1: dict(I=5, H=7, O=5, T=60, B=3, seed=2), 2: dict(I=3, H=5, O=2, T=40, B=2, seed=6)}
+
+
 @pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("layers", [1, 2])
-@pytest.mark.parametrize("segment", [None, 1, 7])
-def test_recomputing_bptt_equals_the_plain_path(cell, layers, segment):
-    case = random_case(cell, "vectors", "identity", True, layers=layers, I=3, H=5, O=2, T=40, B=2, seed=6)
+@pytest.mark.parametrize("layers,kind,output,mask,segment", RECOMPUTE)
+def test_recomputing_bptt_equals_the_plain_path(cell, layers, kind, output, mask, segment):
+    case = random_case(cell, kind, output, mask, layers=layers, **SIZES[layers])
     plain = case.model.gradients(case.x, case.y, mask=case.mask, **case.state0)
     low = bptt.low_memory_gradients(case.model, case.x, case.y, mask=case.mask, segment=segment, **case.state0)
     assert low.loss == pytest.approx(plain.loss, rel=1e-12)
@@ -368,6 +374,8 @@ def test_recomputing_bptt_equals_the_plain_path(cell, layers, segment):
         close(low.grads[k], plain.grads[k], f"d{k}", rtol=1e-12)
     for name in case.model.cell.states:
         close(getattr(low, f"d{name}0"), getattr(plain, f"d{name}0"), f"d{name}0", rtol=1e-12)
+    np.testing.assert_allclose(low.losses, plain.losses, rtol=1e-12)
+    assert low.errors is None
 
 
 # ---- the bridge ------------------------------------------------------------------------------
