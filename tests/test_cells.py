@@ -1,9 +1,12 @@
 """Every proof, for every cell of tests/cells.py and for stacks of it.
 
-float64 central differences on every parameter and initial state; PyTorch's own nn.RNN /
+float64 central differences on every parameter and initial state (the RNN's relu and linear
+too); planted errors in each cell's backward (a wrong tanh derivative, a dropped recurrent term,
+transposed W blocks, a dropped first loss) that the checker must catch; PyTorch's own nn.RNN /
 nn.LSTM / nn.GRU (+ nn.Linear) autograd on the same weights to 1e-10, the errors of every step
-included; truncated BPTT(k2; k1) against autograd of the cut objective; recomputing BPTT
-against the plain path; a planted error that the checker must catch.
+included; truncated BPTT(k2; k1) against autograd of the cut objective and, for k1 = k2, against
+the module run from states detached at window edges; recomputing BPTT against the plain path;
+the PyTorch bridge both ways.
 """
 
 import dataclasses
