@@ -111,8 +111,8 @@ def test_from_torch_keeps_float32_and_nonlinearity():
 def test_bridge_rejects_what_it_cannot_map():
     with pytest.raises(ValueError, match="rnn: expected a torch.nn.RNN, got LSTM"):
         bptt.from_torch(torch.nn.LSTM(2, 3), torch.nn.Linear(3, 2), cell="rnn")
-    with pytest.raises(ValueError, match="rnn: expected bidirectional=False"):
-        bptt.from_torch(torch.nn.RNN(2, 3, bidirectional=True), torch.nn.Linear(3, 2), cell="rnn")
+    with pytest.raises(ValueError, match="rnn: expected batch_first=False"):   # bidirectional is mapped now
+        bptt.from_torch(torch.nn.RNN(2, 3, batch_first=True), torch.nn.Linear(3, 2), cell="rnn")
     with pytest.raises(ValueError, match="readout: expected in_features = hidden_size = 3, got 4"):
         bptt.from_torch(torch.nn.RNN(2, 3), torch.nn.Linear(4, 2), cell="rnn")
     with pytest.raises(ValueError, match="nonlinearity: torch.nn.RNN supports"):
