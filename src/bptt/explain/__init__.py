@@ -33,7 +33,7 @@ import numpy as np
 from ..diagnose import lag_profile
 from ..data.text import Vocab
 from ..nn.network import Network
-from ..nn.stages import split_param_name
+from ..nn.stages import one_direction, split_param_name
 from .terms import VIEWS, layer_terms
 
 MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1024 px
@@ -239,4 +239,5 @@ def explain(model, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = None,
             raise ValueError(f"vocab: expected the checkpoint's vocabulary of {len(ck.vocab)} characters "
                              f"(or none), got a different one of {len(vocab)}")
         model, vocab, source = ck.model, ck.vocab, source or str(ck.path)
+    one_direction(model, "the explain page (it draws one direction; bidirectional models are not drawn yet)")
     return Explanation(build_data(model, text, vocab=vocab, lr=lr, seed=seed, source=source))
