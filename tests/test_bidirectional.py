@@ -231,3 +231,55 @@ def test_streaming_paths_refuse_a_bidirectional_model():
         next(bptt.truncated_bptt(model, x, x, k1=2, k2=2))
     with pytest.raises(ValueError, match="model: expected a unidirectional network for generation"):
         bptt.nn.stages.step(model, x[0], [{"h": np.zeros((1, 2))}], [None])
+
+
+# ---- a task that needs the future -----------------------------------------------------------
+def test_lookahead_labels_each_step_with_the_symbol_three_steps_later():
+    from bptt.data import tasks
+    batch = tasks.lookahead(9, 5, np.random.default_rng(0))
+    assert batch.x.shape == batch.y.shape == batch.mask.shape == (9, 5)
+    np.testing.assert_array_equal(batch.y[:6], batch.x[3:])
+    assert batch.mask[:6].all() and not batch.mask[6:].any()
+    task = tasks.TASKS["lookahead"]
+    assert task.baseline(9) == 7 / 8 and task.solved(0.01) and not task.solved(0.02)
+
+
+def test_a_bidirectional_model_solves_lookahead_and_a_unidirectional_one_stays_at_the_baseline(tmp_path):
+    import json
+    from bptt.train.task import default_config, train
+    common = dict(length=10, hidden=32, batch_size=32, steps=200, eval_every=50, eval_size=200)
+    uni = train(default_config("lookahead", "rnn", **common, lr=1e-2), tmp_path / "uni")
+    bi = train(default_config("lookahead", "rnn", **common, lr=1e-2, bidirectional=True), tmp_path / "bi")
+    on_file = json.loads((tmp_path / "bi" / "result.json").read_text())
+    assert on_file["solved"] is True and on_file["config"]["bidirectional"] is True and bi["solved"]
+    assert on_file["lag_ratio"] is None and not (tmp_path / "bi" / "lag_profile.png").exists()
+    uni_file = json.loads((tmp_path / "uni" / "result.json").read_text())
+    assert uni_file["solved"] is False and uni_file["metric"] > 0.8 and "bidirectional" not in uni_file["config"]
+    assert uni["updates"] == 200
+    assert bptt.checkpoint.load(tmp_path / "bi").model.bidirectional
+
+
+# ---- the commands ----------------------------------------------------------------------------
+def one_line(capsys, argv):
+    from bptt.cli import main
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("bptt: error: "), err
+    return err
+
+
+def test_text_training_refuses_bidirectional(capsys, tmp_path):
+    err = one_line(capsys, ["train", "--bidirectional", "--steps", "2", "--out", str(tmp_path / "run")])
+    assert "--bidirectional: expected a unidirectional model for a text language model" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_diagnose_and_explain_refuse_a_bidirectional_checkpoint(capsys, tmp_path):
+    model = bptt.SimpleRNN(3, 4, 3, bidirectional=True, seed=0)
+    bptt.checkpoint.save(tmp_path / "bi.npz", model)
+    for argv in (["diagnose", str(tmp_path / "bi.npz"), "--out", str(tmp_path / "d")],
+                 ["explain", str(tmp_path / "bi.npz"), "--out", str(tmp_path / "e.html")]):
+        assert "expected a unidirectional model" in one_line(capsys, argv)
+    x = np.zeros((4, 1), dtype=int)
+    with pytest.raises(ValueError, match="model: expected a unidirectional network for the lag profile"):
+        bptt.lag_profile(model, x, x)
