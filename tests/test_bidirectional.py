@@ -283,3 +283,10 @@ def test_diagnose_and_explain_refuse_a_bidirectional_checkpoint(capsys, tmp_path
     x = np.zeros((4, 1), dtype=int)
     with pytest.raises(ValueError, match="model: expected a unidirectional network for the lag profile"):
         bptt.lag_profile(model, x, x)
+
+
+def test_the_gradcheck_command_checks_both_directions(capsys):
+    from bptt.cli import main
+    assert main(["gradcheck", "--cell", "all", "--layers", "2", "--bidirectional", "--steps", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "3/3 passed (layers=2, bidirectional," in out
