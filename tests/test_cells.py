@@ -439,10 +439,12 @@ def test_from_torch_keeps_float32_and_the_cells_options(cell, options):
 def test_from_torch_refuses_what_it_cannot_map(cell):
     cls = type(random_case(cell).model)
     kind = getattr(torch.nn, bptt.nn.cells.CELLS[cell].torch)
-    for options, match in (({"bidirectional": True}, "bidirectional=False"),
-                           ({"batch_first": True}, "batch_first=False")):
+    for options, match in (({"batch_first": True}, "batch_first=False"),):
         with pytest.raises(ValueError, match=f"{cell}: expected {match}"):
             bptt.from_torch(kind(2, 3, **options), torch.nn.Linear(3, 2), cell=cls.CELL)
+    # bidirectional modules are mapped now (tests/test_bidirectional.py); their readout must read 2H
+    with pytest.raises(ValueError, match=r"readout: expected in_features = 2 \* hidden_size = 6, got 3"):
+        bptt.from_torch(kind(2, 3, bidirectional=True), torch.nn.Linear(3, 2), cell=cls.CELL)
     with pytest.raises(ValueError, match="readout: expected in_features = hidden_size = 3, got 4"):
         bptt.from_torch(kind(2, 3), torch.nn.Linear(4, 2), cell=cls.CELL)
     for other in (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU):

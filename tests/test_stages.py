@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import bptt
+import bptt.train.text  # noqa: F401  (evaluate, which the chunked-loss test reads)
 from bptt.nn import stages
 from bptt.nn.cells import RNNCell
 from bptt.nn.unroll import Workspace

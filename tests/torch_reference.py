@@ -79,15 +79,16 @@ def torch_grads(model, module, readout):
     """The torch modules' gradients under bptt's parameter names."""
     grads = {}
     for layer in range(model.layers):
-        s, k = ("" if layer == 0 else f"_l{layer}"), f"_l{layer}"
-        grads["U" + s] = getattr(module, "weight_ih" + k).grad
-        grads["W" + s] = getattr(module, "weight_hh" + k).grad
-        g_ih, g_hh = getattr(module, "bias_ih" + k).grad, getattr(module, "bias_hh" + k).grad
-        # where bias_hh enters the pre-activation exactly as bias_ih does, both receive dL/db
-        # (every row but the GRU's n block, which r multiplies)
-        merged = slice(0, 2 * model.n_hidden) if model.cell.name == "gru" else slice(None)
-        assert torch.allclose(g_ih[merged], g_hh[merged])
-        grads.update({n + s: v for n, v in model.cell.torch_bias_grads(g_ih, g_hh).items()})
+        for rev in ("", "_reverse")[:getattr(model, "directions", 1)]:
+            s, k = ("" if layer == 0 else f"_l{layer}") + rev, f"_l{layer}" + rev
+            grads["U" + s] = getattr(module, "weight_ih" + k).grad
+            grads["W" + s] = getattr(module, "weight_hh" + k).grad
+            g_ih, g_hh = getattr(module, "bias_ih" + k).grad, getattr(module, "bias_hh" + k).grad
+            # where bias_hh enters the pre-activation exactly as bias_ih does, both receive dL/db
+            # (every row but the GRU's n block, which r multiplies)
+            merged = slice(0, 2 * model.n_hidden) if model.cell.name == "gru" else slice(None)
+            assert torch.allclose(g_ih[merged], g_hh[merged])
+            grads.update({n + s: v for n, v in model.cell.torch_bias_grads(g_ih, g_hh).items()})
     grads["V"], grads["c"] = readout.weight.grad, readout.bias.grad
     return {k: v.detach().numpy() for k, v in grads.items()}
 
@@ -153,3 +154,31 @@ def run_module_stepwise(model, x, y, state0, mask):
         errors[name] = np.array([[grad(step[l][i] if lstm else step[l]) for step in kept]
                                  for l in range(model.layers)])                       # (L, T, B, H)
     return {"errors": errors, "loss": loss.item()}
+
+
+def run_packed(model, x, y, state0, mask, lengths):
+    """The model's torch module (bidirectional or not) on a padded batch of sequences of their
+    own lengths: pack_padded_sequence(enforce_sorted=False), the module, pad_packed_sequence
+    (zeros on padded steps), nn.Linear, the loss. h (T, B, D*H), yhat, loss, every gradient,
+    the initial states' gradients (as bptt shapes them) and the final states (h_n, c_n)."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    module, readout = bptt.to_torch(model)
+    xt = torch_inputs(x, model.n_in).to(module.weight_ih_l0.dtype)
+    T = xt.shape[0]
+    n = model.layers * model.directions
+    st = {name: torch.tensor(v if n > 1 else v[None], requires_grad=True) for name, v in state0.items()}
+    lengths_t = torch.as_tensor(np.asarray(lengths), dtype=torch.int64)
+    packed = pack_padded_sequence(xt, lengths_t, enforce_sorted=False)
+    out, final = _call(module, model, packed, st)
+    h, _ = pad_packed_sequence(out, total_length=T)
+    o = readout(h)
+    yhat = torch.softmax(o, -1) if model.output == "softmax" else o
+    mt = None if mask is None else torch.from_numpy(np.asarray(mask, dtype=np.float64)).to(o.dtype)
+    loss = loss_fn(o, torch.from_numpy(np.asarray(y)), model.output, mt)
+    loss.backward()
+    d0 = {name: (t.grad.numpy() if n > 1 else t.grad.numpy()[0]) for name, t in st.items()}
+    finals = final if model.cell.name == "lstm" else (final,)
+    final = {name: (v.detach().numpy() if n > 1 else v.detach().numpy()[0])
+             for name, v in zip(model.cell.states, finals)}
+    return {"h": h.detach().numpy(), "yhat": yhat.detach().numpy(), "loss": loss.item(),
+            "grads": _torch_grads(model, module, readout), "d0": d0, "final": final}

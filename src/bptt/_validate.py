@@ -117,6 +117,25 @@ def mask(m, T: int, B: int, dtype: np.dtype):
     return m.astype(dtype)
 
 
+def boolean(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {describe(value)}")
+    return bool(value)
+
+
+def lengths(value, T: int, B: int):
+    """Each sequence's own length, int (B,) in [1, T]; None: every sequence T steps."""
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iu" or arr.shape != (B,):
+        raise ValueError(f"lengths: expected integers as an int array of shape (B,) = ({B},), got {describe(arr)}")
+    if arr.size and (arr.min() < 1 or arr.max() > T):
+        bad = arr.min() if arr.min() < 1 else arr.max()
+        raise ValueError(f"lengths: expected each in [1, T] = [1, {T}], got {int(bad)}")
+    return arr.astype(np.intp, copy=False)
+
+
 def nonnegative_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"{name}: expected a whole number >= 0, got {describe(value)}")

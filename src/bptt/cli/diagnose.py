@@ -237,6 +237,9 @@ def _fmt(value):
 
 def _require_character_model(ck):
     m = ck.model
+    if m.bidirectional:
+        raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a unidirectional model (the diagnostics follow "
+                         f"one direction's chain back in time), got a bidirectional {m.cell.name}")
     if ck.vocab is None or m.output != "softmax":
         raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a character model (softmax output with "
                          f"a vocabulary), got output={m.output!r} and "

@@ -58,6 +58,10 @@ def run(args):
         origin = f"a random {cell} model ({', '.join(described)})"
     else:
         ckpt = checkpoint.load(args.checkpoint)
+        if ckpt.model.bidirectional:
+            raise ValueError(f"CHECKPOINT {str(ckpt.path)!r}: expected a unidirectional model (the page draws one "
+                             f"direction; bidirectional models are not drawn yet), got a bidirectional "
+                             f"{ckpt.model.cell.name}")
         if ckpt.vocab is None:
             raise ValueError(f"CHECKPOINT {str(ckpt.path)!r}: expected a character model with a vocabulary, "
                              f"got a checkpoint without one")

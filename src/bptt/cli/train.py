@@ -55,6 +55,9 @@ def add(sub):
                    help="a new run on FILE starting from the weights of the run in DIR (fine-tuning): shared "
                         "characters keep their weights, new ones start fresh (default: fresh weights)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or samples on the screen")
+    p.add_argument("--bidirectional", action="store_true",
+                   help="refused: a language model predicts the next character, which a reverse direction "
+                        "would already have read (bidirectional models: bptt task NAME --bidirectional)")
     p.set_defaults(run=run)
 
 
@@ -201,6 +204,10 @@ def _setup(args, output, folder):
     from ..train import memory
     from ..train.text import TrainConfig, Trainer, fine_tune_config, steps_for_epochs
 
+    if args.bidirectional:
+        raise ValueError("--bidirectional: expected a unidirectional model for a text language model (it predicts "
+                         "each next character, which a reverse direction would already have read), got "
+                         "--bidirectional; bidirectional models train on tasks: bptt task lookahead --bidirectional")
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
     if args.steps is not None:

@@ -12,6 +12,8 @@ Every task has a baseline (what a model that remembers nothing scores) and a cri
                     9(8), experiment 4 (the adding problem).
     temporal-order  the same paper, experiment 6a (two relevant, widely separated symbols).
     copy            Arjovsky, Shah & Bengio (2016), sec. 4.1 (the copying memory problem).
+    lookahead       a sequence-labelling task whose label at t is an input after t: what a
+                    bidirectional RNN (Goodfellow et al. 10.3) reads and a causal one cannot.
 
 Shape legend: T time, B batch, I inputs, O outputs. Steps count from 0.
 """
@@ -171,6 +173,28 @@ def copy_memory(length: int, batch: int, rng: np.random.Generator) -> Batch:
     return Batch(x, y, np.ones((T + 2 * R, B)))
 
 
+LOOKAHEAD_SYMBOLS, LOOKAHEAD = 8, 3
+
+
+def lookahead(length: int, batch: int, rng: np.random.Generator) -> Batch:
+    """Label each step with the symbol that comes 3 steps later (sequence labelling).
+
+    T symbols drawn uniformly and independently from 8 (token ids 0..7); the label at step t is
+    x(t + 3), for t < T - 3 (the last 3 steps carry no target). The label depends only on an
+    input after t, independent of everything up to t: a unidirectional model, whose h(t) has
+    read x(0..t), can only guess, wrong 7 times in 8 (cross-entropy ln 8); the reverse direction
+    of a bidirectional one has read x(T-1..t) and needs to hold x(t + 3) for 3 steps. Solved
+    here: at most 1% of the labelled steps of 1,000 fresh sequences wrong.
+    """
+    T, B = length, batch
+    x = rng.integers(0, LOOKAHEAD_SYMBOLS, size=(T, B))            # (T, B)
+    y = np.zeros((T, B), dtype=x.dtype)
+    y[:T - LOOKAHEAD] = x[LOOKAHEAD:]
+    mask = np.zeros((T, B))
+    mask[:T - LOOKAHEAD] = 1.0
+    return Batch(x, y, mask)
+
+
 # ----------------------------------------------------------------------------- the scores
 def squared_errors(o, batch: Batch) -> np.ndarray:
     """(N,) the squared error (o - y)^2 at every step that carries a target (one output)."""
@@ -189,6 +213,12 @@ def wrong_beyond_004(o, batch: Batch) -> float:
 
 def wrong_class(o, batch: Batch) -> float:
     """Fraction of sequences whose most likely class at the marked step is wrong."""
+    sel = batch.mask != 0
+    return float(np.mean(o.argmax(axis=-1)[sel] != batch.y[sel]))
+
+
+def wrong_labels(o, batch: Batch) -> float:
+    """Fraction of the labelled steps (mask 1) whose most likely class is wrong."""
     sel = batch.mask != 0
     return float(np.mean(o.argmax(axis=-1)[sel] != batch.y[sel]))
 
@@ -286,6 +316,12 @@ TASKS = {t.name: t for t in (
          loss_baseline=lambda T: COPY_RECALL * math.log(COPY_SYMBOLS) / (T + 2 * COPY_RECALL),
          baseline_means="blanks, then a uniform guess among the 8 symbols",
          paper="Arjovsky et al. 2016", passes="recalled whole"),
+    Task("lookahead", lookahead, n_in=LOOKAHEAD_SYMBOLS, n_out=LOOKAHEAD_SYMBOLS, output="softmax",
+         min_length=LOOKAHEAD + 1, layout=f"labels {LOOKAHEAD} steps ahead", metric=wrong_labels,
+         metric_name="wrong labels", threshold=0.01, inclusive=True,
+         baseline=lambda T: 1.0 - 1.0 / LOOKAHEAD_SYMBOLS, loss_baseline=lambda T: math.log(LOOKAHEAD_SYMBOLS),
+         baseline_means="guessing among the 8 symbols (what a model that reads only the past can do)",
+         paper="Goodfellow et al. 2016, sec. 10.3 (bidirectional RNNs)"),
 )}
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from ..diagnose import lag_profile
 from ..data.text import Vocab
 from ..nn.network import Network
-from ..nn.stages import split_param_name
+from ..nn.stages import one_direction, split_param_name
 from .forward import forward_mode
 from .terms import VIEWS, layer_terms
 
@@ -243,4 +243,5 @@ def explain(model, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = None,
             raise ValueError(f"vocab: expected the checkpoint's vocabulary of {len(ck.vocab)} characters "
                              f"(or none), got a different one of {len(vocab)}")
         model, vocab, source = ck.model, ck.vocab, source or str(ck.path)
+    one_direction(model, "the explain page (it draws one direction; bidirectional models are not drawn yet)")
     return Explanation(build_data(model, text, vocab=vocab, lr=lr, seed=seed, source=source))

@@ -26,7 +26,7 @@ from . import checkpoint as ckpt
 from . import runfiles, signals
 from ..data import tasks
 from ..nn.activations import ACTIVATIONS
-from ..nn.network import GRU, LSTM, SimpleRNN, suffix
+from ..nn.network import GRU, LSTM, SimpleRNN, param_name
 from .config import DTYPES, build_network, check_cell_options, check_fields, flag, option, options_of
 from .evaluate import scored_chunks
 from ..nn.cells import CELLS as NN_CELLS
@@ -42,11 +42,12 @@ METRICS = "metrics.jsonl"
 
 # ------------------------------------------------------------------------------ the models
 def identity_init(model) -> None:
-    """Le et al. (2015): every layer's recurrent matrix W set to the identity, its bias b to zero."""
+    """Le et al. (2015): every layer's (and direction's) recurrent matrix W set to the identity, its bias b to zero."""
     params = dict(model.params)
     for layer in range(model.layers):
-        params["W" + suffix(layer)] = np.eye(model.n_hidden)
-        params["b" + suffix(layer)] = np.zeros(model.n_hidden)
+        for reverse in (False, True)[:model.directions]:
+            params[param_name("W", layer, reverse)] = np.eye(model.n_hidden)
+            params[param_name("b", layer, reverse)] = np.zeros(model.n_hidden)
     model.set_params(params)
 
 
@@ -77,7 +78,7 @@ DEFAULTS = {
     "lstm": dict(lr=1e-2),
     "gru": dict(lr=1e-2),
 }
-DEFAULT_LENGTH = {"adding": 50, "adding-1997": 100, "temporal-order": 100, "copy": 50}
+DEFAULT_LENGTH = {"adding": 50, "adding-1997": 100, "temporal-order": 100, "copy": 50, "lookahead": 20}
 
 
 def _per(table: dict, key: str) -> str:
@@ -110,6 +111,8 @@ class TaskConfig:
     eval_every: int = option(100, "updates between held-out scores (and the early-stop check)")
     eval_size: int = option(1000, "held-out sequences")
     dtype: str = option("float32", "the model's float type", choices=DTYPES)
+    bidirectional: bool = option(False, "each layer also reads every sequence from its end (Goodfellow et al. "
+                                        "10.3); the readout sees [h_forward; h_reverse]")
     log_every: int = 10           # updates between metrics lines
     # bptt: one update per batch, BPTT through the whole sequence. rtrl, uoro, snap1 (train/online.py):
     # forward in time, an update every seq_length steps that carry a target, the past never truncated.
@@ -135,6 +138,7 @@ class TaskConfig:
         for name in ("hidden", "layers", "batch_size", "steps", "eval_every", "eval_size", "log_every"):
             check.positive_int(flag(name), getattr(self, name))
         check.nonnegative_int("--seed", self.seed)
+        check.boolean("--bidirectional", self.bidirectional)
         check.number_in("--lr", self.lr, 0)
         if self.clip is not None:
             check.number_in("--clip", self.clip, 0, lo_open=False, note="0 turns clipping off")
@@ -261,21 +265,31 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
                   "criterion": task.criterion, "threshold": task.threshold, "loss": _number(held_loss),
                   "loss_baseline": task.loss_baseline(config.length), "seconds": seconds,
                   "skipped": updates.skipped, "eval_size": config.eval_size, "paper": task.paper,
-                  "config": asdict(config)}
+                  "config": _config_record(config)}
         if stop.signum is not None:
             result["interrupted"] = stop.signum
         ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta={"task_result": result})
-        profile = lag_profile_of(model, task, held_out)
-        result["lag_ratio"] = [_number(v) for v in profile.ratio]
+        profile = None if model.bidirectional else lag_profile_of(model, task, held_out)
+        result["lag_ratio"] = None if profile is None else [_number(v) for v in profile.ratio]
         runfiles.write_json(out / "result.json", result)
     from ..diagnose.plots import plot_lags_beside
     from .plots import plot_task_curve
     plot_task_curve(log, out / "learning_curve.png", result)
-    plot_lags_beside({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile},
-                     out / "lag_profile.png",
-                     title=f"How much of the error at the answer reaches h(t - lag)\n"
-                           f"{config.task}, T = {config.length}: the trained model")
+    if profile is not None:          # the lag profile follows one direction's chain: not drawn for two
+        plot_lags_beside({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile},
+                         out / "lag_profile.png",
+                         title=f"How much of the error at the answer reaches h(t - lag)\n"
+                               f"{config.task}, T = {config.length}: the trained model")
     return result
+
+
+def _config_record(config: TaskConfig) -> dict:
+    """The config as result.json records it; ``bidirectional`` only when on, so one-direction
+    runs' files read as they did before it existed."""
+    record = asdict(config)
+    if not record["bidirectional"]:
+        del record["bidirectional"]
+    return record
 
 
 def lag_profile_of(model, task: tasks.Task, batch: tasks.Batch, n=PROFILE_SEQUENCES):
