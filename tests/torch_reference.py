@@ -181,4 +181,4 @@ def run_packed(model, x, y, state0, mask, lengths):
     final = {name: (v.detach().numpy() if n > 1 else v.detach().numpy()[0])
              for name, v in zip(model.cell.states, finals)}
     return {"h": h.detach().numpy(), "yhat": yhat.detach().numpy(), "loss": loss.item(),
-            "grads": _torch_grads(model, module, readout), "d0": d0, "final": final}
+            "grads": torch_grads(model, module, readout), "d0": d0, "final": final}
