@@ -193,7 +193,7 @@ class Network:
 
     @property
     def directions(self) -> int:
-        """The number of directions D: 2 for a bidirectional network, else 1."""
+        """How many directions (D in the shape legend), 2 for a bidirectional network, else 1."""
         return 2 if self.bidirectional else 1
 
     def __repr__(self):
