@@ -83,7 +83,8 @@ def run(args):
     output.line(f"{verdict}: {result['metric_name']} {_g(result['metric'])} on {result['eval_size']} held-out "
                 f"sequences (baseline {result['baseline']:.4g}, solved when {result['criterion']}) after "
                 f"{result['updates']} updates ({result['sequences_seen']} sequences), {result['seconds']:.1f} s")
-    output.line(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png, lag_profile.png")
+    pictures = "learning_curve.png" if task.model == "seq2seq" else "learning_curve.png, lag_profile.png"
+    output.line(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, {pictures}")
     if "interrupted" in result:
         error_line(f"bptt: interrupted by {signal_name(result['interrupted'])} at update {result['updates']}; "
                    f"the model so far and its score are in {out}")

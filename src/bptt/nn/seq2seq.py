@@ -241,7 +241,10 @@ class Seq2Seq:
     # ------------------------------------------------------------------------- conveniences
     def loss(self, x, y_in, y, mask=None, x_lengths=None) -> float:
         """L for x, the teacher-forced y_in and the targets y (forward and the loss only)."""
-        trace = self.forward(x, y_in, x_lengths)
+        return self.trace_loss(self.forward(x, y_in, x_lengths), y, mask)
+
+    def trace_loss(self, trace: Seq2SeqTrace, y, mask=None) -> float:
+        """L of a forward pass's outputs against the targets y (Ty, B), without backward."""
         Ty, B, _ = trace.o.shape
         y = check.targets(y, "softmax", Ty, B, self.n_out, self.dtype)
         return float(readout_loss(self.decoder, trace.o, trace.yhat, y, check.mask(mask, Ty, B, self.dtype))[0])
