@@ -213,3 +213,60 @@ def test_bad_input_one_line_naming_the_argument(call, start):
     with pytest.raises(ValueError) as err:
         call(bptt.Seq2Seq(4, 3, 5, seed=0))
     assert str(err.value).startswith(start) and "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------- the tasks
+@pytest.mark.parametrize("name,answer", [("reverse", lambda s: s[::-1]), ("sort", np.sort)])
+def test_pair_tasks_definition(name, answer):
+    from bptt.data import tasks
+    task = tasks.get(name)
+    batch = task.generate(20, 64, np.random.default_rng(0))
+    again = task.generate(20, 64, np.random.default_rng(0))
+    np.testing.assert_array_equal(batch.y, again.y)                      # seeded
+    n = batch.x_lengths
+    assert n.min() >= 1 and n.max() <= 20 and len(set(n.tolist())) > 5  # variable lengths
+    for b in range(64):
+        np.testing.assert_array_equal(batch.y[:n[b], b], answer(batch.x[:n[b], b]))
+        assert batch.y[n[b], b] == tasks.PAIR_END and batch.mask[:, b].sum() == n[b] + 1
+    np.testing.assert_array_equal(batch.y_in[1:][batch.mask[1:] != 0], batch.y[:-1][batch.mask[1:] != 0])
+    assert (batch.y_in[0] == task.start).all()
+    assert task.metric(batch.y, batch) == 0.0 and task.metric(batch.y_in, batch) == 1.0
+    assert 0.99 < task.baseline(20) < 1.0 and task.criterion == "at least 99% of sequences returned whole (free-running)"
+
+
+def test_greedy_sequence_scores_agree_and_the_losses_do_not():
+    """A sequence is right whole free-running exactly when it is teacher-forced; the losses differ."""
+    from bptt.data import tasks
+    from bptt.train.pairs import score
+    task = tasks.get("reverse")
+    batch = task.generate(4, 200, np.random.default_rng(1))
+    model = bptt.Seq2Seq(task.n_in, 16, task.n_out, seed=0)
+    s = score(model, task, batch, chunk=64)
+    assert s["forced_wrong"] == s["free_wrong"] and s["free_loss"] != s["loss"]
+    assert 0 < s["forced_token_wrong"] < 1 and 0 < s["free_token_wrong"] < 1
+
+
+def test_task_cli_trains_a_seq2seq(tmp_path):
+    import json
+    from bptt.cli import main
+    out = tmp_path / "run"
+    assert main(["task", "reverse", "--model", "seq2seq", "--steps", "30", "--eval-every", "15", "--eval-size", "50",
+                 "--length", "4", "--hidden", "16", "--out", str(out), "--quiet"]) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["model"] == "seq2seq" and result["updates"] == 30 and result["cell"] == "lstm"
+    assert set(result["scores"]) >= {"loss", "free_loss", "forced_wrong", "free_wrong"}
+    lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in lines if "free_loss" in r] == [15, 30]
+    assert (out / "checkpoint.npz").exists() and (out / "learning_curve.png").exists()
+
+
+@pytest.mark.parametrize("argv,line", [
+    (["task", "adding", "--model", "seq2seq"], "bptt: error: --model: expected network for adding, got seq2seq"),
+    (["task", "reverse", "--model", "network"], "bptt: error: --model: expected seq2seq for reverse, got network"),
+    (["task", "sort", "--cell", "irnn"], "bptt: error: --cell: expected rnn, lstm or gru for --model seq2seq, got irnn"),
+])
+def test_task_cli_bad_model_one_line_exit_2(argv, line, capsys):
+    from bptt.cli import main
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == line
