@@ -127,7 +127,7 @@ class Seq2Seq:
                 self.cell.adjust_init(layer_params(half, layer), self.n_hidden, rng)
 
     def param_shapes(self) -> dict:
-        """{name: shape}: the encoder's layers (enc_), the decoder's (dec_), then V (O, H), c (O,)."""
+        """{name: shape}: the encoder's layers (``enc_``), the decoder's (``dec_``), then V (O, H), c (O,)."""
         H, O, L = self.n_hidden, self.n_out, self.layers
         enc = param_shapes(self.cell, self.n_in, H, O, L)
         dec = param_shapes(self.cell, O, H, O, L)
