@@ -136,6 +136,16 @@ class Backward:
     layer_errors: tuple | None = None
 
 
+def copied(model, dtype=None):
+    """An independent copy of a model that holds its parameters in ``params``, optionally cast to
+    another float dtype (``Network.copy``, ``Seq2Seq.copy``)."""
+    new = object.__new__(type(model))
+    new.__dict__.update(model.__dict__)
+    new.dtype = model.dtype if dtype is None else check.float_dtype("dtype", dtype)
+    new.params = {k: v.astype(new.dtype, copy=True) for k, v in model.params.items()}
+    return new
+
+
 class Network:
     """A recurrent network: ``layers`` layers of one cell and a dense readout, forward and
     backward written by hand. ``SimpleRNN``, ``LSTM`` and ``GRU`` are this class with their cell.
@@ -314,11 +324,7 @@ class Network:
 
     def copy(self, dtype=None) -> "Network":
         """An independent copy, optionally cast to another float dtype."""
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.dtype = self.dtype if dtype is None else check.float_dtype("dtype", dtype)
-        new.params = {k: v.astype(new.dtype, copy=True) for k, v in self.params.items()}
-        return new
+        return copied(self, dtype)
 
     def set_params(self, params) -> None:
         """Replace the parameters, checking names, shapes and finiteness; cast to the model's dtype."""

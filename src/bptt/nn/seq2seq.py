@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import _validate as check
 from .cells import CELLS
+from .network import copied
 from .stages import (LayerTrace, backward_layers, forward_layers, layer_params, last_states, param_shapes,
                      readout, readout_backward, readout_loss, stack_states, step, step_readout)
 from .unroll import Weights
@@ -274,11 +275,7 @@ class Seq2Seq:
 
     def copy(self, dtype=None) -> "Seq2Seq":
         """An independent copy, optionally cast to another float dtype."""
-        new = object.__new__(Seq2Seq)
-        new.__dict__.update(self.__dict__)
-        new.dtype = self.dtype if dtype is None else check.float_dtype("dtype", dtype)
-        new.params = {k: v.astype(new.dtype, copy=True) for k, v in self.params.items()}
-        return new
+        return copied(self, dtype)
 
     def set_params(self, params) -> None:
         """Replace the parameters, checking names, shapes and finiteness; cast to the model's dtype."""
