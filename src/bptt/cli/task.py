@@ -9,7 +9,7 @@ from ._args import check_writable, integer, number
 
 
 def add(sub):
-    from ..train.task import ALL_CELLS, DEFAULTS, TaskConfig
+    from ..train.task import ALL_CELLS, DEFAULTS, INITS, TaskConfig
     from ..data.tasks import TASKS
     d = TaskConfig()
     lrs = ", ".join(f"{cell} {DEFAULTS[cell]['lr']:g}" for cell in ALL_CELLS)
@@ -32,9 +32,15 @@ def add(sub):
     p.add_argument("--clip", type=number, default=None, help=f"global-norm clip (default {d.clip:g}; 0: off)")
     p.add_argument("--nonlinearity", choices=("tanh", "relu"), default=None,
                    help="--cell rnn only: f in h(t) = f(a(t)) (default tanh)")
-    p.add_argument("--init", choices=("uniform", "identity"), default=None,
-                   help="--cell rnn only: uniform(-1/sqrt(H), 1/sqrt(H)), or identity: W = I, b = 0 "
-                        "(with --nonlinearity relu: the IRNN) (default uniform)")
+    p.add_argument("--init", choices=INITS, default=None,
+                   help="uniform: uniform(-1/sqrt(H), 1/sqrt(H)), then the cell's own adjustment (the "
+                        "lstm's forget bias); identity (--cell rnn only): W = I, b = 0 (with "
+                        "--nonlinearity relu: the IRNN); chrono (--cell lstm or gru): the gate biases of "
+                        "Tallec & Ollivier 2018 for the task's longest lag (default: uniform, or the "
+                        "task's tuned choice)")
+    p.add_argument("--forget-bias", type=number, default=None,
+                   help="--cell lstm only, not with --init chrono: added to the forget gate's bias "
+                        "at initialisation (default 1)")
     p.add_argument("--seed", type=integer, default=None,
                    help=f"initial weights, training batches and held-out set (default {d.seed})")
     p.add_argument("--eval-every", type=integer, default=None, help=f"updates between held-out scores (default {d.eval_every})")
@@ -75,7 +81,7 @@ def run(args):
     config = default_config(args.task, args.cell, length=args.length, hidden=args.hidden, layers=args.layers,
                             batch_size=args.batch_size, steps=args.steps, lr=args.lr,
                             optimizer=args.optimizer, clip=args.clip, nonlinearity=args.nonlinearity,
-                            init=args.init, seed=args.seed, eval_every=args.eval_every,
+                            init=args.init, forget_bias=args.forget_bias, seed=args.seed, eval_every=args.eval_every,
                             eval_size=args.eval_size, dtype=args.dtype)
     if args.clip == 0:
         from dataclasses import replace

@@ -18,7 +18,7 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ import numpy as np
 from .. import _validate as check
 from . import checkpoint as ckpt
 from ..data import tasks
+from ..nn.cells import CELLS as NN_CELLS, CHRONO
 from ..nn.losses import LOSSES
 from ..nn.network import GRU, LSTM, SimpleRNN, suffix
 from .optim import OPTIMIZERS, clip_global_norm, global_norm
@@ -60,6 +61,7 @@ CELLS = {
     "gru": GRU,             # Cho et al. 2014
 }
 ALL_CELLS = ("rnn", "irnn", "lstm", "gru")
+INITS = ("uniform", "identity", "chrono")
 
 
 # ------------------------------------------------------------------------------ the config
@@ -76,7 +78,10 @@ class TaskConfig:
     optimizer: str = "adam"
     clip: float | None = 1.0      # global-norm clipping (Pascanu et al. 2013); None: off
     nonlinearity: str | None = None   # rnn only: tanh (default) or relu
-    init: str | None = None       # rnn only: "uniform" (default) or "identity" (W = I, b = 0)
+    init: str | None = None       # "uniform" (default: the uniform draw, then the cell's own adjustment),
+                                  # "identity" (rnn only: W = I, b = 0), "chrono" (lstm, gru: Tallec &
+                                  # Ollivier 2018, T_max the task's longest lag)
+    forget_bias: float | None = None  # lstm only, not with chrono: added to the forget gate's bias (default 1)
     seed: int = 0                 # initial weights; training batches and the held-out set
     eval_every: int = 100         # updates between held-out scores (and the early-stop check)
     eval_size: int = 1000         # held-out sequences
@@ -96,13 +101,23 @@ class TaskConfig:
         if self.clip is not None:
             check.number_in("--clip", self.clip, 0)
         check.choice("--dtype", self.dtype, ("float32", "float64"))
-        for name, options in (("nonlinearity", ("tanh", "relu")), ("init", ("uniform", "identity"))):
-            value = getattr(self, name)
-            if value is not None:
-                check.choice(_flag(name), value, options)
-                if self.cell != "rnn":
-                    raise ValueError(f"{_flag(name)}: expected only with --cell rnn, got {value!r} "
-                                     f"with --cell {self.cell}")
+        if self.nonlinearity is not None:
+            check.choice("--nonlinearity", self.nonlinearity, ("tanh", "relu"))
+            if self.cell != "rnn":
+                raise ValueError(f"--nonlinearity: expected only with --cell rnn, got {self.nonlinearity!r} "
+                                 f"with --cell {self.cell}")
+        if self.init is not None:
+            check.choice("--init", self.init, INITS)
+            takes = {"identity": ("rnn",), "chrono": CHRONO}.get(self.init, ALL_CELLS)
+            if self.cell not in takes:
+                raise ValueError(f"--init: expected only with --cell {' or '.join(takes)}, got {self.init!r} "
+                                 f"with --cell {self.cell}")
+        if self.forget_bias is not None:
+            check.number_in("--forget-bias", self.forget_bias)
+            if not _cell_has(self.cell, "forget_bias") or self.init == "chrono":
+                raise ValueError(f"--forget-bias: expected only with --cell lstm and without --init chrono "
+                                 f"(which draws the forget gate's bias), got {self.forget_bias!r} with "
+                                 f"--cell {self.cell}" + (" --init chrono" if self.init == "chrono" else ""))
         if self.cell not in CELLS:
             raise ValueError(f"--cell: expected one of {', '.join(CELLS)} (the {self.cell} cell is not "
                              f"available yet in this version of bptt), got {self.cell!r}")
@@ -111,6 +126,19 @@ class TaskConfig:
 
 def _flag(field: str) -> str:
     return "--" + field.replace("_", "-")
+
+
+def _cell_has(cell: str, option: str) -> bool:
+    """Whether the nn cell behind ``cell`` has the initialisation option ``option``."""
+    return cell in NN_CELLS and option in {f.name for f in fields(NN_CELLS[cell])}
+
+
+def cell_options(config: TaskConfig, task: tasks.Task) -> dict:
+    """The cell's own initialisation options that ``config`` sets: forget_bias, chrono's T_max."""
+    options = {} if config.forget_bias is None else {"forget_bias": config.forget_bias}
+    if config.init == "chrono":
+        options["chrono"] = task.max_lag(config.length)
+    return options
 
 
 # Per cell, then per (task, cell): what differs from TaskConfig's defaults. Measured on adding
@@ -146,7 +174,7 @@ def build_model(config: TaskConfig):
         if config.init == "identity":
             identity_init(model)
         return model
-    return CELLS[config.cell](task.n_in, config.hidden, task.n_out, **options)
+    return CELLS[config.cell](task.n_in, config.hidden, task.n_out, **cell_options(config, task), **options)
 
 
 # --------------------------------------------------------------------------- the scoring
