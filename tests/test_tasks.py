@@ -167,3 +167,24 @@ def test_too_short_is_named(name, short):
         task.check_length(short)
     task.check_length(short + 1)
     task.generate(short + 1, 3, rng())
+
+
+def _lags(name, T, batch):
+    """(B,) each sequence's longest lag: from the earliest input its answer needs to that answer."""
+    last = batch.mask.shape[0] - 1 - np.argmax(batch.mask[::-1], axis=0)   # each sequence's last target
+    if name in ("adding", "adding-1997"):                 # the first value marked 1
+        first = np.argmax(batch.x[..., 1] == 1, axis=0)
+    elif name == "temporal-order":                        # the first X or Y
+        X, Y = (tasks.TEMPORAL_ORDER_SYMBOLS.index(c) for c in "XY")
+        first = np.argmax((batch.x == X) | (batch.x == Y), axis=0)
+    else:                                                 # the first symbol (step 0) and where it is recalled
+        return np.argmax(batch.y != tasks.COPY_BLANK, axis=0) - np.argmax(batch.x != tasks.COPY_BLANK, axis=0)
+    return last - first
+
+
+@pytest.mark.parametrize("name,T", [("adding", 20), ("adding-1997", 20), ("temporal-order", 62), ("copy", 15)])
+def test_max_lag_is_the_longest_lag_the_sequences_hold(name, T):
+    """T_max of the chrono initialisation: no sequence asks for more, and some ask for exactly that."""
+    task = tasks.TASKS[name]
+    lags = _lags(name, T, task.generate(T, 6000, rng(1)))
+    assert lags.max() == task.max_lag(T)
