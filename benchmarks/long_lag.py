@@ -312,6 +312,39 @@ def picture(results, task, length, path, setup="default"):
                                   f"the trained models (seed 0)")
 
 
+def curves(records_dir: Path, task, setup, lengths, path, seed=0):
+    """Held-out loss per target step against updates, one panel per T, one line per cell, with
+    the memoryless baseline drawn: the records' curves (``records/<name>.json``)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(p.read_text()) for p in sorted(Path(records_dir).glob("*.json"))]
+    fig, axes = plt.subplots(1, len(lengths), figsize=(6.5 * len(lengths), 4.6), dpi=120, squeeze=False,
+                             constrained_layout=True)
+    drawn = False
+    for ax, length in zip(axes[0], lengths):
+        mine = [r for r in records if r.get("grid_cell", {}).get("task") == task and r["length"] == length
+                and r.get("setup") == setup and r["seed"] == seed and r.get("curve")]
+        for variant in VARIANTS:
+            for r in (r for r in mine if r["variant"] == variant):
+                steps, losses = [c[0] for c in r["curve"]], [c[1] for c in r["curve"]]
+                ax.plot(steps, losses, lw=1.5, label=f"{variant} ({'solved' if r['solved'] else 'not solved'})")
+                drawn = True
+        if mine:
+            ax.axhline(mine[0]["loss_baseline"], color="black", ls="--", lw=1.2,
+                       label=f"memoryless baseline {mine[0]['loss_baseline']:.4f}")
+        ax.set_title(f"{task}, T = {length} ({setup} setup, seed {seed})")
+        ax.set_xlabel("update")
+        ax.set_ylabel("held-out cross-entropy per step (nats)")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path) if drawn else None
+
+
 # ---------------------------------------------------------------------------------- the CLI
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -334,6 +367,9 @@ def main(argv=None):
     p.add_argument("--runs", type=Path, default=ROOT / "runs" / "long_lag")
     p.add_argument("--report", action="store_true", help="only write the table and pictures")
     p.add_argument("--picture", nargs=2, metavar=("TASK", "T"), default=("adding", "100"))
+    p.add_argument("--pictures", action="store_true", help="a lag-profile picture for every (task, T) of the table")
+    p.add_argument("--curves", nargs="+", metavar="ARG", default=None,
+                   help="TASK SETUP T [T ...]: the held-out curves of those runs (seed 0) in one picture")
     args = p.parse_args(argv)
     copies = args.results.parent / "records"
     if not args.report:
@@ -354,6 +390,17 @@ def main(argv=None):
     png = picture(results, args.picture[0], int(args.picture[1]), args.results.parent / "lag_profiles.png")
     if png:
         print(f"picture: {png}")
+    if args.pictures:
+        for task, length, setup in sorted({(k[0], k[2], k[4]) for k in results}):
+            name = f"lag_profiles-{task}-T{length}" + ("" if setup == "default" else f"-{setup}") + ".png"
+            png = picture(results, task, length, args.results.parent / name, setup=setup)
+            if png:
+                print(f"picture: {png}")
+    if args.curves:
+        task, setup, *lengths = args.curves
+        png = curves(copies, task, setup, [int(t) for t in lengths],
+                     args.results.parent / f"curves-{task}-{setup}.png")
+        print(f"curves: {png}")
 
 
 if __name__ == "__main__":
