@@ -280,6 +280,36 @@ def entry(runs) -> str:
     return text + f", {statistics.median(r['cpu_seconds'] for r in runs):.0f} s"
 
 
+# What the papers report for the rows of the docs' table, and where; "" where we quote nothing.
+PAPERS = {
+    ("adding-1997", "default"): "LSTM (no forget gate): 74,000 sequences, then 1 of 2,560 test sequences wrong "
+                                "(Hochreiter & Schmidhuber 1997, exp. 4, as quoted in `bptt.tasks`)",
+    ("temporal-order", "default"): "LSTM (no forget gate): 31,390 sequences, then 1 of 2,560 test sequences wrong "
+                                   "(the same paper, exp. 6a, as quoted in `bptt.tasks`)",
+}
+
+
+def docs_table(results, link, rows=None, cells=None) -> str:
+    """The docs' table: one row per (task, T, setup), one column per cell, each entry solved/runs,
+    median updates (or the best loss against the baseline), median CPU seconds, and a link to each
+    run's record (``link(record)`` gives its path); the papers' results in the last column."""
+    cells = cells or [c for c in VARIANTS if any(k[1] == c for k in results)]
+    rows = rows or sorted({(k[0], k[2], k[4]) for k in results})
+    head = "| task | T | setup | " + " | ".join(cells) + " | the paper |"
+    lines = [head, "| --- | ---: | --- | " + " | ".join("---" for _ in cells) + " | --- |"]
+    for task, length, setup in rows:
+        entries = []
+        for cell in cells:
+            runs = [r for k, r in sorted(results.items()) if (k[0], k[1], k[2], k[4]) == (task, cell, length, setup)]
+            if not runs:
+                entries.append("not run")
+                continue
+            seeds = " ".join(f"[{r['seed']}]({link(r)})" for r in sorted(runs, key=lambda r: r["seed"]))
+            entries.append(f"{entry(runs)} (seeds {seeds})")
+        lines.append(f"| {task} | {length} | {setup} | " + " | ".join(entries) + f" | {PAPERS.get((task, setup), '')} |")
+    return "\n".join(lines)
+
+
 def _g(value) -> str:
     return "overflowed" if value is None else f"{value:.3g}"
 
@@ -329,17 +359,19 @@ def curves(records_dir: Path, task, setup, lengths, path, seed=0):
         for variant in VARIANTS:
             for r in (r for r in mine if r["variant"] == variant):
                 steps, losses = [c[0] for c in r["curve"]], [c[1] for c in r["curve"]]
-                ax.plot(steps, losses, lw=1.5, label=f"{variant} ({'solved' if r['solved'] else 'not solved'})")
+                sweep = "-fb" in variant                 # the forget-bias sweep: thin
+                ax.plot(steps, losses, lw=0.8 if sweep else 1.6, alpha=0.6 if sweep else 1.0,
+                        label=f"{variant} ({'solved' if r['solved'] else 'not solved'})")
                 drawn = True
         if mine:
-            ax.axhline(mine[0]["loss_baseline"], color="black", ls="--", lw=1.2,
-                       label=f"memoryless baseline {mine[0]['loss_baseline']:.4f}")
+            base = mine[0]["loss_baseline"]
+            ax.axhline(base, color="black", ls="--", lw=1.2, label=f"memoryless baseline {base:.4f}")
+            ax.set_ylim(0, 2.5 * base)          # the first scores and the odd spike run off the top
+            ax.legend(fontsize=8)
         ax.set_title(f"{task}, T = {length} ({setup} setup, seed {seed})")
         ax.set_xlabel("update")
         ax.set_ylabel("held-out cross-entropy per step (nats)")
-        ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
     fig.savefig(path)
     plt.close(fig)
     return Path(path) if drawn else None
@@ -367,6 +399,8 @@ def main(argv=None):
     p.add_argument("--runs", type=Path, default=ROOT / "runs" / "long_lag")
     p.add_argument("--report", action="store_true", help="only write the table and pictures")
     p.add_argument("--picture", nargs=2, metavar=("TASK", "T"), default=("adding", "100"))
+    p.add_argument("--docs-table", type=Path, default=None, metavar="FILE.md",
+                   help="also write the docs' table (links to each run's record) to FILE.md")
     p.add_argument("--pictures", action="store_true", help="a lag-profile picture for every (task, T) of the table")
     p.add_argument("--curves", nargs="+", metavar="ARG", default=None,
                    help="TASK SETUP T [T ...]: the held-out curves of those runs (seed 0) in one picture")
@@ -390,6 +424,12 @@ def main(argv=None):
     png = picture(results, args.picture[0], int(args.picture[1]), args.results.parent / "lag_profiles.png")
     if png:
         print(f"picture: {png}")
+    if args.docs_table:
+        def link(r):   # a run's record, relative to the page; the runs before records: results.jsonl
+            target = copies / f"{cell_name(r['grid_cell'])}.json" if "grid_cell" in r else args.results
+            return os.path.relpath(target.resolve(), args.docs_table.resolve().parent)
+        args.docs_table.write_text(docs_table(results, link) + "\n")
+        print(f"docs table: {args.docs_table}")
     if args.pictures:
         for task, length, setup in sorted({(k[0], k[2], k[4]) for k in results}):
             name = f"lag_profiles-{task}-T{length}" + ("" if setup == "default" else f"-{setup}") + ".png"

@@ -1,4 +1,4 @@
-"""The 1997 experiments solved by `bptt task NAME --cell lstm` at its defaults, the saved model
+"""The 1997 experiments solved by `bptt task NAME --cell lstm` (and gru) at its defaults, the saved model
 judged again on sequences it has never seen (neither its training batches nor its held-out set).
 
 These train for real, at the defaults a user gets (``DEFAULTS`` in train/task.py says what they
@@ -18,10 +18,11 @@ FRESH = 2560            # the 1997 paper's test set size
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("name", ["temporal-order", "adding-1997"])
-def test_the_1997_experiment_is_solved_at_the_defaults(tmp_path, capsys, name):
+def test_the_1997_experiment_is_solved_at_the_defaults(tmp_path, capsys, name, cell):
     run = tmp_path / "run"
-    assert main(["task", name, "--cell", "lstm", "--out", str(run)]) == 0
+    assert main(["task", name, "--cell", cell, "--out", str(run)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-2].startswith("solved: "), lines
     result = json.loads((run / "result.json").read_text())
