@@ -6,7 +6,7 @@ Three runs walk the same B parallel streams of the same training text, in one in
   ``bptt.train.text``: truncated BPTT over sequential streams, the state carried from window to
   window and reset at each epoch, global-norm clipping, ``bptt.train.optim.Adam``);
 - torch: ``nn.LSTM(num_layers=2)`` + ``nn.Linear`` on one-hot inputs, started from the bptt
-  model's initial weights (``to_torch()``, whatever the trainer initialised), trained by
+  model's initial weights (``bptt.to_torch``, whatever the trainer initialised), trained by
   autograd with the state detached at window edges, ``clip_grad_norm_`` and ``torch.optim.Adam``
   (same lr, betas and eps); ``bias_hh`` stays frozen at zero, since bptt has one bias where
   torch has two and Adam would move each of them by lr;

@@ -1,6 +1,6 @@
 """Which cells solve the long-lag tasks as the lag grows, within a fixed update budget.
 
-    python benchmarks/long_lag.py --jobs 2                  # the README's table, on 2 cores (joblib)
+    python benchmarks/long_lag.py --jobs 2                  # the adding and copy grid, on 2 cores (joblib)
     python benchmarks/long_lag.py --tasks adding --cells rnn lstm --lengths 50 --seeds 0
     python benchmarks/long_lag.py --tasks copy --cells lstm lstm-chrono --setup arjovsky --steps 5000
     python benchmarks/long_lag.py --engine submitit --jobs 50   # Slurm job arrays, or submitit's local executor

@@ -1,5 +1,5 @@
 """What the loop over time costs beyond its matrix products, per cell: the measurement behind
-the README's account of where the LSTM's and GRU's time goes.
+docs/results-speed.md's account of where the LSTM's and GRU's time goes.
 
 For each cell, the recurrence forward (``unroll.forward_through_time``) and backward
 (``unroll.backward_through_time``, including the cell's ``backward_locals``) over T steps,

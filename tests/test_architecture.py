@@ -1,7 +1,7 @@
 """The layout's promises, checked on the import graph (import-linter, contracts in pyproject.toml):
 each level imports only the levels below it (cli, tools, training, diagnostics, data, network; and
-inside the network: streams, stages, loop, cells, the dense layer), the cell-generic modules never
-reach into a cell's module, and only the PyTorch bridge imports torch."""
+inside the network: streams, the network, its stages, loop, cells, the dense and embedding pairs),
+the cell-generic modules never reach into a cell's module, and only the PyTorch bridge imports torch."""
 
 import os
 from pathlib import Path
@@ -43,8 +43,12 @@ def test_a_broken_contract_is_caught(monkeypatch, tmp_path):
 @pytest.mark.parametrize("module, line", [
     ("nn/network.py", "from ..train import checkpoint"),            # the network reaching up to training
     ("nn/cells/rnn.py", "from .. import unroll"),                    # a cell reaching up to the loop
+    ("nn/stages.py", "from . import network"),                       # the stages reaching up to the network
+    ("nn/embedding.py", "from . import stages"),                     # a layer pair reaching up to the stages
     ("diagnose/analysis.py", "from ..explain import terms"),        # a diagnostic reaching up to a tool
     ("train/text.py", "from ..proof import gradcheck"),             # training reaching up to a tool
+    ("nn/online.py", "from . import rtrl"),                          # the shared walk reaching up to a method
+    ("nn/snap.py", "from . import uoro"),                            # one method leaning on a sibling
 ])
 def test_an_import_against_the_levels_is_caught(monkeypatch, tmp_path, module, line):
     assert _lint_copy_with(monkeypatch, tmp_path, module, line) != 0

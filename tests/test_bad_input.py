@@ -141,6 +141,14 @@ CASES = [
     (["train", P("good.txt"), "--input-init-std", "nan"], ["--input-init-std", "got nan"],
      cfg(input_init_std=float("nan"))),
     (["train", P("good.txt"), "--bogus"], ["unrecognized", "--bogus"], None),
+    # train: a cell's own option with another cell (the cells it applies to come from the cell registry)
+    (["train", P("good.txt"), "--cell", "lstm", "--nonlinearity", "relu"],
+     ["--nonlinearity: expected only with --cell rnn", "got 'relu' with --cell lstm"],
+     cfg(cell="lstm", nonlinearity="relu")),
+    (["train", P("good.txt"), "--cell", "gru", "--forget-bias", "2"],
+     ["--forget-bias: expected only with --cell lstm", "got 2.0 with --cell gru"], cfg(cell="gru", forget_bias=2.0)),
+    (["train", P("good.txt"), "--clip", "-0.5"], ["--clip: expected a finite number >= 0 (0 turns clipping off)",
+                                                  "got -0.5"], cfg(clip=-0.5)),
     # train: the run folder
     (["train", P("good.txt"), "--out", P("a-file")], ["--out", "a-file", "which is a file"], None),
     (["train", P("good.txt"), "--out", P("a-file/sub")], ["--out", "writable folder", "a-file/sub"], None),

@@ -146,6 +146,24 @@ def test_pascanu_bound(sigma, holds):
         assert np.all(profile.ratio <= sigma ** np.arange(12) * (1 + 1e-12))
 
 
+def test_a_stacks_profile_and_bound_are_its_top_layers():
+    # The errors followed reach the top layer's h(k), and h(k) feeds only the top layer's later steps:
+    # dl(t)/dh(k) = (W_l1^T)^(t-k) dl(t)/dh(t), whatever layer 0's W. So the ratio is lam^lag for a
+    # linear top layer W_l1 = lam I beside a layer 0 that would explode, and radius, sigma_max and
+    # Pascanu's bound, which the CLI reports as W_l1's, are what bounds the measured chain.
+    rng = np.random.default_rng(2)
+    model = SimpleRNN(4, 3, 4, layers=2, nonlinearity="linear", output="identity", seed=0)
+    model.params["W"] = 3.0 * np.eye(3)
+    model.params["W_l1"] = 0.7 * np.eye(3)
+    x, y = rng.standard_normal((10, 2, 4)), rng.standard_normal((10, 2, 4))
+    profile = lag_profile(model, x, y)
+    np.testing.assert_allclose(profile.ratio, 0.7 ** np.arange(10), rtol=1e-10, atol=0)
+    assert profile.radius == pytest.approx(0.7) and profile.sigma_max == pytest.approx(0.7)
+    assert profile.vanishing_bound is True
+    with pytest.raises(ValueError, match="radius sweep is not applicable"):
+        radius_sweep(model, x, y)                              # it rescales a one-layer model's W
+
+
 def test_radius_sweep_rescales_only_W_and_leaves_the_model_alone():
     model, x, y, h0, _ = random_problem("tokens", "softmax", "tanh", I=5, H=6, O=5, T=10, B=2, seed=6)
     before = {k: v.copy() for k, v in model.params.items()}
@@ -252,3 +270,22 @@ def test_load_metrics_keeps_diagnostics_records(tmp_path):
 
 def test_exported():
     assert bptt.lag_profile is lag_profile and bptt.radius_sweep is radius_sweep
+
+
+def test_the_bound_and_the_lag_ratios_are_public_for_the_training_metrics():
+    """metrics.py builds its records from analysis.py's public functions: the same numbers as lag_profile."""
+    from bptt._json import number, numbers
+    from bptt.diagnose.analysis import element_norms, lag_ratio, loss_steps, spectral_bound
+    assert spectral_bound(None, None) == {"radius": None, "sigma_max": None, "gamma": None, "vanishing_bound": None}
+    bound = spectral_bound(0.5 * np.eye(3), 1.0)
+    assert bound["radius"] == pytest.approx(0.5) and bound["sigma_max"] == pytest.approx(0.5)
+    assert bound["vanishing_bound"] is True and spectral_bound(2.0 * np.eye(3), 1.0)["vanishing_bound"] is False
+    model, x, y, h0, mask = random_problem("tokens", "softmax", "tanh", True, T=7, B=3, seed=2)
+    trace = model.forward(x, h0)
+    result = model.backward(trace, y, mask=mask)
+    has_loss = loss_steps(mask, 7, 3)
+    assert has_loss.dtype == bool and has_loss.sum() == 3 and loss_steps(None, 7, 3).all()
+    ratio = lag_ratio(element_norms(model, trace, result, max_lag=6), has_loss, range(7))
+    np.testing.assert_allclose(ratio, lag_profile(model, x, y, h0, mask).ratio, rtol=1e-12, equal_nan=True)
+    assert number(float("nan")) is None and number(np.float32(2.5)) == 2.5 and number(None) is None
+    assert numbers([[1.0, np.inf], [np.nan, -2.0]]) == [[1.0, None], [None, -2.0]]

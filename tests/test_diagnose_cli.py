@@ -1,6 +1,7 @@
 """`bptt diagnose`: files written, run folders with metrics, one-line errors with exit code 2."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,62 @@ def test_a_random_models_flag_beside_a_checkpoint_is_refused_not_dropped(tmp_pat
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"bptt: error: {flag}: expected no {flag} with CHECKPOINT") and err.endswith(value)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """{file name: every text of the picture (titles, axis labels, legend)}, as each PNG is saved."""
+    from bptt.diagnose import plots
+    texts, save = {}, plots._save
+
+    def record(fig, path):
+        words = [fig._suptitle.get_text() if fig._suptitle else ""]
+        for ax in fig.axes:
+            words += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), *(t.get_text() for t in ax.texts)]
+            if ax.get_legend():
+                words += [t.get_text() for t in ax.get_legend().get_texts()]
+        texts[Path(path).name] = "\n".join(words)
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", record)
+    return texts
+
+
+def test_a_stacks_pictures_say_which_layer_they_show(tmp_path, capsys, drawn):
+    """The errors followed reach the top layer's h(k), through its own W_l1 alone: every picture
+    and the report say so, and the radius and Pascanu's bound are named as W_l1's."""
+    out = tmp_path / "out"
+    assert main(["diagnose", *SMALL, "--layers", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for name in PICTURES:
+        assert "layer 1, the top of 2" in drawn[name], (name, drawn[name])
+    assert "W_l1" in drawn["lag.png"] and "W_l1" in drawn["heatmap.png"] and "W_l1" in drawn["contributions.png"]
+    report = no_nan((out / "diagnostics.json").read_text())
+    assert report["profile"]["layer"] == 1 and report["profile"]["W"] == "W_l1" and report["sweep"] is None
+    assert "no radius sweep for a stack of 2 layers" in printed and "of W_l1, the top layer's (layer 1)" in printed
+    # One layer: the pictures name no layer.
+    assert main(["diagnose", *SMALL, "--out", str(tmp_path / "one")]) == 0
+    assert "layer" not in drawn["lag.png"] and "W_l1" not in drawn["heatmap.png"]
+    report = no_nan((tmp_path / "one" / "diagnostics.json").read_text())
+    assert report["profile"]["layer"] == 0 and report["profile"]["W"] == "W"
+
+
+def test_a_stack_drawn_beside_a_gated_model_gets_only_what_applies(tmp_path, capsys, drawn):
+    """A 2-layer LSTM gets no radius or bound (no square W); the 2-layer simple RNN drawn beside it
+    gets no sweep, and its radius and bound are named as its top layer's W_l1."""
+    out = tmp_path / "out"
+    assert main(["diagnose", *SMALL, "--cell", "lstm", "--layers", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = no_nan((out / "diagnostics.json").read_text())
+    assert report["sweep"] is None and report["profile"]["W"] is None and report["profile"]["radius"] is None
+    beside = report["beside"]
+    assert beside["layers"] == 2 and "sweep" not in beside
+    assert beside["profile"]["W"] == "W_l1" and beside["profile"]["layer"] == 1
+    assert beside["profile"]["vanishing_bound"] is not None
+    rows = {" ".join(line.split()[:2]): line for line in printed.splitlines()
+            if line.startswith(("this model ", "random SimpleRNN "))}
+    assert "W_l1" in rows["random SimpleRNN"] and "not applicable (lstm)" in rows["this model"]
+    assert "random SimpleRNN (seed 0): no radius sweep for a stack of 2 layers" in printed
+    assert "of W_l1, the top layer's (layer 1)" in printed and "not applicable to the lstm cell" in printed
+    assert printed.count("rescaled") == 0
+    assert "layer 1, the top of 2" in drawn["beside.png"]

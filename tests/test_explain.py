@@ -11,6 +11,7 @@ from bptt import checkpoint
 from bptt.cli import main
 from bptt.data import Vocab
 from bptt.explain import MAX_CHARS, MAX_UNITS
+from cells import CELLS
 
 TEXT = "hello world hello"
 
@@ -345,3 +346,33 @@ def test_a_random_models_flag_beside_a_checkpoint_is_refused_not_dropped(tmp_pat
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"bptt: error: {flag}: expected no {flag} with CHECKPOINT") and err.endswith(value)
     assert not (tmp_path / "p.html").exists()
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_the_forward_mode_view_is_rtrl_beside_bptt_reaching_the_same_number(cell):
+    """The view's sensitivities are exact RTRL's influence for each offered entry of W, its
+    forward terms sum to dL/dW[r, c], and so do BPTT's per-step terms beside them."""
+    V = len(set(TEXT))
+    model = bptt.Network.create(cell, V, 5, V, seed=1)
+    data = bptt.explain(model, TEXT).data
+    fwd = data["forward"]
+    ids = bptt.data.Vocab.from_text(TEXT).encode(TEXT)
+    x, y = ids[:-1, None], ids[1:, None]
+    exact = bptt.rtrl(model, x, y, per_step=True)
+    bptt_grads = model.gradients(x, y, per_step=True)
+    H, G = 5, model.cell.gates
+    assert len(fwd["entries"]) == G * 2 * 2 and fwd["states"] == list(model.cell.states)
+    for e, (r, c) in enumerate(fwd["entries"]):
+        g = bptt_grads.grads["W"][r, c]
+        assert fwd["fwd_sum"][e] == pytest.approx(g, rel=1e-10, abs=1e-15)
+        assert fwd["bwd_sum"][e] == pytest.approx(g, rel=1e-10, abs=1e-15)
+        assert fwd["grad"][e] == pytest.approx(g, rel=1e-10, abs=1e-15)
+        np.testing.assert_allclose(fwd["fwd"][e], exact.per_step["W"][:, r, c], rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(fwd["bwd"][e], bptt_grads.per_step["W"][:, r, c], rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(np.cumsum(fwd["fwd"][e]), fwd["fwd_cum"][e], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(np.cumsum(fwd["bwd"][e][::-1])[::-1], fwd["bwd_cum"][e], rtol=1e-12, atol=1e-15)
+        sens = np.array(fwd["sens"][e])                                   # (T, S, shown)
+        assert sens.shape == (len(x), len(model.cell.states), H)
+        assert np.all(sens[0] == 0)                # h(0) = 0: W's entries reach nothing at the first step
+    assert not np.allclose(fwd["fwd"][0], fwd["bwd"][0])                 # the terms differ, the sums do not
+    assert bptt.explain(bptt.Network.create(cell, V, 5, V, layers=2, seed=1), TEXT).data["forward"] is None

@@ -98,3 +98,58 @@ def test_every_cell_and_stack_exports_to_the_modules_the_lines_name(tmp_path, ca
         h, _ = scope["rnn"](x[:, None])
         theirs = torch.softmax(scope["readout"](h[:, 0]), dim=-1).numpy()
     np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-12)
+
+
+TASK_RUNS = [("adding", "lstm", "float32", 2e-6), ("adding-1997", "rnn", "float64", 1e-12),
+             ("temporal-order", "gru", "float64", 1e-12), ("copy", "lstm", "float32", 2e-6)]
+
+
+@pytest.mark.parametrize("task,cell,dtype,tol", TASK_RUNS, ids=[r[0] for r in TASK_RUNS])
+def test_a_task_run_exports_what_it_is_and_the_printed_lines_give_its_outputs(tmp_path, capsys, task, cell,
+                                                                              dtype, tol):
+    """Not a vocabulary: the task's inputs (real vectors or token ids), its output and loss; the
+    printed lines, run as they are, compute what bptt computes on the task's own sequences."""
+    from bptt.data import tasks
+    run, pt = tmp_path / "run", tmp_path / "model.pt"
+    length = tasks.TASKS[task].min_length + 3
+    assert main(["task", task, "--cell", cell, "--length", str(length), "--steps", "4", "--eval-every", "2",
+                 "--eval-size", "8", "--hidden", "6", "--dtype", dtype, "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(run), "--torch", str(pt)]) == 0
+    out = capsys.readouterr().out
+    assert not pt.with_suffix(".vocab.json").exists()
+    about = json.loads(pt.with_suffix(".model.json").read_text())
+    t = tasks.TASKS[task]
+    batch = t.generate(length, 3, np.random.default_rng(5))
+    tokens = batch.x.dtype.kind in "iu"
+    assert about["task"] == task and about["length"] == length and about["criterion"] == t.criterion
+    assert about["input_kind"] == ("token ids" if tokens else "vectors")
+    assert (about["n_in"], about["n_out"], about["output"]) == (t.n_in, t.n_out, t.output)
+    assert about["loss"].startswith("cross-entropy" if t.output == "softmax" else "squared error")
+    assert f"the {task} task's model: inputs {about['inputs']}" in out
+    lines = printed_lines(out)
+    assert len(lines) == 4 and lines[-1].startswith("outputs = lambda x: ")
+    scope = {}
+    exec("\n".join(lines), scope)                    # exactly what a user would paste
+    ck = checkpoint.load(run)
+    ours = ck.model.forward(batch.x).yhat                                      # (T, B, O)
+    x = torch.from_numpy(batch.x if tokens else batch.x.astype(dtype))
+    with torch.no_grad():
+        theirs = scope["outputs"](x).numpy()
+    assert theirs.shape == ours.shape
+    np.testing.assert_allclose(theirs, ours, rtol=0, atol=tol)
+
+
+def test_a_checkpoint_of_neither_kind_says_its_inputs_may_be_either(tmp_path, capsys):
+    model = bptt.GRU(3, 4, 2, output="identity", seed=0)
+    checkpoint.save(tmp_path / "run" / checkpoint.FILENAME, model)
+    pt = tmp_path / "m.pt"
+    assert main(["export", str(tmp_path / "run"), "--torch", str(pt)]) == 0
+    about = json.loads(pt.with_suffix(".model.json").read_text())
+    assert about["task"] is None and about["input_kind"] == "token ids or vectors"
+    scope = {}
+    exec("\n".join(printed_lines(capsys.readouterr().out)), scope)
+    x = np.random.default_rng(0).normal(size=(5, 2, 3))
+    with torch.no_grad():
+        theirs = scope["outputs"](torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(theirs, model.forward(x).yhat, rtol=0, atol=1e-12)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from bptt import checkpoint
+from bptt.train import runfiles
 from bptt.cli import main
 from bptt.train.text import TrainConfig, Trainer
 
@@ -227,7 +228,7 @@ def test_read_only_filesystem_during_a_save_keeps_the_previous_checkpoint(tmp_pa
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
     trainer, path, before = _a_saved_run(tmp_path)
-    monkeypatch.setattr(checkpoint.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(runfiles.tempfile, "mkstemp", read_only)
     with pytest.raises(checkpoint.SaveError, match="Read-only file system"):
         trainer.save()
     assert path.read_bytes() == before

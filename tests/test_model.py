@@ -1,63 +1,81 @@
 import numpy as np
 import pytest
 
-from bptt import SimpleRNN
-from bptt.proof.random_cases import random_problem
+from bptt import Network, SimpleRNN
+from bptt.proof.random_cases import random_case
+from cells import CELLS
 
 
-def test_params_have_the_book_names_shapes_and_init_range():
-    model = SimpleRNN(7, 16, 5, seed=0)
+@pytest.mark.parametrize("cell", CELLS)
+def test_params_have_the_book_names_shapes_and_init_range(cell):
+    model = Network.create(cell, 7, 16, 5, seed=0)
+    G = model.cell.gates
     shapes = {k: v.shape for k, v in model.params.items()}
-    assert shapes == {"U": (16, 7), "W": (16, 16), "b": (16,), "V": (5, 16), "c": (5,)}
-    for v in model.params.values():
+    extra = {k: shape for k, shape in model.cell.extra_params(16).items()}
+    assert shapes == {"U": (G * 16, 7), "W": (G * 16, 16), "b": (G * 16,), **extra, "V": (5, 16), "c": (5,)}
+    if cell == "rnn":
+        assert shapes == {"U": (16, 7), "W": (16, 16), "b": (16,), "V": (5, 16), "c": (5,)}
+    for k, v in model.params.items():
         assert v.dtype == np.float64
+        if cell == "lstm" and k == "b":                  # the forget gate's block starts at forget_bias = 1
+            v = v.copy()
+            v[16:32] -= 1.0
         assert np.abs(v).max() <= 1 / np.sqrt(16)
-    big = SimpleRNN(3, 400, 3, seed=0).params["W"]     # uniform: fills the range evenly
+    big = Network.create(cell, 3, 400, 3, seed=0).params["W"]     # uniform: fills the range evenly
     assert big.min() < -0.049 and big.max() > 0.049 and abs(big.mean()) < 1e-3
 
 
-def test_seed_makes_weights_reproducible_and_dtypes_share_them():
-    a, b = SimpleRNN(4, 5, 3, seed=11), SimpleRNN(4, 5, 3, seed=11)
-    c = SimpleRNN(4, 5, 3, seed=11, dtype=np.float32)
+@pytest.mark.parametrize("cell", CELLS)
+def test_seed_makes_weights_reproducible_and_dtypes_share_them(cell):
+    a, b = Network.create(cell, 4, 5, 3, seed=11), Network.create(cell, 4, 5, 3, seed=11)
+    c = Network.create(cell, 4, 5, 3, seed=11, dtype=np.float32)
     for k in a.params:
         np.testing.assert_array_equal(a.params[k], b.params[k])
         np.testing.assert_array_equal(c.params[k], a.params[k].astype(np.float32))
-    assert not np.array_equal(SimpleRNN(4, 5, 3, seed=12).params["W"], a.params["W"])
+    assert not np.array_equal(Network.create(cell, 4, 5, 3, seed=12).params["W"], a.params["W"])
 
 
-def test_forward_keeps_every_step():
-    model, x, y, h0, _ = random_problem(T=9, B=4, H=6)
-    trace = model.forward(x, h0)
-    assert trace.a.shape == trace.h.shape == (9, 4, 6)
+@pytest.mark.parametrize("cell", CELLS)
+def test_forward_keeps_every_step(cell):
+    case = random_case(cell, T=9, B=4, H=6)
+    model, x = case.model, case.x
+    trace = model.forward(x, **case.state0)
+    assert trace.h.shape == (9, 4, 6)
     assert trace.o.shape == trace.yhat.shape == (9, 4, 5)
-    np.testing.assert_array_equal(trace.h0, h0)
+    np.testing.assert_array_equal(trace.h0, case.state0["h0"])
     np.testing.assert_allclose(trace.yhat.sum(-1), 1)
-    # each h(t) is tanh(b + W h(t-1) + U x(t)): recompute one step directly
-    p = model.params
-    t = 4
-    a4 = p["b"] + trace.h[t - 1] @ p["W"].T + p["U"][:, x[t]].T
-    np.testing.assert_allclose(trace.a[t], a4, rtol=1e-14)
+    if cell == "rnn":
+        assert trace.a.shape == (9, 4, 6)
+        # each h(t) is tanh(b + W h(t-1) + U x(t)): recompute one step directly
+        p = model.params
+        t = 4
+        a4 = p["b"] + trace.h[t - 1] @ p["W"].T + p["U"][:, x[t]].T
+        np.testing.assert_allclose(trace.a[t], a4, rtol=1e-14)
 
 
-def test_per_step_sums_to_gradient_and_is_none_unless_asked():
+@pytest.mark.parametrize("cell", CELLS)
+def test_per_step_sums_to_gradient_and_is_none_unless_asked(cell):
     for kind in ("tokens", "vectors"):
-        model, x, y, h0, _ = random_problem(kind, T=12, B=3)
-        r = model.gradients(x, y, h0, per_step=True)
+        case = random_case(cell, kind, T=12, B=3)
+        model, x, y = case.model, case.x, case.y
+        r = model.gradients(x, y, per_step=True, **case.state0)
         for k in model.params:
             assert r.per_step[k].shape == (12, *model.params[k].shape)
             np.testing.assert_allclose(r.per_step[k].sum(0), r.grads[k], rtol=1e-12, atol=1e-15)
-        assert model.gradients(x, y, h0).per_step is None
+        assert model.gradients(x, y, **case.state0).per_step is None
 
 
-def test_loss_matches_backward_and_batch_average():
-    model, x, y, h0, _ = random_problem(B=4)
-    r = model.gradients(x, y, h0)
-    assert model.loss(x, y, h0) == pytest.approx(r.loss, rel=1e-15)
+@pytest.mark.parametrize("cell", CELLS)
+def test_loss_matches_backward_and_batch_average(cell):
+    case = random_case(cell, B=4)
+    model, x, y, state0 = case.model, case.x, case.y, case.state0
+    r = model.gradients(x, y, **state0)
+    assert model.loss(x, y, **state0) == pytest.approx(r.loss, rel=1e-15)
     assert r.loss == pytest.approx(r.losses.sum() / 4, rel=1e-15)
     # the same sequence repeated in the batch gives the same L as alone (mean over B)
-    one = model.loss(x[:, :1], y[:, :1], h0[:1])
-    assert model.loss(np.repeat(x[:, :1], 3, 1), np.repeat(y[:, :1], 3, 1), np.repeat(h0[:1], 3, 0)) \
-        == pytest.approx(one, rel=1e-14)
+    one = model.loss(x[:, :1], y[:, :1], **{k: v[:1] for k, v in state0.items()})
+    assert model.loss(np.repeat(x[:, :1], 3, 1), np.repeat(y[:, :1], 3, 1),
+                      **{k: np.repeat(v[:1], 3, 0) for k, v in state0.items()}) == pytest.approx(one, rel=1e-14)
 
 
 def test_softmax_is_stable_for_huge_outputs():
@@ -140,14 +158,3 @@ def test_set_params_validates():
         model.set_params({k: good[k] for k in "UWbV"})
     with pytest.raises(ValueError, match=r"params\['b'\]: expected finite values, got nan"):
         model.set_params({**good, "b": np.array([0.0, np.nan, 0.0])})
-
-
-@pytest.mark.parametrize("n", [5, 256, 257, 3000])
-def test_scatter_rows_is_the_one_hot_product(n):
-    from bptt.nn.network import scatter_rows
-    rng = np.random.default_rng(n)
-    ids = rng.integers(0, n, size=500)
-    rows = rng.normal(size=(500, 7))
-    expected = np.zeros((n, 7))
-    np.add.at(expected, ids, rows)
-    np.testing.assert_allclose(scatter_rows(ids, rows, n), expected, rtol=1e-12, atol=1e-12)

@@ -84,6 +84,35 @@ def test_flags_that_can_change_apply_and_are_recorded(run):
     assert (config["lr"], config["clip"], config["eval_every"]) == (0.001, 1.0, 5)
 
 
+def test_a_change_on_resume_is_said_on_the_screen_and_marked_on_loss_png(run, capsys):
+    from bptt.train.plots import loss_figure, read_metrics
+    capsys.readouterr()
+    picture = (run / "loss.png").read_bytes()
+    assert main(["train", "--resume", str(run), "--steps", "30", "--lr", "0.001", "--quiet"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "resumed at step 20 with changed settings: --steps 20 -> 30, --lr 0.003 -> 0.001" in out, out
+    # loss.png is drawn from metrics.jsonl by loss_figure: a vertical line at step 20 names the change
+    marks = [line for line in loss_figure(read_metrics(run / "metrics.jsonl")).axes[0].lines
+             if "resumed" in line.get_label()]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [20, 20]
+    assert marks[0].get_label() == "resumed at step 20: --steps 20 -> 30, --lr 0.003 -> 0.001"
+    assert (run / "loss.png").read_bytes() != picture                  # drawn again, with the mark
+
+
+def test_an_old_run_with_another_cells_option_still_resumes(tmp_path):
+    """Before a cell's option was refused for other cells, `--cell lstm --nonlinearity relu` ran (the
+    flag changed nothing): such a run resumes, with the option at its default."""
+    Trainer(TrainConfig(cell="lstm", hidden=8, seq_length=4, batch_size=2, steps=2, eval_every=1, sample_every=0),
+            TEXT, tmp_path / "run").run()
+    ck = checkpoint.load(tmp_path / "run")
+    meta = {**ck.meta, "config": {**ck.meta["config"], "nonlinearity": "relu"}}
+    checkpoint.save(ck.path, ck.model, vocab=ck.vocab, meta=meta, state=ck.state)
+    trainer = Trainer.resume(tmp_path / "run", TEXT, 3)
+    assert trainer.config.nonlinearity == "tanh" and trainer.config.cell == "lstm"
+    trainer.run()
+    assert checkpoint.load(tmp_path / "run").meta["step"] == 3
+
+
 def test_a_new_learning_rate_is_the_one_the_updates_use(tmp_path):
     path = tmp_path / "a.txt"
     path.write_text(TEXT)

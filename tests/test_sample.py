@@ -5,8 +5,9 @@ import pytest
 
 from bptt.cli import main
 from bptt.data import Vocab
-from bptt.nn.network import SimpleRNN
+from bptt.nn.network import Network
 from bptt.train.sample import next_distribution, sample
+from cells import CELLS
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -26,8 +27,8 @@ def test_temperature_zero_is_the_argmax_and_ties_take_the_first():
     assert next_distribution(np.array([1.0, 4.0, 4.0, 0.0]), 0).tolist() == [0, 1, 0, 0]
 
 
-def model_and_vocab():
-    return SimpleRNN(4, 6, 4, seed=1, dtype=np.float32), Vocab("abcd")
+def model_and_vocab(cell="rnn"):
+    return Network.create(cell, 4, 6, 4, seed=1, dtype=np.float32), Vocab("abcd")
 
 
 def greedy_by_hand(model, vocab, length):
@@ -40,10 +41,22 @@ def greedy_by_hand(model, vocab, length):
     return vocab.decode(out)
 
 
-def test_greedy_sampling_picks_the_most_likely_character_and_needs_no_seed():
-    model, vocab = model_and_vocab()
+def assert_greedy_by_forward(model, vocab, text):
+    """Each character the argmax of the readout of the unrolled forward over those before it
+    (the first: of the zero state's, c)."""
+    ids = vocab.encode(text)
+    assert ids[0] == int(np.argmax(model.params["c"]))
+    trace = model.forward(ids[:-1, None])
+    np.testing.assert_array_equal(np.argmax(trace.o[:, 0], axis=-1), ids[1:])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_greedy_sampling_picks_the_most_likely_character_and_needs_no_seed(cell):
+    model, vocab = model_and_vocab(cell)
     greedy = sample(model, vocab, "", 30, temperature=0.0, seed=None)
-    assert greedy == greedy_by_hand(model, vocab, 30)
+    if cell == "rnn":
+        assert greedy == greedy_by_hand(model, vocab, 30)
+    assert_greedy_by_forward(model, vocab, greedy)
     assert sample(model, vocab, "", 30, temperature=0.0, seed=5) == greedy
     # a float32 model at a temperature whose o / T overflows float32 draws the same characters
     assert sample(model, vocab, "", 30, temperature=1e-40, seed=7) == greedy

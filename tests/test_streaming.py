@@ -96,3 +96,22 @@ def test_a_100_mb_file_trains_in_bounded_memory(tmp_path):
     n_chars = json.loads((tmp_path / "run" / "summary.json").read_text())["characters"]
     assert n_chars > 99 * MB                                    # all of it was read
     assert r["peak_rss"] < PEAK_LIMIT, f"peak RSS {r['peak_rss'] / 2**20:.0f} MiB for a 100 MB text"
+
+
+def test_a_lazy_walk_over_streams_is_the_walk_over_arrays():
+    """TruncatedBPTT(..., lazy=True) reads lazy Streams a window at a time: the same updates, bit for
+    bit, as the walk over the whole (L, B) arrays (what training on a long file relies on)."""
+    from bptt import SimpleRNN, TruncatedBPTT
+    corpus = data.Corpus.from_text(TEXT)
+    x, y = data.lazy_streams(corpus.ids, 3)
+    model = SimpleRNN(len(corpus.vocab), 6, len(corpus.vocab), seed=1)
+    lazy = TruncatedBPTT(model, x, y, 7, 11, lazy=True)
+    whole = TruncatedBPTT(model, x[:], y[:], 7, 11)
+    assert lazy.x is x and whole.x is not x
+    for _ in range(5):
+        a, b = lazy.next_update(), whole.next_update()
+        assert a.loss == b.loss and (a.start, a.stop) == (b.start, b.stop)
+        for k in a.grads:
+            np.testing.assert_array_equal(a.grads[k], b.grads[k])
+    with pytest.raises(ValueError, match="x: expected token ids"):
+        TruncatedBPTT(model, data.lazy_streams(np.full(50, 99, np.uint8), 2)[0], y, 7, lazy=True)

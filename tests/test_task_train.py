@@ -169,3 +169,60 @@ def test_overflowed_scores_are_json_null(tmp_path, monkeypatch):
     for path in (tmp_path / "result.json", tmp_path / "metrics.jsonl"):
         for line in path.read_text().splitlines() if path.suffix == ".jsonl" else [path.read_text()]:
             json.loads(line, parse_constant=strict)
+
+
+def test_a_pipe_gets_one_line_per_held_out_score(tmp_path, capsys):
+    """As the README says: in a pipe or a log, one whole line per held-out score (every --eval-every
+    updates), each with the score; not a line per tenth of the budget."""
+    assert main(["task", "copy", "--length", "5", "--hidden", "4", "--steps", "200", "--eval-every", "100",
+                 "--eval-size", "20", "--out", str(tmp_path / "run")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("train ")]
+    assert [line.split()[1] for line in lines] == ["100/200", "200/200"], lines
+    scores = [json.loads(line)["metric"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+              if "metric" in json.loads(line)]
+    assert [f"held-out {s:.4g} (baseline" in line for s, line in zip(scores, lines)] == [True] * 2
+
+
+def test_the_criterion_reads_as_a_reader_says_it(tmp_path, capsys):
+    assert main(["task", "copy", "--length", "3", "--hidden", "4", "--steps", "2", "--eval-every", "2",
+                 "--eval-size", "10", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("solved when at least 99% of sequences recalled whole") == 2, out
+    assert "not recalled whole <=" not in out
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert result["criterion"] == "at least 99% of sequences recalled whole" and result["threshold"] == 0.01
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_task_that_diverges_stops_with_what_to_try(tmp_path):
+    config = TaskConfig(task="adding", length=5, hidden=4, batch_size=2, steps=50, optimizer="sgd", lr=1e30,
+                        clip=None, cell="irnn", eval_every=50, eval_size=4)
+    with pytest.raises(bptt.train.task.Diverged, match="Try a lower --lr"):
+        train(config, tmp_path)
+
+
+@pytest.mark.slow
+def test_a_signal_ends_a_task_run_after_the_update_and_writes_it(tmp_path):
+    """SIGTERM (as SIGINT and SIGHUP) stops `bptt task` as it stops `bptt train`: the update in flight
+    finishes, the model so far is scored and written, one line says so, the exit code is 128 + 15."""
+    import os
+    import signal
+    import time
+    from pathlib import Path
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=str(Path(bptt.__file__).parents[1]))
+    proc = subprocess.Popen([sys.executable, "-m", "bptt", "task", "copy", "--length", "5", "--hidden", "4",
+                             "--steps", "1000000", "--eval-every", "1000000", "--eval-size", "10", "--quiet",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    t0 = time.monotonic()
+    while not ((out / "metrics.jsonl").exists() and (out / "metrics.jsonl").stat().st_size > 0):
+        assert proc.poll() is None and time.monotonic() - t0 < 120, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    stdout, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert err.count("\n") == 1 and err.startswith("bptt: interrupted by SIGTERM at update "), err
+    result = json.loads((out / "result.json").read_text())
+    assert result["interrupted"] == signal.SIGTERM and 10 <= result["updates"] < 1000000
+    assert bptt.train.checkpoint.load(out).meta["task_result"]["updates"] == result["updates"]

@@ -169,6 +169,19 @@ def test_too_short_is_named(name, short):
     task.generate(short + 1, 3, rng())
 
 
+def test_every_criterion_reads_as_a_reader_says_it():
+    """A fraction-of-failures metric is said as the share of sequences that pass."""
+    assert {name: t.criterion for name, t in tasks.TASKS.items()} == {
+        "adding": "mse < 0.01",
+        "adding-1997": "at least 99% of sequences answered within 0.04",
+        "temporal-order": "at least 99% of sequences classified right",
+        "copy": "at least 99% of sequences recalled whole",
+        "lookahead": "wrong labels <= 0.01",
+    }
+    for t in tasks.TASKS.values():      # the words and the test agree at the threshold
+        assert t.solved(t.threshold) == t.inclusive and not t.solved(t.threshold * 1.01)
+
+
 def _lags(name, T, batch):
     """(B,) each sequence's longest lag: from the earliest input its answer needs to that answer."""
     last = batch.mask.shape[0] - 1 - np.argmax(batch.mask[::-1], axis=0)   # each sequence's last target
@@ -177,12 +190,17 @@ def _lags(name, T, batch):
     elif name == "temporal-order":                        # the first X or Y
         X, Y = (tasks.TEMPORAL_ORDER_SYMBOLS.index(c) for c in "XY")
         first = np.argmax((batch.x == X) | (batch.x == Y), axis=0)
+    elif name == "lookahead":                             # the offset at which the labels repeat the inputs
+        L = batch.x.shape[0]
+        k = next(k for k in range(1, L) if np.all((batch.y[:L - k] == batch.x[k:]) | (batch.mask[:L - k] == 0)))
+        return np.full(batch.x.shape[1], k)
     else:                                                 # the first symbol (step 0) and where it is recalled
         return np.argmax(batch.y != tasks.COPY_BLANK, axis=0) - np.argmax(batch.x != tasks.COPY_BLANK, axis=0)
     return last - first
 
 
-@pytest.mark.parametrize("name,T", [("adding", 20), ("adding-1997", 20), ("temporal-order", 62), ("copy", 15)])
+@pytest.mark.parametrize("name,T", [("adding", 20), ("adding-1997", 20), ("temporal-order", 62), ("copy", 15),
+                                    ("lookahead", 20)])
 def test_max_lag_is_the_longest_lag_the_sequences_hold(name, T):
     """T_max of the chrono initialisation: no sequence asks for more, and some ask for exactly that."""
     task = tasks.TASKS[name]

@@ -125,3 +125,26 @@ def test_token_inputs_are_drawn_at_the_configured_scale_and_nothing_else_moves(c
     np.testing.assert_array_equal(pytorch["U"], constructed["U"])
     trainer.run()
     assert checkpoint.load(tmp_path / "run").meta["config"]["input_init_std"] == INPUT_INIT_STD
+
+
+def test_help_says_what_train_trains(capsys):
+    """Any cell, not "a SimpleRNN": the description names every cell of the registry."""
+    from bptt.nn.cells import CELLS as REGISTRY
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    description = text.split("Train ", 1)[1].split(" options:")[0]
+    assert "SimpleRNN" not in text and "language model" in description
+    assert all(name in description for name in REGISTRY), description
+
+
+def test_clip_0_turns_clipping_off(tmp_path):
+    """--clip 0 is off: from Python, clip=0 trains exactly as clip=None (it used to be refused)."""
+    runs = []
+    for clip in (0.0, None):
+        trainer = Trainer(TrainConfig(hidden=8, seq_length=4, batch_size=2, steps=5, eval_every=5, sample_every=0,
+                                      clip=clip, lr=0.5, optimizer="sgd"), TEXT, tmp_path / str(clip))
+        trainer.run()
+        runs.append(trainer.model.params)
+    for k in runs[0]:
+        np.testing.assert_array_equal(runs[0][k], runs[1][k])

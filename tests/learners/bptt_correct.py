@@ -84,3 +84,27 @@ def lstm_cell_step_backward(dh, ds, cache):
     ds = ds + dh * o * (1 - ts ** 2)
     dz = np.hstack([ds * g * i * (1 - i), ds * s_prev * f * (1 - f), ds * i * (1 - g ** 2), dh * ts * o * (1 - o)])
     return dz @ U, dz @ W, ds * f, dz.T @ x_t, dz.T @ h_prev, dz.sum(axis=0)
+
+
+def truncated_backward(dh, cache, k):
+    """BPTT in windows of k steps from the start: nothing is sent back across a window's first step."""
+    T, B, H = dh.shape
+    U, W = cache[0][3], cache[0][4]
+    dx = np.zeros((T, B, U.shape[1]))
+    dU, dW, db = np.zeros_like(U), np.zeros_like(W), np.zeros(H)
+    dh_next = np.zeros((B, H))
+    for t in reversed(range(T)):
+        dx[t], dh_next, dU_t, dW_t, db_t = step_backward(dh[t] + dh_next, cache[t])
+        if t % k == 0:                                  # a window's first step: truncation drops what it sends back
+            dh_next = np.zeros((B, H))
+        dU += dU_t
+        dW += dW_t
+        db += db_t
+    return dx, dU, dW, db
+
+
+def clip_gradients(grads, max_norm):
+    """Scale every gradient by max_norm / total when their global norm, total, exceeds max_norm."""
+    total = np.sqrt(sum((g ** 2).sum() for g in grads.values()))
+    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+    return {k: g * scale for k, g in grads.items()}

@@ -3,7 +3,7 @@ import numpy as np
 from bptt_correct import *  # noqa: F401,F403
 from bptt_correct import step_backward
 
-EXPECTED = {"function": "backward", "step": 4, "quantity": "dL/dh", "hint": "the error fed to step 4 is wrong"}
+EXPECTED = {"function": "backward", "step": 3, "quantity": "dL/dh", "hint": "the error fed to step t = 3 is wrong"}
 
 
 def backward(dh, cache):

@@ -1,7 +1,7 @@
 """rnn_step_backward's dWh uses h(t) where h(t-1) belongs."""
 from cs231n_correct import *  # noqa: F401,F403
 
-EXPECTED = {"function": "rnn_step_backward", "step": 5, "quantity": "dWh", "hint": "uses h(5)"}
+EXPECTED = {"function": "rnn_step_backward", "step": None, "quantity": "dWh", "hint": "uses next_h"}
 
 
 def rnn_step_backward(dnext_h, cache):

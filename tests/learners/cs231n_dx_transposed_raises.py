@@ -1,7 +1,7 @@
 """rnn_step_backward multiplies by Wx instead of Wx.T: with D != H the product raises."""
 from cs231n_correct import *  # noqa: F401,F403
 
-EXPECTED = {"function": "rnn_step_backward", "step": 5, "quantity": "exception", "hint": "ValueError"}
+EXPECTED = {"function": "rnn_step_backward", "step": None, "quantity": "exception", "hint": "which side of each product"}
 
 
 def rnn_step_backward(dnext_h, cache):

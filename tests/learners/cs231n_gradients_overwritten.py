@@ -3,7 +3,7 @@ import numpy as np
 from cs231n_correct import *  # noqa: F401,F403
 from cs231n_correct import rnn_step_backward
 
-EXPECTED = {"function": "rnn_backward", "step": 5, "quantity": "db", "hint": "step 1's contribution alone"}
+EXPECTED = {"function": "rnn_backward", "step": 3, "quantity": "db", "hint": "step t = 0's contribution alone"}
 
 
 def rnn_backward(dh, cache):

@@ -3,7 +3,7 @@ import numpy as np
 from cs231n_correct import *  # noqa: F401,F403
 from cs231n_correct import rnn_step_backward
 
-EXPECTED = {"function": "rnn_backward", "step": 1, "quantity": "dx", "hint": "stops before step 1"}
+EXPECTED = {"function": "rnn_backward", "step": 0, "quantity": "dx", "hint": "stops before t = 0"}
 
 
 def rnn_backward(dh, cache):

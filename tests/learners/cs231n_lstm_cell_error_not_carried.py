@@ -3,7 +3,7 @@ import numpy as np
 from cs231n_correct import *  # noqa: F401,F403
 from cs231n_correct import lstm_step_backward
 
-EXPECTED = {"function": "lstm_backward", "step": 4, "quantity": "dL/ds", "hint": "along the cell state"}
+EXPECTED = {"function": "lstm_backward", "step": 3, "quantity": "dL/ds", "hint": "along the cell state"}
 
 
 def lstm_backward(dh, cache):

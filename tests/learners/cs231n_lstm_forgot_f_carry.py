@@ -2,7 +2,7 @@
 import numpy as np
 from cs231n_correct import *  # noqa: F401,F403
 
-EXPECTED = {"function": "lstm_step_backward", "step": 5, "quantity": "dprev_c", "hint": "lacks the factor f(5)"}
+EXPECTED = {"function": "lstm_step_backward", "step": None, "quantity": "dprev_c", "hint": "lacks the forget gate's factor"}
 
 
 def lstm_step_backward(dnext_h, dnext_c, cache):

@@ -3,7 +3,7 @@ import numpy as np
 from cs231n_correct import *  # noqa: F401,F403
 from cs231n_correct import rnn_step_backward
 
-EXPECTED = {"function": "rnn_backward", "step": 4, "quantity": "dL/dh", "hint": "lacks the error that step 5"}
+EXPECTED = {"function": "rnn_backward", "step": 3, "quantity": "dL/dh", "hint": "what step t = 4 sent back"}
 
 
 def rnn_backward(dh, cache):

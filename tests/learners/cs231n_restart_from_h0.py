@@ -3,7 +3,7 @@ import numpy as np
 from cs231n_correct import *  # noqa: F401,F403
 from cs231n_correct import rnn_step_forward
 
-EXPECTED = {"function": "rnn_forward", "step": 2, "quantity": "h", "hint": "computed from h0"}
+EXPECTED = {"function": "rnn_forward", "step": 1, "quantity": "h", "hint": "computed from h0"}
 
 
 def rnn_forward(x, h0, Wx, Wh, b):

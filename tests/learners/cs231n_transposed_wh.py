@@ -2,7 +2,7 @@
 import numpy as np
 from cs231n_correct import *  # noqa: F401,F403
 
-EXPECTED = {"function": "rnn_step_forward", "step": 1, "quantity": "next_h", "hint": "transposed"}
+EXPECTED = {"function": "rnn_step_forward", "step": None, "quantity": "next_h", "hint": "transposed", "B": 3, "T": None}
 
 
 def rnn_step_forward(x, prev_h, Wx, Wh, b):

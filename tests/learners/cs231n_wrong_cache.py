@@ -3,7 +3,7 @@ import numpy as np
 from cs231n_correct import *  # noqa: F401,F403
 from cs231n_correct import rnn_step_backward
 
-EXPECTED = {"function": "rnn_backward", "step": 5, "quantity": "dx", "hint": "cache of step 4"}
+EXPECTED = {"function": "rnn_backward", "step": 4, "quantity": "dx", "hint": "cache of step t = 3"}
 
 
 def rnn_backward(dh, cache):

@@ -2,9 +2,12 @@
 
 D != H everywhere (I = 5 inputs, H = 4 hidden: a missing transpose raises or gives the wrong
 shape instead of passing by luck, and dx determines dL/da(t)); h0 != 0 (a recurrent weight used
-the wrong way round, or h0 ignored, shows at step 1); T = 1 and B = 1 (squeezed axes, loops
-that need two steps); and a case whose pre-activations are large enough that tanh saturates.
-Every case draws from its own seeded ``numpy.random.Generator``.
+the wrong way round, or h0 ignored, shows at the first step); a batch of one (B = 1: a
+``.squeeze()`` that drops the batch axis) and a single step (T = 1: loops that need two steps),
+as two separate cases so a report says which; and a case whose pre-activations are large enough
+that tanh saturates. Every case draws from its own seeded ``numpy.random.Generator``.
+
+A case's ``words`` say what is special about it, for a report: "with a batch of one (B=1)".
 
 Shape legend: T time, B batch, I inputs, H hidden, O outputs, G gate blocks (1 RNN, 4 LSTM).
 """
@@ -20,7 +23,7 @@ from . import reference as ref
 
 @dataclass(frozen=True)
 class Case:
-    label: str
+    words: str            # "" for the main case, else "with a batch of one (B=1)" and the like
     x: np.ndarray         # (T, B, I)
     h0: np.ndarray        # (B, H)
     s0: np.ndarray        # (B, H), the LSTM's initial cell state
@@ -32,8 +35,12 @@ class Case:
     def T(self):
         return self.x.shape[0]
 
+    @property
+    def B(self):
+        return self.x.shape[1]
 
-def make_case(label, cell, *, T, B, I=5, H=4, O=3, scale=0.6, h0=True, seed=0) -> Case:
+
+def make_case(words, cell, *, T, B, I=5, H=4, O=3, scale=0.6, h0=True, seed=0) -> Case:
     rng = np.random.default_rng(seed)
     G = 4 if cell == "lstm" else 1
     P = {"U": rng.uniform(-scale, scale, (G * H, I)), "W": rng.uniform(-scale, scale, (G * H, H)),
@@ -42,18 +49,22 @@ def make_case(label, cell, *, T, B, I=5, H=4, O=3, scale=0.6, h0=True, seed=0) -
     x = rng.normal(size=(T, B, I))
     h0_ = rng.uniform(-0.8, 0.8, (B, H)) if h0 else np.zeros((B, H))
     s0 = rng.uniform(-0.8, 0.8, (B, H))
-    return Case(label, x, h0_, s0, P, rng.normal(size=(T, B, H)), rng.normal(size=(B, H)))
+    return Case(words, x, h0_, s0, P, rng.normal(size=(T, B, H)), rng.normal(size=(B, H)))
 
 
-def cases(cell, seed=0) -> list:
-    """The main case first (T = 5, B = 3), then T = 1 with B = 1, then saturating values."""
-    return [make_case("T=5, B=3", cell, T=5, B=3, seed=seed),
-            make_case("T=1, B=1", cell, T=1, B=1, seed=seed + 1),
-            make_case("saturating tanh", cell, T=4, B=2, scale=2.5, seed=seed + 2)]
+def cases(cell, seed=0, *, steps=True) -> list:
+    """The main case first (T = 5, B = 3), then a batch of one, a single step (only for
+    sequence functions: ``steps=False`` for a one-step function), and saturating values."""
+    out = [make_case("", cell, T=5, B=3, seed=seed),
+           make_case("with a batch of one (B=1)", cell, T=5, B=1, seed=seed + 1)]
+    if steps:
+        out.append(make_case("with a single step (T=1)", cell, T=1, B=3, seed=seed + 3))
+    out.append(make_case("with large pre-activations (tanh saturates)", cell, T=4, B=2, scale=2.5, seed=seed + 2))
+    return out
 
 
 def with_zero_h0(case: Case) -> Case:
-    return replace(case, label=case.label + ", h0 = 0", h0=np.zeros_like(case.h0))
+    return replace(case, words=(case.words + " and" if case.words else "with") + " h0 = 0", h0=np.zeros_like(case.h0))
 
 
 def rnn_states(case):

@@ -4,9 +4,13 @@ The checker works in the book's convention (``reference.py``: row-vector batches
 sequences, U (G*H, I), W (G*H, H), b (G*H,), LSTM gates in the order i, f, g, o). A convention
 says, for each function it knows, the learner's name, arguments and outputs, and turns the
 book's arrays into the learner's: the arguments it is called with and the outputs it must
-return. Comparisons happen in the learner's own shapes and names, so a report speaks them.
+return. Comparisons happen in the learner's own shapes and names, so a report speaks them: each
+convention's ``Words`` are its variable names and the expressions of its step's products, for the
+hints. The functions are listed in the order the assignment asks for them (its notebook's order),
+which is the order they are checked and reported in.
 
-- ``bptt``: the book's names and shapes (this package's README), x (T, B, I), U (H, I).
+- ``bptt``: the book's names and shapes (this package's README and tutorial), x (T, B, I), U (H, I);
+  also the tutorial's ``truncated_backward`` and ``clip_gradients``.
 - ``cs231n``: Stanford cs231n's ``rnn_layers.py``: x (N, T, D), Wx (D, H) = U^T, Wh (H, H) = W^T,
   LSTM gate blocks in the order i, f, o, g.
 - ``dlai``: deeplearning.ai's "Building your Recurrent Neural Network - Step by Step": column
@@ -43,6 +47,49 @@ class Fn:
         return f"{self.name}({', '.join(self.args)})"
 
 
+@dataclass(frozen=True)
+class Words:
+    """A convention's own names, for reports in the learner's words.
+
+    ``at`` indexes one step of a sequence array (``"[:, {t}]"``: ``h[:, 3]``); the others are the
+    learner's variable names and the expressions of the step's products, as the assignment writes them.
+    """
+
+    U: str
+    W: str
+    b: str
+    x: str
+    h: str
+    dh: str
+    dx: str
+    at: str
+    x_t: str
+    prev_h: str
+    next_h: str
+    dnext_h: str
+    dprev_h: str
+    h0: str
+    dh0: str
+    prev_c: str
+    next_c: str
+    dnext_c: str
+    dprev_c: str
+    caches: str
+    step: str
+    da: str
+    da_shape: str
+    dU: str
+    dW: str
+    db: str
+    back_h: str
+    back_x: str
+    gates: str
+
+    def of(self, name, t):
+        """One step of a sequence array in the learner's indexing: of("dx", 3) -> "dx[:, 3]"."""
+        return getattr(self, name, name) + self.at.format(t=t)
+
+
 def _gate_blocks(a, axis):
     return np.split(a, 4, axis=axis)
 
@@ -51,6 +98,7 @@ class Convention:
     name = ""
     label = ""
     functions: tuple = ()
+    words: Words = None
     time_axis = 0         # of sequence arrays (x, h, dx, dh)
 
     # Book -> learner; each may be overridden.
@@ -81,22 +129,31 @@ def _to_cs_gates(a, axis):
 
 class Bptt(Convention):
     name, label = "bptt", "bptt's own (the book's names and shapes)"
-    functions = (
+    functions = (       # the tutorial's order
         Fn("dense_forward", "dense_forward", "", ("x", "M", "v"), ("out",)),
         Fn("dense_backward", "dense_backward", "", ("dout", "x", "M"), ("dx", "dM", "dv"),
            order=("dv", "dM", "dx")),
-        Fn("softmax_loss", "loss", "", ("o", "y"), ("L", "do"), order=("L", "do")),
         Fn("step_forward", "step_forward", "rnn", ("x_t", "h_prev", "U", "W", "b"), ("h", "cache")),
+        Fn("forward", "forward", "rnn", ("x", "h0", "U", "W", "b"), ("h", "cache")),
         Fn("step_backward", "step_backward", "rnn", ("dh", "cache"), ("dx", "dh_prev", "dU", "dW", "db"),
            order=("db", "dU", "dW", "dx", "dh_prev")),
-        Fn("forward", "forward", "rnn", ("x", "h0", "U", "W", "b"), ("h", "cache")),
         Fn("backward", "backward", "rnn", ("dh", "cache"), ("dx", "dh0", "dU", "dW", "db"),
            order=("dx", "dh0", "db", "dU", "dW")),
+        Fn("softmax_loss", "loss", "", ("o", "y"), ("L", "do"), order=("L", "do")),
+        Fn("truncated_backward", "truncated_backward", "rnn", ("dh", "cache", "k"), ("dx", "dU", "dW", "db"),
+           order=("dx", "db", "dU", "dW")),
+        Fn("clip_gradients", "clip", "", ("grads", "max_norm"), ("grads",)),
         Fn("lstm_cell_step_forward", "step_forward", "lstm", ("x_t", "h_prev", "s_prev", "U", "W", "b"),
            ("h", "s", "cache"), order=("s", "h")),
         Fn("lstm_cell_step_backward", "step_backward", "lstm", ("dh", "ds", "cache"),
            ("dx", "dh_prev", "ds_prev", "dU", "dW", "db"), order=("ds_prev", "db", "dU", "dW", "dx", "dh_prev")),
     )
+    words = Words(U="U", W="W", b="b", x="x", h="h", dh="dh", dx="dx", at="[{t}]", x_t="x_t",
+                  prev_h="h_prev", next_h="h", dnext_h="dh", dprev_h="dh_prev", h0="h0", dh0="dh0",
+                  prev_c="s_prev", next_c="s", dnext_c="ds", dprev_c="ds_prev", caches="cache",
+                  step="h = tanh(x_t @ U.T + h_prev @ W.T + b)", da="da", da_shape="(B, H)",
+                  dU="da.T @ x_t", dW="da.T @ h_prev", db="da.sum(axis=0)",
+                  back_h="da @ W", back_x="da @ U", gates="i, f, g, o")
 
     def params(self, cell, P):
         return {"U": P["U"], "W": P["W"], "b": P["b"]}
@@ -108,20 +165,20 @@ class Bptt(Convention):
 class Cs231n(Convention):
     name, label = "cs231n", "cs231n's rnn_layers.py"
     time_axis = 1
-    functions = (
-        Fn("temporal_affine_forward", "dense_forward", "", ("x", "w", "b"), ("out", "cache")),
-        Fn("temporal_affine_backward", "dense_backward", "", ("dout", "cache"), ("dx", "dw", "db"),
-           order=("db", "dw", "dx")),
-        Fn("word_embedding_forward", "embed_forward", "", ("x", "W"), ("out", "cache")),
-        Fn("word_embedding_backward", "embed_backward", "", ("dout", "cache"), ("dW",)),
-        Fn("temporal_softmax_loss", "loss", "", ("x", "y", "mask"), ("loss", "dx"), optional_args=1,
-           order=("loss", "dx")),
+    functions = (       # the order of the assignment's notebooks: RNN_Captioning, then LSTM_Captioning
         Fn("rnn_step_forward", "step_forward", "rnn", ("x", "prev_h", "Wx", "Wh", "b"), ("next_h", "cache")),
         Fn("rnn_step_backward", "step_backward", "rnn", ("dnext_h", "cache"), ("dx", "dprev_h", "dWx", "dWh", "db"),
            order=("db", "dWx", "dWh", "dx", "dprev_h")),
         Fn("rnn_forward", "forward", "rnn", ("x", "h0", "Wx", "Wh", "b"), ("h", "cache")),
         Fn("rnn_backward", "backward", "rnn", ("dh", "cache"), ("dx", "dh0", "dWx", "dWh", "db"),
            order=("dx", "dh0", "db", "dWx", "dWh")),
+        Fn("word_embedding_forward", "embed_forward", "", ("x", "W"), ("out", "cache")),
+        Fn("word_embedding_backward", "embed_backward", "", ("dout", "cache"), ("dW",)),
+        Fn("temporal_affine_forward", "dense_forward", "", ("x", "w", "b"), ("out", "cache")),
+        Fn("temporal_affine_backward", "dense_backward", "", ("dout", "cache"), ("dx", "dw", "db"),
+           order=("db", "dw", "dx")),
+        Fn("temporal_softmax_loss", "loss", "", ("x", "y", "mask"), ("loss", "dx"), optional_args=1,
+           order=("loss", "dx")),
         Fn("lstm_step_forward", "step_forward", "lstm", ("x", "prev_h", "prev_c", "Wx", "Wh", "b"),
            ("next_h", "next_c", "cache"), order=("next_c", "next_h")),
         Fn("lstm_step_backward", "step_backward", "lstm", ("dnext_h", "dnext_c", "cache"),
@@ -130,6 +187,12 @@ class Cs231n(Convention):
         Fn("lstm_backward", "backward", "lstm", ("dh", "cache"), ("dx", "dh0", "dWx", "dWh", "db"),
            order=("dx", "dh0", "db", "dWx", "dWh")),
     )
+    words = Words(U="Wx", W="Wh", b="b", x="x", h="h", dh="dh", dx="dx", at="[:, {t}]", x_t="x",
+                  prev_h="prev_h", next_h="next_h", dnext_h="dnext_h", dprev_h="dprev_h", h0="h0", dh0="dh0",
+                  prev_c="prev_c", next_c="next_c", dnext_c="dnext_c", dprev_c="dprev_c", caches="cache",
+                  step="next_h = np.tanh(x @ Wx + prev_h @ Wh + b)", da="da", da_shape="(N, H)",
+                  dU="x.T @ da", dW="prev_h.T @ da", db="da.sum(axis=0)",
+                  back_h="da @ Wh.T", back_x="da @ Wx.T", gates="i, f, o, g")
 
     def seq(self, a):
         return a.transpose(1, 0, *range(2, a.ndim))
@@ -148,26 +211,32 @@ class Dlai(Convention):
     name, label = "dlai", "deeplearning.ai's column-major rnn_utils"
     time_axis = 2
     GATES = {"f": 1, "i": 0, "c": 2, "o": 3}      # their gate name -> book block
-    functions = (
+    functions = (       # the notebook's order: the forward passes (RNN, LSTM), then the backward passes
         Fn("rnn_cell_forward", "step_forward", "rnn", ("xt", "a_prev", "parameters"), ("a_next", "yt_pred", "cache"),
            order=("a_next", "yt_pred")),
-        Fn("rnn_cell_backward", "step_backward", "rnn", ("da_next", "cache"), ("dxt", "da_prev", "dWax", "dWaa", "dba"),
-           returns_dict=True, order=("dba", "dWax", "dWaa", "dxt", "da_prev")),
         Fn("rnn_forward", "forward", "rnn", ("x", "a0", "parameters"), ("a", "y_pred", "caches"),
            order=("a", "y_pred")),
-        Fn("rnn_backward", "backward", "rnn", ("da", "caches"), ("dx", "da0", "dWax", "dWaa", "dba"),
-           returns_dict=True, order=("dx", "da0", "dba", "dWax", "dWaa")),
         Fn("lstm_cell_forward", "step_forward", "lstm", ("xt", "a_prev", "c_prev", "parameters"),
            ("a_next", "c_next", "yt_pred", "cache"), order=("c_next", "a_next", "yt_pred")),
+        Fn("lstm_forward", "forward", "lstm", ("x", "a0", "parameters"), ("a", "y", "c", "caches"),
+           order=("c", "a", "y")),
+        Fn("rnn_cell_backward", "step_backward", "rnn", ("da_next", "cache"), ("dxt", "da_prev", "dWax", "dWaa", "dba"),
+           returns_dict=True, order=("dba", "dWax", "dWaa", "dxt", "da_prev")),
+        Fn("rnn_backward", "backward", "rnn", ("da", "caches"), ("dx", "da0", "dWax", "dWaa", "dba"),
+           returns_dict=True, order=("dx", "da0", "dba", "dWax", "dWaa")),
         Fn("lstm_cell_backward", "step_backward", "lstm", ("da_next", "dc_next", "cache"),
            ("dxt", "da_prev", "dc_prev", "dWf", "dWi", "dWc", "dWo", "dbf", "dbi", "dbc", "dbo"), returns_dict=True,
            order=("dc_prev", "dbf", "dbi", "dbc", "dbo", "dWf", "dWi", "dWc", "dWo", "dxt", "da_prev")),
-        Fn("lstm_forward", "forward", "lstm", ("x", "a0", "parameters"), ("a", "y", "c", "caches"),
-           order=("c", "a", "y")),
         Fn("lstm_backward", "backward", "lstm", ("da", "caches"),
            ("dx", "da0", "dWf", "dWi", "dWc", "dWo", "dbf", "dbi", "dbc", "dbo"), returns_dict=True,
            order=("dx", "da0", "dbf", "dbi", "dbc", "dbo", "dWf", "dWi", "dWc", "dWo")),
     )
+    words = Words(U="Wax", W="Waa", b="ba", x="x", h="a", dh="da", dx="dx", at="[:, :, {t}]", x_t="xt",
+                  prev_h="a_prev", next_h="a_next", dnext_h="da_next", dprev_h="da_prev", h0="a0", dh0="da0",
+                  prev_c="c_prev", next_c="c_next", dnext_c="dc_next", dprev_c="dc_prev", caches="caches",
+                  step="a_next = np.tanh(Wax @ xt + Waa @ a_prev + ba)", da="dz", da_shape="(n_a, m)",
+                  dU="dz @ xt.T", dW="dz @ a_prev.T", db="np.sum(dz, axis=1, keepdims=True)",
+                  back_h="Waa.T @ dz", back_x="Wax.T @ dz", gates="f, i, c, o (one matrix each)")
 
     def state(self, h):
         return h.T

@@ -4,9 +4,9 @@ Row-vector batches: x_t (B, I), h (B, H); U (G*H, I), W (G*H, H), b (G*H,), G = 
 simple RNN and 4 for the LSTM (gate order i, f, g, o, as PyTorch). Sequences are time-major:
 x (T, B, I), h (T, B, H), hs (T+1, B, H) with hs[0] = h0.
 
-The reference is bptt's own code: the cells' step pairs and the unfolded loop
-(``unroll.forward_through_time`` / ``backward_through_time``), whose errors and per-step
-contributions are the ones ``SimpleRNN.backward`` returns. The simple RNN's cell is
+The reference is bptt's own code: a layer's stages forward and backward (``stages.layer_forward``
+/ ``layer_backward``, the cells' step pairs in the unfolded loop) and its per-step gradient
+contributions (``stages.layer_grads_per_step``), the ones ``SimpleRNN.backward`` returns. The simple RNN's cell is
 ``cells.RNNCell``; the LSTM's is the library's
 cell, ``cells.LSTMCell`` (gate order i, f, g, o), through the same loop (tested against
 ``torch.nn.LSTMCell`` in ``tests/test_check.py``).
@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.cells import LSTMCell, RNNCell
-from ..nn.dense import dense_forward
-from ..nn.unroll import Weights, backward_through_time, forward_through_time
+from ..nn.losses import softmax     # the readout's softmax, as the probes read it: ref.softmax
+from ..nn.stages import layer_backward, layer_forward, layer_grads_per_step
 
 CELL = RNNCell("tanh")
 LSTM = LSTMCell()
@@ -28,29 +28,26 @@ LSTM = LSTMCell()
 
 # ------------------------------------------------------------- any cell, through the library
 def _unrolled(cell, x, state0, U, W, b):
-    """The library's forward over x (T, B, I) from state0 {name: (B, H)}: (weights, states, keeps)."""
-    P = Weights.of(cell, W)
-    states, keeps = forward_through_time(cell, P, dense_forward(x, U, b), state0)
-    return P, states, keeps
+    """The library's forward over x (T, B, I) from state0 {name: (B, H)}: a LayerTrace."""
+    return layer_forward(cell, {"U": U, "W": W, "b": b}, x, state0)
 
 
 def _backward(cell, dh_out, x, state0, U, W, b, carry=None):
     """The library's reverse walk: errors at every state, dL/da (T, B, G*H), what reaches state0,
     the gradients and each step's contribution to them."""
-    P, states, keeps = _unrolled(cell, x, state0, U, W, b)
-    dstates, errors, carry0 = backward_through_time(cell, P, dh_out, states, keeps, carry=carry)
-    da = errors["a"]
-    dU_t = np.einsum("tbg,tbi->tgi", da, x)
-    dW_t = np.einsum("tbg,tbk->tgk", da, states["h"][:-1])
-    db_t = da.sum(axis=1)
-    return {"dstates": dstates, "da": da, "dx": da @ U, "carry0": carry0, "dU": dU_t.sum(0),
-            "dW": dW_t.sum(0), "db": db_t.sum(0), "dU_t": dU_t, "dW_t": dW_t, "db_t": db_t}
+    lp = {"U": U, "W": W, "b": b}
+    lt = layer_forward(cell, lp, x, state0)
+    grads, errors, carry0, dx = layer_backward(cell, lp, x, lt, dh_out, carry, send_down=True)
+    steps = layer_grads_per_step(cell, x, errors, lt.states["h"][:-1], U.shape[1])
+    return {"dstates": {n: errors[n] for n in cell.states}, "da": errors["a"], "dx": dx, "carry0": carry0,
+            "dU": grads["U"], "dW": grads["W"], "db": grads["b"],
+            "dU_t": steps["U"], "dW_t": steps["W"], "db_t": steps["b"]}
 
 
 # ------------------------------------------------------------------------ the simple RNN
 def rnn_step_forward(x_t, h_prev, U, W, b):
     """h(t) = tanh(b + W h(t-1) + U x(t)): x_t (B, I), h_prev (B, H) -> h (B, H)."""
-    return _unrolled(CELL, x_t[None], {"h": h_prev}, U, W, b)[1]["h"][1]
+    return _unrolled(CELL, x_t[None], {"h": h_prev}, U, W, b).states["h"][1]
 
 
 def rnn_step_backward(dh, x_t, h_prev, h, U, W, b):
@@ -61,7 +58,7 @@ def rnn_step_backward(dh, x_t, h_prev, h, U, W, b):
 
 def rnn_forward(x, h0, U, W, b):
     """x (T, B, I), h0 (B, H) -> hs (T+1, B, H) with hs[0] = h0."""
-    return _unrolled(CELL, x, {"h": h0}, U, W, b)[1]["h"]
+    return _unrolled(CELL, x, {"h": h0}, U, W, b).states["h"]
 
 
 def rnn_backward(dh_out, x, hs, U, W, b):
@@ -82,9 +79,9 @@ def lstm_step_forward(x_t, h_prev, s_prev, U, W, b):
         s(t) = f * s(t-1) + i * g;  h(t) = o * tanh(s(t))
     Returns h, s (B, H) and the gates {"i", "f", "g", "o"} (B, H) each.
     """
-    _, states, keeps = _unrolled(LSTM, x_t[None], {"h": h_prev, "s": s_prev}, U, W, b)
-    gates = dict(zip("ifgo", np.split(keeps["gates"][0], 4, axis=-1)))
-    return states["h"][1], states["s"][1], gates
+    lt = _unrolled(LSTM, x_t[None], {"h": h_prev, "s": s_prev}, U, W, b)
+    gates = dict(zip("ifgo", np.split(lt.keeps["gates"][0], 4, axis=-1)))
+    return lt.states["h"][1], lt.states["s"][1], gates
 
 
 def lstm_step_backward(dh, ds, x_t, h_prev, s_prev, U, W, b, carry_f=True):
@@ -103,9 +100,9 @@ def lstm_step_backward(dh, ds, x_t, h_prev, s_prev, U, W, b, carry_f=True):
 
 def lstm_forward(x, h0, s0, U, W, b):
     """x (T, B, I) -> hs, ss (T+1, B, H) and the gates of every step (list of dicts)."""
-    _, states, keeps = _unrolled(LSTM, x, {"h": h0, "s": s0}, U, W, b)
-    gates = [dict(zip("ifgo", np.split(g, 4, axis=-1))) for g in keeps["gates"]]
-    return states["h"], states["s"], gates
+    lt = _unrolled(LSTM, x, {"h": h0, "s": s0}, U, W, b)
+    gates = [dict(zip("ifgo", np.split(g, 4, axis=-1))) for g in lt.keeps["gates"]]
+    return lt.states["h"], lt.states["s"], gates
 
 
 def lstm_backward(dh_out, x, h0, s0, U, W, b, carry_s=True):
@@ -128,7 +125,19 @@ def lstm_backward(dh_out, x, h0, s0, U, W, b, carry_s=True):
     return {"dx": dx, "dh0": dh_next}
 
 
-# ------------------------------------------------------------------- dense layer and loss
-def softmax(o):
-    z = np.exp(o - o.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+# ------------------------------------------------------------------- truncated BPTT
+def rnn_truncated_backward(dh_out, x, hs, U, W, b, k):
+    """The reverse walk in windows of k steps from the start, [0, k), [k, 2k), ...: nothing is sent
+    back across a window's first step (truncated BPTT with k1 = k2 = k, the state carried forward).
+
+    dh_out (T, B, H), hs (T+1, B, H) the forward's states -> dx (T, B, I), dU, dW, db summed over windows.
+    """
+    T = len(x)
+    dx = np.empty(x.shape)
+    dU, dW, db = np.zeros_like(U), np.zeros_like(W), np.zeros_like(b)
+    for start in range(0, T, k):
+        end = min(start + k, T)
+        r = rnn_backward(dh_out[start:end], x[start:end], hs[start:end + 1], U, W, b)
+        dx[start:end] = r["dx"]
+        dU, dW, db = dU + r["dU"], dW + r["dW"], db + r["db"]
+    return {"dx": dx, "dU": dU, "dW": dW, "db": db}

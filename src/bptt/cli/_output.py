@@ -102,12 +102,14 @@ class Output:
         for r in rows:
             self.line(fmt(r))
 
-    def progress(self, label: str, total: int, start: int = 0, *, every: float = 30.0):
-        """A live bar on a terminal; elsewhere a plain line at each tenth of the work and every
-        ``every`` seconds between them. ``update(done, stats)``; use as a context manager."""
+    def progress(self, label: str, total: int, start: int = 0, *, every: float | None = 30.0,
+                 tenths: bool = True):
+        """A live bar on a terminal; elsewhere a plain line at each tenth of the work (unless not
+        ``tenths``), every ``every`` seconds between them (None: never), and at each
+        ``update(done, stats, line=True)``. ``update(done, stats)``; use as a context manager."""
         if self.console is not None:
             return _LiveBar(self, label, total, start)
-        return _PlainProgress(self, label, total, start, every)
+        return _PlainProgress(self, label, total, start, every, tenths)
 
     # ---- the machinery -------------------------------------------------------------------
     def _fits(self, rows, n_cols) -> bool:
@@ -200,18 +202,18 @@ class _LiveBar:
         except OSError as err:
             self.output._reader_gone(err)
 
-    def update(self, done, stats=None):
+    def update(self, done, stats=None, *, line=False):
         fields = {} if stats is None else {"stats": stats}
         self.bar.update(self.task, completed=done, **fields)
 
 
 class _PlainProgress:
-    def __init__(self, output: Output, label, total, start, every):
+    def __init__(self, output: Output, label, total, start, every, tenths=True):
         self.output, self.label, self.total, self.start, self.every = output, label, total, start, every
         self.t0 = time.perf_counter()
         self.last_time = self.t0
         tenth = max(1, (total - start) // 10)
-        self.next_mark = start + tenth
+        self.next_mark = start + tenth if tenths else float("inf")
         self.tenth = tenth
         self.stats = ""
 
@@ -221,11 +223,13 @@ class _PlainProgress:
     def __exit__(self, *exc):
         pass
 
-    def update(self, done, stats=None):
+    def update(self, done, stats=None, *, line=False):
         if stats is not None:
             self.stats = stats
         now = time.perf_counter()
-        if done < self.next_mark and now - self.last_time < self.every and done < self.total:
+        due = (done >= self.next_mark or (self.every is not None and now - self.last_time >= self.every)
+               or (done >= self.total and self.next_mark != float("inf")))
+        if not (line or due):
             return
         while self.next_mark <= done:
             self.next_mark += self.tenth

@@ -44,10 +44,19 @@ def add(sub):
                         "beside.png: a checkpoint or run folder, or rnn/lstm/gru for a random one of the "
                         "same size (default: a random simple RNN beside a gated model, nothing beside an RNN)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs (required)")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="the most BLAS threads a product uses (default: OPENBLAS_NUM_THREADS or "
+                        "OMP_NUM_THREADS if set, else the cores other processes leave free)")
     p.set_defaults(run=run)
 
 
 def run(args):
+    from .. import _threads
+    with _threads.for_update(args.threads):
+        return _diagnose(args)
+
+
+def _diagnose(args):
     from ..train import checkpoint
     from ..data.text import Vocab, default_corpus, read_text, run_source
     from ..diagnose import load_metrics
@@ -105,7 +114,7 @@ def run(args):
     if records is not None:
         if records:
             from ..diagnose.plots import plot_training
-            written.append(plot_training(records, out / "training.png"))
+            written.append(plot_training(records, out / "training.png", layers=ck.model.layers if ck else 1))
             output.line(f"{len(records)} diagnostics records from {metrics_path}")
         else:
             output.line(f"{metrics_path} holds no diagnostics records yet "
@@ -136,6 +145,19 @@ def _beside(option, model, vocab, seed, checkpoint):
     return f"{type(ck.model).__name__} from {option}", ck.model
 
 
+def _measured(model, profile) -> dict:
+    """Which layer's h(k) the profile follows (the top one) and the W its radius and bound are of
+    (None for a gated cell): for a stack, the top layer's W_l<top>, the only recurrence that the
+    errors reaching its h(k) cross (h(k) feeds no lower layer)."""
+    top = model.layers - 1
+    return {"layer": top, "W": None if profile.radius is None else "W" if top == 0 else f"W_l{top}"}
+
+
+def _label(name, model):
+    """A curve's label in beside.png: a stack's names the layer whose h it follows."""
+    return f"{name} (h of layer {model.layers - 1}, the top of {model.layers})" if model.layers > 1 else name
+
+
 def _diagnose_model(model, x, y, source, text_name, out, output, other=None):
     from ..diagnose import LAGS, RADII, lag_profile, radius_sweep
     from ..diagnose.analysis import square_W
@@ -154,43 +176,56 @@ def _diagnose_model(model, x, y, source, text_name, out, output, other=None):
         "model": {"source": source, **model.spec()},
         "data": {"text": text_name, "T": T, "B": B},
         "seconds": seconds,
-        "profile": profile.to_dict(),
+        "profile": {**_measured(model, profile), **profile.to_dict()},
         # the full (T, T) norms of every swept model would multiply the file by nine
         "sweep": [{"target_radius": r, **p.to_dict(norms=False)} for r, p in sweep.items()]
                  if sweepable else None,
     }
     if beside is not None:
-        report["beside"] = {"source": other[0], **other[1].spec(), "profile": beside.to_dict(norms=False)}
+        report["beside"] = {"source": other[0], **other[1].spec(),
+                            "profile": {**_measured(other[1], beside), **beside.to_dict(norms=False)}}
     json_path = out / "diagnostics.json"
     json_path.write_text(json.dumps(report, allow_nan=False) + "\n", encoding="utf-8")
 
-    what = f"{source}, H={model.n_hidden}, T={T}, B={B}"
+    layers = f"{model.layers} layers, " if model.layers > 1 else ""
+    what = f"{source}, {layers}H={model.n_hidden}, T={T}, B={B}"
     paths = [json_path,
-             plot_lag(profile, sweep, out / "lag.png", title_extra=what),
-             plot_heatmap(profile, out / "heatmap.png", title_extra=what),
-             plot_contributions(profile, out / "contributions.png", output=model.output, title_extra=what)]
+             plot_lag(profile, sweep, out / "lag.png", title_extra=what, layers=model.layers),
+             plot_heatmap(profile, out / "heatmap.png", title_extra=what, layers=model.layers),
+             plot_contributions(profile, out / "contributions.png", output=model.output, title_extra=what,
+                                layers=model.layers)]
     if beside is not None:
-        paths.append(plot_lags_beside({source: profile, other[0]: beside}, out / "beside.png",
+        paths.append(plot_lags_beside({_label(source, model): profile, _label(other[0], other[1]): beside},
+                                      out / "beside.png",
                                       title=f"Errors reaching h(t - lag), two models on {text_name}, T={T}, B={B}"))
 
     lags = [lag for lag in LAGS if lag < T]
-    columns = ["W", "radius", "sigma_max", "Pascanu bound"] + [f"lag {lag}" for lag in lags]
+    columns = ["model", "W", "radius", "sigma_max", "Pascanu bound"] + [f"lag {lag}" for lag in lags]
 
-    def row(name, p):
+    def row(name, p, W):
         if p.radius is None:
-            bound = ("-", "-", f"not applicable ({p.cell})")
+            bound = ("-", "-", "-", f"not applicable ({p.cell})")
         else:
-            bound = (f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no")
+            bound = (W, f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no")
         return [name, *bound, *[_fmt(p.ratio[lag]) for lag in lags]]
 
-    rows = [row("this model", profile)] + [row("rescaled", p) for p in sweep.values()]
+    rows = [row("this model", profile, _measured(model, profile)["W"])]
+    rows += [row("rescaled", p, "W") for p in sweep.values()]
     if beside is not None:
-        rows.append(row(other[0], beside))
+        rows.append(row(other[0], beside, _measured(other[1], beside)["W"]))
     output.table(f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}", columns, rows,
-                 right=columns[1:], styles=["bold"] + [None] * (len(rows) - 1))
-    if not sweepable:
-        output.line(f"radius sweep: not applicable to {model.layers} layer(s) of the {model.cell.name} cell "
-                    f"(it rescales one square W, the simple RNN's)")
+                 right=columns[2:], styles=["bold"] + [None] * (len(rows) - 1))
+    # What applies, said once: the sweep rescales a one-layer simple RNN's W; a stack's radius and
+    # bound are its top layer's; a gated cell has no square W for either.
+    for name, m, p in [("this model", model, profile)] + ([(other[0], other[1], beside)] if beside else []):
+        if p.radius is None:
+            output.line(f"{name}: radius sweep and Pascanu bound not applicable to the {m.cell.name} cell "
+                        f"(they belong to one square W, the simple RNN's)")
+        elif m.layers > 1:
+            W = _measured(m, p)["W"]
+            output.line(f"{name}: no radius sweep for a stack of {m.layers} layers; radius, sigma_max and Pascanu "
+                        f"bound are of {W}, the top layer's (layer {m.layers - 1}), the only recurrence the errors "
+                        f"reaching its h(k) cross")
     measured = f"lag profile and sweep of {len(sweep)} radii" if sweep else "lag profile"
     output.line(f"loss L = {profile.loss:.4g} (sum over t, mean over b); {measured} in {seconds:.2f} s")
     return paths
@@ -202,6 +237,9 @@ def _fmt(value):
 
 def _require_character_model(ck):
     m = ck.model
+    if m.bidirectional:
+        raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a unidirectional model (the diagnostics follow "
+                         f"one direction's chain back in time), got a bidirectional {m.cell.name}")
     if ck.vocab is None or m.output != "softmax":
         raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a character model (softmax output with "
                          f"a vocabulary), got output={m.output!r} and "

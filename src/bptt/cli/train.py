@@ -1,169 +1,109 @@
-"""`bptt train`: train a SimpleRNN on text with truncated BPTT, with a progress bar and a run folder."""
+"""`bptt train`: train a character-level language model (any cell) on text with truncated BPTT,
+with a progress bar and a run folder."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
 
 from .. import _validate as check
 from .. import data
-from ..nn.cells import CELLS
-from ._args import check_writable, integer, number, positive_float
 from ..data import NEWLINES
+from ..nn.cells import CELLS
+from ..train.signals import Stopped, signal_name, stopping_at_once
+from ._args import check_writable, positive_float
+from ._config import add_config_flags
+from ._config import given as given_flags
 from ._output import Output, error_line
-
-# The flags that map onto TrainConfig fields of the same name (--clip 0 and --input-init-std 0: None).
-CONFIG_FLAGS = ("cell", "layers", "forget_bias", "hidden", "seq_length", "bptt_depth", "batch_size", "steps", "lr",
-                "optimizer", "momentum", "clip", "clip_value", "lr_decay", "lr_decay_every", "nonlinearity", "dtype",
-                "seed", "val_fraction", "eval_every", "sample_every", "sample_length", "diagnose_every",
-                "input_init_std")
 
 
 def add(sub):
-    from ..train.text import TrainConfig
-    d = TrainConfig()
+    from ..train.config import flag
+    from ..train.text import RESUMABLE, TrainConfig
     p = sub.add_parser("train", help="train on a text file (default: the embedded corpus)",
-                       description="Train a character-level SimpleRNN with truncated BPTT(k2; k1). With no FILE, "
-                                   "the embedded corpus (the standard library's pydoc reference text) is used.",
+                       description=f"Train a character-level language model, a stack of --layers recurrent "
+                                   f"layers of any cell (--cell {', '.join(CELLS)}) and a softmax readout, "
+                                   f"with truncated BPTT(k2; k1). With no FILE, the embedded corpus (the "
+                                   f"standard library's pydoc reference text) is used.",
                        epilog="Checkpoints: the run folder's checkpoint.npz is replaced (atomically: the previous "
                               "one survives a crash) every --eval-every updates, at the end of every epoch, at "
                               "the last update, and when Ctrl-C, SIGTERM or SIGHUP stops the run after the update "
                               "in flight. The run folder also holds metrics.jsonl, summary.json, loss.png and, "
                               "once a sample is drawn, samples.txt.")
     p.add_argument("file", nargs="?", metavar="FILE", help="a UTF-8 text file (default: the embedded corpus)")
-    p.add_argument("--data", choices=("tinyshakespeare",),
+    p.add_argument("--data", choices=tuple(data.PUBLIC_CORPORA),
                    help="a named public corpus, downloaded once and cached, instead of FILE (default: none)")
-    p.add_argument("--encoding", default="utf-8", help="the text file's encoding (a resumed run keeps its own)")
-    p.add_argument("--newline", choices=NEWLINES, default="normalize",
+    p.add_argument("--encoding", default=None,
+                   help="the text file's encoding; a resumed run keeps its own (default utf-8)")
+    p.add_argument("--newline", choices=NEWLINES, default=None,
                    help="normalize: \\r\\n and a lone \\r become \\n, as editors read text; keep: every "
-                        "character as it is (a resumed run keeps its own)")
-    p.add_argument("--cell", choices=tuple(CELLS), default=d.cell,
-                   help="the recurrent cell: the simple RNN, LSTM or GRU")
-    p.add_argument("--layers", type=integer, default=d.layers, help="recurrent layers stacked")
-    p.add_argument("--forget-bias", type=number, default=d.forget_bias,
-                   help="added to the LSTM's forget-gate bias at initialisation")
-    p.add_argument("--hidden", type=integer, default=d.hidden, help="H, hidden units")
-    p.add_argument("--seq-length", type=integer, default=d.seq_length,
-                   help="k1, characters per update (the loss window)")
-    p.add_argument("--bptt-depth", type=integer, default=None,
-                   help="k2, steps back-propagated through (default: k1)")
-    p.add_argument("--batch-size", type=integer, default=d.batch_size, help="B, parallel streams through the text")
-    p.add_argument("--steps", type=integer, default=None,
-                   help=f"updates to run in all, counted from the run's start (default {d.steps}; "
-                        f"not with --epochs)")
+                        "character as it is; a resumed run keeps its own (default normalize)")
+    add_config_flags(p, TrainConfig)
     p.add_argument("--epochs", type=positive_float, default=None,
                    help="passes over the training text, instead of --steps (default: none, --steps decides)")
-    p.add_argument("--lr", type=number, default=d.lr, help="learning rate")
-    p.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"), default=d.optimizer,
-                   help="the update rule, as torch.optim's")
-    p.add_argument("--momentum", type=number, default=d.momentum, help="momentum, for sgd only")
-    p.add_argument("--clip", type=number, default=d.clip, help="clip the global gradient norm to this; 0: off")
-    p.add_argument("--clip-value", type=number, default=None,
-                   help="clip each gradient entry to [-v, v] (default: off)")
-    p.add_argument("--lr-decay", type=number, default=d.lr_decay,
-                   help="multiply the learning rate by this every --lr-decay-every updates")
-    p.add_argument("--lr-decay-every", type=integer, default=d.lr_decay_every, help="updates between decays")
-    p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default=d.nonlinearity,
-                   help="the rnn cell's f in h(t) = f(a(t))")
-    p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype,
-                   help="float32 for speed, float64 to compare with references")
-    p.add_argument("--seed", type=integer, default=d.seed, help="seed of the initial weights and the samples")
-    p.add_argument("--val-fraction", type=number, default=d.val_fraction,
-                   help="the fraction at the end of the text held out for validation")
-    p.add_argument("--eval-every", type=integer, default=d.eval_every,
-                   help="updates between validation losses and checkpoints")
-    p.add_argument("--sample-every", type=integer, default=d.sample_every,
-                   help="updates between samples shown and written to samples.txt; 0: never")
-    p.add_argument("--sample-length", type=integer, default=d.sample_length, help="characters per sample")
-    p.add_argument("--diagnose-every", type=integer, default=0,
-                   help="record gradient diagnostics (bptt diagnose RUN_DIR plots them) every N updates; 0: never")
-    p.add_argument("--input-init-std", type=number, default=d.input_init_std,
-                   help="draw the token inputs' weights U from N(0, std^2); 0: PyTorch's uniform(-1/sqrt(H), "
-                        "1/sqrt(H))")
     p.add_argument("--out", type=Path, default=None,
                    help="run folder, new or empty (default: a new folder runs/DATE-TIME, never one in use)")
+    resumable = ", ".join(flag(f.name) for f in dataclasses.fields(TrainConfig)
+                          if f.name in RESUMABLE and f.metadata.get("help"))
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
-                   help="continue the run in DIR up to --steps, on its own text (give FILE if it moved); --lr, "
-                        "--steps, --epochs, --eval-every, --sample-every, clipping and --lr-decay may change "
-                        "(default: start a new run)")
+                   help=f"continue the run in DIR up to --steps, on its own text (give FILE if it moved); "
+                        f"{resumable} and --epochs may change, and the change is shown, logged and marked on "
+                        f"loss.png (default: start a new run)")
     p.add_argument("--init-from", type=Path, default=None, metavar="DIR",
                    help="a new run on FILE starting from the weights of the run in DIR (fine-tuning): shared "
                         "characters keep their weights, new ones start fresh (default: fresh weights)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or samples on the screen")
-    _not_given_is_none(p, set(CONFIG_FLAGS) | {"encoding", "newline"})
+    p.add_argument("--bidirectional", action="store_true",
+                   help="refused: a language model predicts the next character, which a reverse direction "
+                        "would already have read (bidirectional models: bptt task NAME --bidirectional)")
     p.set_defaults(run=run)
 
 
-def _not_given_is_none(parser, dests):
-    """These flags default to None, "not given", so that a resumed or fine-tuned run knows which
-    ones the user asked for; their help names the default a new run takes."""
-    for action in parser._actions:
-        if action.dest in dests and action.default is not None:
-            default = format(action.default, "g") if isinstance(action.default, float) else action.default
-            if "default" not in (action.help or ""):
-                action.help = f"{action.help} (default {default})"
-            action.default = None
-
-
 class _Progress:
-    """Training's progress on an Output: loss, validation loss, bits per character, tokens/s, time left."""
+    """Training's progress on an Output (``train.progress.Progress``): on its bar the loss, validation
+    loss, bits per character, tokens/s and time left; a line at each epoch's end; the samples."""
 
-    def __init__(self, output, total, start):
-        self.output = output
-        self.bar = output.progress("train", total, start)
+    def __init__(self, output, bar):
+        self.output, self.bar = output, bar
 
-    def __enter__(self):
-        self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.bar.__exit__(*exc)
-
-    def update(self, step, loss, val, tokens_per_s):
+    def update(self, step, stats):
+        val = stats["val_loss"]
         val_s = f"val {val:.3f} ({val / math.log(2):.2f} bpc)" if val is not None else "val -"
-        self.bar.update(step, f"loss {loss:.3f}  {val_s}  {tokens_per_s:,.0f} tok/s")
+        self.bar.update(step, f"loss {stats['loss']:.3f}  {val_s}  {stats['tokens_per_s']:,.0f} tok/s")
 
-    def epoch(self, n, step, val):
+    def evaluated(self, step, record):
+        if "epochs_completed" not in record:
+            return
+        val = record.get("val_loss")
         val_s = f": validation {val:.4f} nats/char ({val / math.log(2):.3f} bits/char)" if val is not None else ""
-        self.output.line(f"epoch {n} done at update {step}{val_s}")
+        self.output.line(f"epoch {record['epochs_completed']} done at update {step}{val_s}")
 
-    def sample(self, step, text):
+    def sampled(self, step, text):
         self.output.panel(f"sample at step {step}", text)
 
 
-# A closed terminal or a dropped ssh session (SIGHUP) is a stop like Ctrl-C and SIGTERM: save, then exit.
-STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-
 def run(args):
-    import signal
-
     output = Output()
-    # A signal the caller ignores (nohup's SIGHUP, a background job's SIGINT) stays ignored.
-    signals = [getattr(signal, name) for name in STOP_SIGNALS
-               if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is not signal.SIG_IGN]
+    trainer, folder = None, _Folder()
     # Outside Trainer.run (reading a large file, plotting) a signal stops at once, in one line;
     # inside it, Trainer.run's own handlers let the current step finish and save.
-    old = {s: signal.signal(s, _stop) for s in signals}
-    trainer, folder = None, _Folder()
     try:
-        trainer = _setup(args, output, folder)
-        code, summary = _train(args, trainer, output)
+        with stopping_at_once():
+            trainer = _setup(args, output, folder)
+            code, summary = _train(args, trainer, output)
         signum = summary["interrupted"] if summary else None
-    except _Stopped as stop:
+    except Stopped as stop:
         code, signum = 128 + stop.signum, stop.signum
     except BaseException:
         if trainer is None or trainer.step == 0:
             folder.undo()
         raise
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
     if code != 0 and (trainer is None or trainer.step == 0):
         folder.undo()   # stopped or diverged before the first update: leave nothing behind
     if signum is not None:
-        name = signal.Signals(signum).name
+        name = signal_name(signum)
         if not folder.has_checkpoint():
             error_line(f"bptt: interrupted by {name} before training began; nothing to save")
         else:
@@ -213,19 +153,21 @@ def checkpoint_step(run_dir) -> int:
 def _train(args, trainer, output):
     """Run, plot, print the summary; (exit code, summary)."""
     from ..train.plots import plot_loss
-    from ..train.text import Diverged
+    from ..train.text import Diverged, describe_changes
 
     c = trainer.config
     if trainer.step >= c.steps:   # a resume to a --steps already reached: nothing to train
         output.line(f"{trainer.out}: already at step {trainer.step} (--steps {c.steps}); nothing to do")
         return 0, None
     output.line(f"run folder: {trainer.out}")
+    if trainer.resumed:      # the curve may bend here: say why on the screen, as metrics.jsonl and loss.png do
+        output.line(f"resumed at step {trainer.step} with changed settings: {describe_changes(trainer.resumed)}")
     try:
         if args.quiet:
             summary = trainer.run()
         else:
-            with _Progress(output, c.steps, trainer.step) as progress:
-                summary = trainer.run(progress)
+            with output.progress("train", c.steps, trainer.step) as bar:
+                summary = trainer.run(_Progress(output, bar))
     except Diverged as err:
         error_line(f"bptt: {err}")
         return 1, None
@@ -257,29 +199,15 @@ def _number(value, spec):
     return "-" if value is None or value != value else format(value, spec)
 
 
-class _Stopped(BaseException):
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop(signum, frame):
-    raise _Stopped(signum)
-
-
-def _given(args) -> dict:
-    """The TrainConfig settings given on the command line, as TrainConfig values."""
-    given = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k) is not None}
-    for k in ("clip", "input_init_std"):     # 0: off / PyTorch's initialisation
-        if given.get(k) == 0:
-            given[k] = None
-    return given
-
-
 def _setup(args, output, folder):
     """Check the flags, read the text, and make (or resume, or fine-tune) the Trainer."""
+    from ..train import memory
     from ..train.text import TrainConfig, Trainer, fine_tune_config, steps_for_epochs
 
+    if args.bidirectional:
+        raise ValueError("--bidirectional: expected a unidirectional model for a text language model (it predicts "
+                         "each next character, which a reverse direction would already have read), got "
+                         "--bidirectional; bidirectional models train on tasks: bptt task lookahead --bidirectional")
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
     if args.steps is not None:
@@ -287,12 +215,14 @@ def _setup(args, output, folder):
     if args.steps is not None and args.epochs is not None:   # which one wins would be a guess
         raise ValueError(f"--epochs: expected either --steps or --epochs, got both (--steps {args.steps}, "
                          f"--epochs {args.epochs:g})")
-    given = _given(args)
+    given = given_flags(args, TrainConfig)
     if args.resume is not None:
         return _resume(args, given, output, folder)
     config = TrainConfig(**given).validate()   # bad flags are named before a big file is read
+    sized = config
     if args.init_from is not None:      # so are a bad run and a flag against its model
-        fine_tune_config(args.init_from, given)
+        sized = fine_tune_config(args.init_from, given)[1]
+    memory.check_text_run(sized, vocab_size=1)      # and sizes that cannot fit with any text
     out = args.out
     if out is None:
         out = _new_run_folder(Path("runs"))
@@ -309,6 +239,7 @@ def _setup(args, output, folder):
     source = args.file or args.data or "the embedded corpus (pydoc_data)"
     encoding, newline = args.encoding or "utf-8", args.newline or "normalize"
     corpus = _read_corpus(args.file or args.data, encoding, newline, out, output, args.quiet)
+    memory.check_text_run(sized, len(corpus.vocab))  # with its vocabulary (refused: the folder is taken back)
     if args.epochs is not None:
         given["steps"] = steps_for_epochs(args.epochs, len(corpus), config)
     if args.init_from is not None:
@@ -322,7 +253,8 @@ def _setup(args, output, folder):
     data.remember_source(out, args.file, args.data, encoding, newline, corpus.identity())
     layers = f"{config.layers}-layer " if config.layers > 1 else ""
     output.line(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, "
+                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, "
+                f"{f'k2={config.k2}' if config.gradient == 'bptt' else f'gradient {config.gradient}'}, "
                 f"B={config.batch_size}, {config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     return trainer
 

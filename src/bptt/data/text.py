@@ -1,6 +1,7 @@
 """Text in, token ids out: the corpora, the character vocabulary, and the batch streams.
 
 Corpora:
+
 - the default, embedded corpus: the reference text every Python installation carries in
   ``pydoc_data.topics`` (about 465 kB of English prose and code), so training works offline;
 - any UTF-8 text file;

@@ -22,8 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _threads
 from .. import _validate as check
+from .._json import number, numbers
 from ..nn.network import Network
+from ..nn.stages import one_direction, param_name
 
 RADII = (0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
 LAGS = (1, 5, 10, 25, 50)
@@ -33,16 +36,21 @@ LAGS = (1, 5, 10, 25, 50)
 class LagProfile:
     """How errors travel back in time through one model on one batch.
 
-    norms (T, T): norms[t, k] = mean over the elements b with a loss at t of
-        ||dl_b(t)/dh_b(k)||_2 (l_b(t) not divided by B); NaN for k > t and for rows t with no loss.
-    ratio (T,): ratio[lag] = mean over (t, b) with a loss at t, t >= lag, of
-        ||dl_b(t)/dh_b(t - lag)|| / ||dl_b(t)/dh_b(t)||; NaN where no such pair exists.
-    contribution (T,): ||step k's contribution to dL/dW||_F (``Backward.per_step["W"]``,
-        L averaged over the batch as everywhere in bptt).
-    radius, sigma_max: spectral radius and largest singular value of W.
-    gamma: the bound on |f'| of the nonlinearity; vanishing_bound: sigma_max < 1/gamma.
-    These four belong to a cell with one square W (the simple RNN); for a gated cell they are
-    None: not applicable. cell: the cell's name. loss: L on this batch.
+    Attributes:
+        norms: (T, T), ``norms[t, k]`` = mean over the elements b with a loss at t of
+            ``||dl_b(t)/dh_b(k)||_2`` (l_b(t) not divided by B); NaN for k > t and for rows t
+            with no loss.
+        ratio: (T,), ``ratio[lag]`` = mean over (t, b) with a loss at t, t >= lag, of
+            ``||dl_b(t)/dh_b(t - lag)|| / ||dl_b(t)/dh_b(t)||``; NaN where no such pair exists.
+        contribution: (T,), ``||step k's contribution to dL/dW||_F`` (``Backward.per_step["W"]``,
+            L averaged over the batch as everywhere in bptt).
+        radius, sigma_max: spectral radius and largest singular value of W.
+        gamma: the bound on ``|f'|`` of the nonlinearity; vanishing_bound: sigma_max < 1/gamma.
+            These four belong to a cell with one square W (the simple RNN); for a gated cell
+            they are None: not applicable.
+        cell: the cell's name.
+        loss: L on this batch.
+
     For a stack, the errors followed are those reaching the top layer's h(k).
     """
 
@@ -61,10 +69,10 @@ class LagProfile:
         """JSON-able: lists of floats, None (JSON null) where a value is undefined or infinite."""
         out = {"cell": self.cell, "radius": self.radius, "sigma_max": self.sigma_max, "gamma": self.gamma,
                "vanishing_bound": self.vanishing_bound, "nonlinearity": self.nonlinearity,
-               "loss": _number(self.loss), "ratio": _numbers(self.ratio),
-               "contribution": _numbers(self.contribution)}
+               "loss": number(self.loss), "ratio": numbers(self.ratio),
+               "contribution": numbers(self.contribution)}
         if norms:
-            out["norms"] = _numbers(self.norms)
+            out["norms"] = numbers(self.norms)
         return out
 
 
@@ -81,13 +89,15 @@ def square_W(model: Network, layer=None):
     """(W, gamma) where the cell has a notion tied to one square W (the RNN: W of the top
     layer, gamma the bound on |f'|), else (None, None): not applicable to gated cells."""
     layer = model.layers - 1 if layer is None else layer
-    W = np.asarray(model.params["W" + ("" if layer == 0 else f"_l{layer}")], dtype=np.float64)
+    W = np.asarray(model.params[param_name("W", layer)], dtype=np.float64)
     gamma = model.cell.vanishing_bound(W)
     return (W, gamma) if gamma is not None else (None, None)
 
 
-def _bound(W, gamma) -> dict:
-    """Spectral radius, largest singular value, and Pascanu et al.'s sufficient condition."""
+def spectral_bound(W, gamma) -> dict:
+    """Spectral radius, largest singular value, and Pascanu et al.'s sufficient condition, for
+    ``square_W``'s (W, gamma): {"radius", "sigma_max", "gamma", "vanishing_bound"}, all None
+    where W is None (not applicable)."""
     if W is None:
         return {"radius": None, "sigma_max": None, "gamma": None, "vanishing_bound": None}
     sigma_max = largest_singular_value(W)
@@ -99,20 +109,22 @@ def lag_profile(model: Network, x, y, h0=None, mask=None, s0=None) -> LagProfile
     """Back-propagate every step's loss on its own and measure what reaches each earlier h(k).
 
     x, y, h0, mask as in ``SimpleRNN.forward``/``backward``; T >= 2. Computed in float64
-    whatever the model's dtype: the quantities of interest are tiny or huge.
+    whatever the model's dtype: the quantities of interest are tiny or huge. A bidirectional
+    model is refused: the profile follows one direction's chain back in time.
     """
+    one_direction(model, "the lag profile (it follows one direction's chain back in time)")
     model = model.copy(dtype=np.float64)
     trace = model.forward(x, h0, s0)
     T, B, _ = trace.h.shape
     _require_two_steps(T)
-    has_loss = _has_loss(mask, T, B)
+    has_loss = loss_steps(mask, T, B)
     result = model.backward(trace, y, mask=mask)
-    element_norms = _element_norms(model, trace, result, max_lag=T - 1)      # (T, T, B)
+    norms = element_norms(model, trace, result, max_lag=T - 1)              # (T, T, B)
     dr = result.errors[model.cell.errors[-1]]                                # the recurrent side's error
     contribution = _per_step_norms(dr, trace.hs[:-1])                        # (T,)
-    return LagProfile(norms=_mean_over_batch(element_norms, has_loss),
-                      ratio=_lag_ratio(element_norms, has_loss, range(T)),
-                      contribution=contribution, **_bound(*square_W(model)),
+    return LagProfile(norms=_mean_over_batch(norms, has_loss),
+                      ratio=lag_ratio(norms, has_loss, range(T)),
+                      contribution=contribution, **spectral_bound(*square_W(model)),
                       nonlinearity=model.nonlinearity, loss=result.loss, cell=model.cell.name)
 
 
@@ -122,6 +134,7 @@ def radius_sweep(model: Network, x, y, radii=RADII, *, h0=None, mask=None) -> di
     Same weights direction, same inputs: only how strongly W amplifies changes, so the lag
     curves fan out from vanishing (radius < 1) to exploding (radius > 1, for a linear f).
     """
+    one_direction(model, "the radius sweep")
     radii = _radii(radii)
     W, _ = square_W(model)
     if W is None or model.layers > 1:
@@ -140,8 +153,10 @@ def radius_sweep(model: Network, x, y, radii=RADII, *, h0=None, mask=None) -> di
 
 
 # --------------------------------------------------------------------------------- the walk
-def _element_norms(model, trace, result, max_lag):
+def element_norms(model, trace, result, max_lag):
     """||dl_b(t)/dh_b(k)||_2 for every source t, every k in [t - max_lag, t], every element b.
+
+    trace, result: ``model.forward`` and ``model.backward`` on the batch (float64).
 
     Returns (T, T, B) indexed [t, k, b], NaN where k > t or t - k > max_lag. Each source's
     chain is one more row of a (T, B, ...) batch pushed through the top layer's own
@@ -159,7 +174,8 @@ def _element_norms(model, trace, result, max_lag):
     errs = [np.empty((T, B, GH)) for _ in cell.errors]             # scratch for dl(t)/da(k)
     dout = np.zeros((T, B, H))                                     # row t: dh_own[k] if t == k, else 0
     norms = np.full((T, T, B), np.nan)                             # (T, T, B)
-    with np.errstate(over="ignore", invalid="ignore"):           # exploding chains may reach inf
+    # exploding chains may reach inf; the steps' products are small: one BLAS thread (_threads.py)
+    with np.errstate(over="ignore", invalid="ignore"), _threads.for_steps(T * B, H, GH):
         for k in reversed(range(T)):
             hi = min(T, k + max_lag + 1)                         # sources within max_lag of k
             live = slice(k, hi)
@@ -196,8 +212,9 @@ def _mean_over_batch(element_norms, has_loss):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def _lag_ratio(element_norms, has_loss, lags):
-    """ratio[lag] for the lags asked (NaN elsewhere), a (T,) array."""
+def lag_ratio(element_norms, has_loss, lags):
+    """ratio[lag] for the lags asked (NaN elsewhere), a (T,) array: ``LagProfile.ratio`` from
+    ``element_norms`` (T, T, B) and ``loss_steps`` (T, B)."""
     T = element_norms.shape[0]
     own = element_norms[np.arange(T), np.arange(T)]               # (T, B): ||dl(t)/dh(t)||
     usable = has_loss & (own > 0)                                 # a ratio needs a nonzero start
@@ -211,7 +228,8 @@ def _lag_ratio(element_norms, has_loss, lags):
     return ratio
 
 
-def _has_loss(mask, T, B):
+def loss_steps(mask, T, B):
+    """(T, B) bool: which steps of which elements carry a loss (all without a mask)."""
     if mask is None:
         return np.ones((T, B), dtype=bool)
     return check.mask(mask, T, B, np.float64) != 0
@@ -233,17 +251,3 @@ def _radii(radii):
         raise ValueError(f"radii: expected a non-empty sequence of positive finite numbers, "
                          f"got {(bad[0] if bad else radii)!r}")
     return values
-
-
-def _number(value):
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _numbers(arr):
-    """Nested lists of floats, None for NaN and infinities (JSON has neither)."""
-    def clean(v):
-        return [clean(u) for u in v] if isinstance(v, list) else _number(v)
-    return clean(np.asarray(arr, dtype=np.float64).tolist())

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate as check
+from .._json import number
 from ..nn.network import Network
-from .analysis import (LAGS, _bound, _element_norms, _has_loss, _lag_ratio, _number, square_W)
+from .analysis import LAGS, element_norms, lag_ratio, loss_steps, spectral_bound, square_W
 
 
 METRIC_KEYS = ("grad_norm", "param_norm", "grad_param_ratio", "update_param_ratio",
@@ -52,7 +53,7 @@ def training_metrics(model: Network, x, y, h0, grads, params_before=None, clippe
     update_ratio = None
     if before is not None and param_norm > 0:
         update_ratio = _global_norm({k: model.params[k] - before[k] for k in model.params}) / param_norm
-    bound = _bound(*square_W(model))
+    bound = spectral_bound(*square_W(model))
     record = {"grad_norm": grad_norm, "param_norm": param_norm,
               "grad_param_ratio": grad_norm / param_norm if param_norm > 0 else None,
               "update_param_ratio": update_ratio, "radius_W": bound["radius"],
@@ -65,13 +66,13 @@ def training_metrics(model: Network, x, y, h0, grads, params_before=None, clippe
     state0 = h0 if isinstance(h0, dict) else {"h0": h0}
     trace = f64.forward(x, **state0)
     T, B, _ = trace.h.shape
-    has_loss = _has_loss(mask, T, B)
+    has_loss = loss_steps(mask, T, B)
     result = f64.backward(trace, y, mask=mask)
-    element_norms = _element_norms(f64, trace, result, max_lag=min(max(lags), T - 1))
-    ratio = _lag_ratio(element_norms, has_loss, [lag for lag in lags if lag < T])
+    norms = element_norms(f64, trace, result, max_lag=min(max(lags), T - 1))
+    ratio = lag_ratio(norms, has_loss, [lag for lag in lags if lag < T])
     for lag in lags:
-        record[ratio_key(lag)] = _number(ratio[lag]) if lag < T else None
-    return {k: _number(v) if isinstance(v, float) else v for k, v in record.items()}
+        record[ratio_key(lag)] = number(ratio[lag]) if lag < T else None
+    return {k: number(v) if isinstance(v, float) else v for k, v in record.items()}
 
 
 def load_metrics(path) -> list:

@@ -38,8 +38,17 @@ def _loss_unit(output):
     return "nats" if output == "softmax" else "loss units"
 
 
-def plot_lag(profile, sweep, path, *, title_extra="") -> Path:
-    """ratio[lag] on a log scale, one curve per swept radius, the model's own curve in black."""
+def _layer(layers):
+    """(where, W): for a stack, the layer whose h(k) the errors followed reach and its W's name
+    ("layer 1, the top of 2", "W_l1"); for one layer ("", "W"). ``lag_profile`` follows the top layer."""
+    top = layers - 1
+    return (f"layer {top}, the top of {layers}", f"W_l{top}") if layers > 1 else ("", "W")
+
+
+def plot_lag(profile, sweep, path, *, title_extra="", layers=1) -> Path:
+    """ratio[lag] on a log scale, one curve per swept radius, the model's own curve in black.
+    layers: the model's; a stack's picture names the layer it shows (the top one)."""
+    where, W = _layer(layers)
     fig, ax = plt.subplots(figsize=(9, 5.5), constrained_layout=True)
     cmap = plt.get_cmap("coolwarm")
     radii = sorted(sweep)
@@ -55,7 +64,7 @@ def plot_lag(profile, sweep, path, *, title_extra="") -> Path:
                 label=f"W rescaled to radius {r:g}")
         shown.append(ratio)
     own = _positive(profile.ratio)
-    label = (f"this model: radius {profile.radius:.3g}, $\\sigma_{{max}}$ {profile.sigma_max:.3g}"
+    label = (f"this model: {W} of radius {profile.radius:.3g}, $\\sigma_{{max}}$ {profile.sigma_max:.3g}"
              if profile.radius is not None else f"this model ({profile.cell})")
     ax.plot(np.arange(len(own)), own, color="black", lw=3.2, label=label)
     shown.append(own)
@@ -71,7 +80,7 @@ def plot_lag(profile, sweep, path, *, title_extra="") -> Path:
     ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
     ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
     kind = f"{profile.nonlinearity} RNN" if profile.nonlinearity else profile.cell.upper()
-    ax.set_title(f"How much of each step's error reaches h(t - lag): {kind}"
+    ax.set_title(f"How much of each step's error reaches h(t - lag){f' of {where}' if where else ''}: {kind}"
                  + (", W rescaled per curve" if radii else "") + (f"\n{title_extra}" if title_extra else ""))
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="best", ncol=2)
@@ -104,8 +113,9 @@ def plot_lags_beside(profiles, path, *, title="", note="") -> Path:
     return _save(fig, path)
 
 
-def plot_heatmap(profile, path, *, title_extra="") -> Path:
+def plot_heatmap(profile, path, *, title_extra="", layers=1) -> Path:
     """norms[t, k] on a log colour scale: row t is the error of step t fading back over k."""
+    where, W = _layer(layers)
     norms = _positive(profile.norms)
     T = norms.shape[0]
     fig, ax = plt.subplots(figsize=(7.5, 6.2), constrained_layout=True)
@@ -120,28 +130,31 @@ def plot_heatmap(profile, path, *, title_extra="") -> Path:
         bar.set_label("mean ||dl_b(t)/dh_b(k)||_2 per element (log scale)")
     ax.set_xlabel("k: step whose hidden state h(k) receives the error")
     ax.set_ylabel("t: step whose loss l(t) is back-propagated")
-    radius = f"radius of W {profile.radius:.3g}" if profile.radius is not None else profile.cell.upper()
-    ax.set_title(f"Error of step t reaching h(k), k <= t ({radius})"
+    radius = f"radius of {W} {profile.radius:.3g}" if profile.radius is not None else profile.cell.upper()
+    ax.set_title(f"Error of step t reaching h(k), k <= t ({radius})" + (f"\nh(k) of {where}" if where else "")
                  + (f"\n{title_extra}" if title_extra else ""))
     return _save(fig, path)
 
 
-def plot_contributions(profile, path, *, output="softmax", title_extra="") -> Path:
-    """Bars of ||step k's contribution to dL/dW||_F."""
+def plot_contributions(profile, path, *, output="softmax", title_extra="", layers=1) -> Path:
+    """Bars of ||step k's contribution to dL/dW||_F (a stack's: the top layer's W)."""
+    where, W = _layer(layers)
     c = np.asarray(profile.contribution, dtype=np.float64)
     fig, ax = plt.subplots(figsize=(9, 4.5), constrained_layout=True)
     ax.bar(np.arange(len(c)), np.nan_to_num(c, nan=0.0, posinf=0.0), width=0.85, color="tab:blue")
     ax.set_xlim(-0.5, len(c) - 0.5)
-    ax.set_xlabel("step k (the copy of W used at step k)")
-    ax.set_ylabel(f"||dL/dW contribution of step k||_F\n({_loss_unit(output)} per unit of W)")
-    ax.set_title("Which steps' copies of W the gradient dL/dW comes from (sum over k = dL/dW)"
+    ax.set_xlabel(f"step k (the copy of {W} used at step k)")
+    ax.set_ylabel(f"||dL/d{W} contribution of step k||_F\n({_loss_unit(output)} per unit of {W})")
+    ax.set_title(f"Which steps' copies of {W} the gradient dL/d{W} comes from (sum over k = dL/d{W})"
+                 + (f"\n{W} of {where}" if where else "")
                  + (f"\n{title_extra}" if title_extra else ""))
     ax.grid(True, axis="y", alpha=0.3)
     return _save(fig, path)
 
 
-def plot_training(records, path, *, lags=None) -> Path:
-    """How the diagnostics of ``metrics.jsonl`` evolved over the updates."""
+def plot_training(records, path, *, lags=None, layers=1) -> Path:
+    """How the diagnostics of ``metrics.jsonl`` evolved over the updates (a stack's: its top layer's)."""
+    where, W = _layer(layers)
     steps = np.array([r["step"] for r in records], dtype=np.float64)
 
     def series(key):
@@ -168,11 +181,11 @@ def plot_training(records, path, *, lags=None) -> Path:
     log_panel(a_update, "update_param_ratio", "||update|| / ||theta||",
               "update norm / parameter norm (log scale)", "tab:brown")
     a_update.set_title("Update relative to the parameters")
-    a_radius.plot(steps, series("radius_W"), marker=".", color="tab:red", label="spectral radius of W")
-    a_radius.plot(steps, series("sigma_max_W"), marker=".", color="tab:orange", label="largest singular value of W")
+    a_radius.plot(steps, series("radius_W"), marker=".", color="tab:red", label=f"spectral radius of {W}")
+    a_radius.plot(steps, series("sigma_max_W"), marker=".", color="tab:orange", label=f"largest singular value of {W}")
     a_radius.axhline(1.0, color="0.4", ls="--", lw=1, label="1: sigma_max below it guarantees vanishing")
     a_radius.set_ylabel("radius / singular value (dimensionless)")
-    a_radius.set_title("Size of the recurrent weights W")
+    a_radius.set_title(f"Size of the recurrent weights {W}" + (f"\n({where})" if where else ""))
     a_radius.legend(fontsize=8)
     a_clip.plot(steps, series("clipped_fraction"), marker=".", color="tab:green")
     a_clip.set_ylim(-0.05, 1.05)
@@ -187,7 +200,7 @@ def plot_training(records, path, *, lags=None) -> Path:
         a_lag.set_yscale("log")
         a_lag.legend(fontsize=8)
     a_lag.set_ylabel("||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)|| (ratio, log)")
-    a_lag.set_title("Share of each step's error reaching back lag steps")
+    a_lag.set_title("Share of each step's error reaching back lag steps" + (f"\n(h of {where})" if where else ""))
     for ax in axes[1]:
         ax.set_xlabel("training step (updates)")
     for ax in axes.ravel():

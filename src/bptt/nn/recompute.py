@@ -18,10 +18,8 @@ import math
 import numpy as np
 
 from .. import _validate as check
-from .dense import dense_backward, dense_forward
-from .losses import LOSSES, OUTPUTS
-from .network import Backward, LayerTrace
-from .unroll import forward_through_time
+from .network import Backward
+from .stages import backward_layers, forward_layers, last_states, readout, readout_backward, readout_loss, stack_states
 
 
 def segment_length(T, B, H, O, itemsize, memory_budget=None) -> int:
@@ -56,12 +54,12 @@ def low_memory_gradients(model, x, y, h0=None, mask=None, *, s0=None, segment=No
     Returns a Backward whose ``errors`` and ``per_step`` are None and ``losses`` is (T, B):
     keeping every step's errors is what this path avoids.
     """
-    p, cell = model.params, model.cell
+    cell = model.cell
     x = check.inputs(x, model.n_in, model.dtype)
     T, B = x.shape[:2]
     state = model.initial_states(B, h0=h0, s0=s0)                       # [{name: (B, H)}] per layer
-    y = check.targets(y, model.output, T, B, model.n_out, model.dtype)
     mask = check.mask(mask, T, B, model.dtype)
+    y = check.targets(y, model.output, T, B, model.n_out, model.dtype, mask)
     itemsize = np.dtype(model.dtype).itemsize
     width = model.layers * len(cell.states) * cell.gates * model.n_hidden    # what a step keeps, roughly
     k = (check.positive_int("segment", segment) if segment is not None
@@ -71,9 +69,9 @@ def low_memory_gradients(model, x, y, h0=None, mask=None, *, s0=None, segment=No
     stored = []
     for s in starts:
         stored.append(state)
-        state = [{n: v[-1].copy() for n, v in lt.states.items()} for lt in _segment(model, x[s:s + k], state)]
+        state = last_states(forward_layers(model, x[s:s + k], state))
     # Backward, segment by segment in reverse, recomputing each segment's forward.
-    grads = {name: np.zeros_like(v) for name, v in p.items()}
+    grads = {name: np.zeros_like(v) for name, v in model.params.items()}
     losses = np.empty((T, B), dtype=model.dtype)
     total = 0.0
     carry = None
@@ -81,28 +79,17 @@ def low_memory_gradients(model, x, y, h0=None, mask=None, *, s0=None, segment=No
         s = starts[i]
         e = min(s + k, T)
         seg_x = x[s:e]
-        layers = _segment(model, seg_x, stored[i])
+        layers = forward_layers(model, seg_x, stored[i])
         h = layers[-1].states["h"][1:]                                          # (k, B, H)
-        o = dense_forward(h, p["V"], p["c"])                                    # (k, B, O)
-        seg_mask = None if mask is None else mask[s:e]
-        loss, do, l = LOSSES[model.output](o, OUTPUTS[model.output](o), y[s:e], seg_mask)
+        o, yhat = readout(model, h)                                             # (k, B, O)
+        loss, do, l = readout_loss(model, o, yhat, y[s:e], None if mask is None else mask[s:e])
         total += loss
         losses[s:e] = l
-        dh_out, dV, dc = dense_backward(do, h, p["V"])
-        seg_grads, _, carry = model.backward_layers(seg_x, layers, dh_out, carry)
+        dh_out, dV, dc = readout_backward(model, do, h)
+        seg_grads, _, carry = backward_layers(model, seg_x, layers, dh_out, carry)
         seg_grads.update({"V": dV, "c": dc})
         for name, g in seg_grads.items():
             grads[name] += g
-    return Backward(loss=float(total), losses=losses, grads=grads, dh0=model._stack_states(carry, "h"),
-                    ds0=model._stack_states(carry, "s"), errors=None, per_step=None)
-
-
-def _segment(model, x, state0):
-    """Every layer's forward over one segment from its incoming states: [LayerTrace] bottom up."""
-    layers, below = [], x
-    for layer in range(model.layers):
-        xu = model.project_inputs(below, layer)
-        states, keeps = forward_through_time(model.cell, model.weights(layer), xu, state0[layer])
-        layers.append(LayerTrace(states, keeps))
-        below = states["h"][1:]
-    return layers
+    d0 = stack_states(carry)
+    return Backward(loss=float(total), losses=losses, grads=grads, dh0=d0["h0"], ds0=d0.get("s0"),
+                    errors=None, per_step=None)

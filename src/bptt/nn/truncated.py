@@ -23,27 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate as check
-from .dense import dense_backward, dense_forward
-from .losses import LOSSES, OUTPUTS
-from .network import LayerTrace, suffix
-from .unroll import forward_through_time
-
-
-class Workspace:
-    """Scratch arrays kept from one call to the next, by name.
-
-    A training step makes a dozen (T, B, H) arrays; allocated afresh each time, their pages
-    are faulted in by the kernel on every update. Reused, they cost nothing after the first.
-    """
-
-    def __init__(self):
-        self._arrays = {}
-
-    def get(self, name, shape, dtype):
-        arr = self._arrays.get(name)
-        if arr is None or arr.shape != tuple(shape) or arr.dtype != dtype:
-            arr = self._arrays[name] = np.empty(shape, dtype=dtype)
-        return arr
+from .stages import (LayerTrace, backward_layers, forward_layers, last_states, readout, readout_backward,
+                     readout_loss, stack_states, suffix)
+from .unroll import Workspace
 
 
 @dataclass(frozen=True)
@@ -78,15 +60,26 @@ class TruncatedBPTT:
     the walk that was interrupted. The history holds, for each layer, the last steps' states
     (n+1, B, H) (the state before each of the n steps, then after the last) and what the cell
     keeps for backward (n, B, width*H).
+
+    x, y: the stream as ``forward`` and ``backward`` take them, checked whole here; or, with
+    ``lazy=True``, anything with a ``shape`` (T_total, B) whose slices x[a:b], y[a:b] are such
+    arrays (``data.text.Streams`` over a long text), read and checked a window at a time.
+    A walk on new data (a new epoch, a reset) is a new TruncatedBPTT.
     """
 
-    def __init__(self, model, x, y, k1, k2=None, h0=None, s0=None):
+    def __init__(self, model, x, y, k1, k2=None, h0=None, s0=None, *, lazy=False):
         self.model = model
         self.k1 = check.positive_int("k1", k1)
         self.k2 = self.k1 if k2 is None else check.positive_int("k2", k2)
-        self.x = check.inputs(x, model.n_in, model.dtype)                    # (T_total, B[, I])
-        T_total, B = self.x.shape[:2]
-        self.y = check.targets(y, model.output, T_total, B, model.n_out, model.dtype)
+        self.lazy = bool(lazy)
+        if self.lazy:
+            B = check.inputs(x[:1], model.n_in, model.dtype).shape[1]
+            check.targets(y[:1], model.output, 1, B, model.n_out, model.dtype)
+            self.x, self.y = x, y
+        else:
+            self.x = check.inputs(x, model.n_in, model.dtype)                # (T_total, B[, I])
+            T_total, B = self.x.shape[:2]
+            self.y = check.targets(y, model.output, T_total, B, model.n_out, model.dtype)
         state0 = model.initial_states(B, h0=h0, s0=s0)
         self.position = 0
         H, cell = model.n_hidden, model.cell
@@ -96,54 +89,44 @@ class TruncatedBPTT:
         self.work = Workspace()           # every update's scratch arrays, reused
 
     def state0(self) -> dict:
-        """The carried states as ``forward`` takes them: {"h0": ..., ("s0": ...)}."""
-        m = self.model
-        if m.layers == 1:
-            return {f"{n}0": self.history[0].states[n][-1] for n in m.cell.states}
-        return {f"{n}0": np.stack([lt.states[n][-1] for lt in self.history]) for n in m.cell.states}
+        """The carried states as ``forward`` takes them: {"h0": ..., ("s0": ...)}, copies."""
+        return stack_states(last_states(self.history))
 
     @property
     def h(self) -> np.ndarray:
         return self.state0()["h0"]
 
     def next_update(self) -> Update | None:
-        model, p, k1, k2, cell = self.model, self.model.params, self.k1, self.k2, self.model.cell
+        model, k1, k2 = self.model, self.k1, self.k2
         T_total = self.x.shape[0]
         start = self.position
         stop = min(start + k1, T_total)
         if start >= stop:
             return None
         n, B, H, O, dt = stop - start, self.x.shape[1], model.n_hidden, model.n_out, model.dtype
-        GH = cell.gates * H
         work = self.work
         keep = max(k1, k2)
         # Forward over the new steps only, from the carried states, layer by layer. With
         # k2 <= k1 the history is this update's own buffers, which the next update's forward
         # reads its initial states from (copied into row 0 before anything is overwritten).
-        below = self.x[start:stop]
+        carried = [{s: old.states[s][-1] for s in model.cell.states} for old in self.history]
+        layers = forward_layers(model, self._inputs(start, stop), carried, work=work)
         history = []
-        for layer, old in enumerate(self.history):
-            xu = model.project_inputs(below, layer, out=work.get(f"xu{layer}", (n, B, GH), dt))  # (n, B, G*H)
-            buffers = ({s: work.get(f"{s}s{layer}", (n + 1, B, H), dt) for s in cell.states},
-                       {k: work.get(f"{k}{layer}", (n, B, w * H), dt) for k, w in cell.keeps})
-            states, keeps = forward_through_time(cell, model.weights(layer), xu,
-                                                 {s: old.states[s][-1] for s in cell.states}, out=buffers)
+        for old, new in zip(self.history, layers):
             if n >= keep:                 # k2 <= k1: the new steps are all the history needed
-                history.append(LayerTrace({s: v[-(keep + 1):] for s, v in states.items()},
-                                          {k: v[-keep:] for k, v in keeps.items()}))
+                history.append(LayerTrace({s: v[-(keep + 1):] for s, v in new.states.items()},
+                                          {k: v[-keep:] for k, v in new.keeps.items()}))
             else:
                 history.append(LayerTrace(
-                    {s: np.concatenate([old.states[s], v[1:]])[-(keep + 1):] for s, v in states.items()},
-                    {k: np.concatenate([old.keeps[k], v])[-keep:] for k, v in keeps.items()}))
-            below = states["h"][1:]                                         # (n, B, H)
+                    {s: np.concatenate([old.states[s], v[1:]])[-(keep + 1):] for s, v in new.states.items()},
+                    {k: np.concatenate([old.keeps[k], v])[-keep:] for k, v in new.keeps.items()}))
         span = history[0].states["h"].shape[0] - 1
         first = stop - span                                                 # stream index of the history's first step
-        # Readout, softmax and loss over the update's steps at once.
-        h_loss = below                                                      # (n, B, H)
-        o = dense_forward(h_loss, p["V"], p["c"], out=work.get("o", (n, B, O), dt))       # (n, B, O)
-        yhat = OUTPUTS[model.output](o, out=work.get("yhat", (n, B, O), dt))
-        loss, do, _ = LOSSES[model.output](o, yhat, self.y[start:stop], out=work.get("yhat", (n, B, O), dt))
-        dh_loss, dV, dc = dense_backward(do, h_loss, p["V"], out=work.get("dh_loss", (n, B, H), dt))  # (n, B, H)
+        # Readout, softmax and loss over the update's steps at once (dL/do overwrites yhat).
+        h_loss = layers[-1].states["h"][1:]                                 # (n, B, H)
+        o, yhat = readout(model, h_loss, out=(work.get("o", (n, B, O), dt), work.get("yhat", (n, B, O), dt)))
+        loss, do, _ = readout_loss(model, o, yhat, self._targets(start, stop), out=work.get("yhat", (n, B, O), dt))
+        dh_loss, dV, dc = readout_backward(model, do, h_loss, out=work.get("dh_loss", (n, B, H), dt))  # (n, B, H)
         # The recurrent chain covers the last min(k2, span) steps; the states at its start are constant.
         depth = min(k2, span)
         n_in_chain = min(depth, n)
@@ -155,15 +138,24 @@ class TruncatedBPTT:
         c0 = span - depth
         chain = [LayerTrace({s: v[c0:] for s, v in lt.states.items()}, {k: v[c0:] for k, v in lt.keeps.items()})
                  for lt in history]
-        grads, _, _ = model.backward_layers(self._inputs(first + c0, stop), chain, dh_top, work=work)
+        grads, _, _ = backward_layers(model, self._inputs(first + c0, stop), chain, dh_top, work=work)
         grads.update({"V": dV, "c": dc})
         self.history = history
         self.position = stop
-        state = {k: v.copy() for k, v in self.state0().items()}
-        return Update(loss=float(loss), grads={k: grads[k] for k in p}, state=state, start=start, stop=stop)
+        return Update(loss=float(loss), grads={k: grads[k] for k in model.params}, state=self.state0(),
+                      start=start, stop=stop)
 
     def _inputs(self, lo, hi):
+        """Steps [lo, hi) of x, checked here when the walk is lazy."""
+        if self.lazy:
+            return check.inputs(self.x[lo:hi], self.model.n_in, self.model.dtype)
         return self.x[lo:hi]
+
+    def _targets(self, lo, hi):
+        if self.lazy:
+            m = self.model
+            return check.targets(self.y[lo:hi], m.output, hi - lo, self.x.shape[1], m.n_out, m.dtype)
+        return self.y[lo:hi]
 
     def state(self) -> dict:
         """Arrays that, with ``restore``, resume the walk exactly: the position, and for each

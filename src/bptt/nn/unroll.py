@@ -1,8 +1,10 @@
 """The unfolded recurrence: the loop over time, forward and backward, for any cell.
 
 Only this middle stage is sequential. Before it, the input projection b + U x(t) is done for
-all T at once; after it, the readout o(t) = c + V h(t) for all T at once (``dense.py``). The
+all T at once; after it, the readout o(t) = c + V h(t) for all T at once (``stages.py``). The
 cell (``cells/``) owns only its step pair; its contract is written in ``cells/__init__.py``.
+``Weights`` is what a step reads, ``Workspace`` the arrays the loop and the stages around it
+reuse from one training update to the next.
 
 Shape legend: T time, B batch, H hidden, G gate blocks of the cell.
 """
@@ -14,7 +16,33 @@ from functools import cached_property
 
 import numpy as np
 
+from .. import _threads
 from .cells._scratch import fresh
+
+
+class Workspace:
+    """Scratch arrays kept from one call to the next, by name.
+
+    A training step makes a dozen (T, B, H) arrays; allocated afresh each time, their pages
+    are faulted in by the kernel on every update. Reused, they cost nothing after the first.
+    ``get`` is a ``scratch(name, shape, dtype)`` (see ``_scratch.fresh``, the default that keeps
+    nothing); ``scratch(tag)`` is one whose names end in ``tag`` (a layer's number), so the
+    layers of a stack keep their arrays apart.
+    """
+
+    def __init__(self):
+        self._arrays = {}
+
+    def get(self, name, shape, dtype):
+        arr = self._arrays.get(name)
+        if arr is None or arr.shape != tuple(shape) or arr.dtype != dtype:
+            arr = self._arrays[name] = np.empty(shape, dtype=dtype)
+        return arr
+
+    def scratch(self, tag):
+        def get(name, shape, dtype):
+            return self.get(f"{name}{tag}", shape, dtype)
+        return get
 
 
 @dataclass(frozen=True)
@@ -58,8 +86,9 @@ def forward_through_time(cell, P, xu, state0, out=None):
     new = [states[n][1:] for n in cell.states]
     kept = [keeps[n] for n, _ in cell.keeps]
     step = cell.step_forward
-    for views in zip(xu, *prev, *new, *kept):        # one step's views of every buffer
-        step(P, *views)
+    with _threads.for_steps(B, H, GH):               # small per-step products: one BLAS thread (_threads.py)
+        for views in zip(xu, *prev, *new, *kept):    # one step's views of every buffer
+            step(P, *views)
     return states, keeps
 
 
@@ -74,7 +103,7 @@ def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None, 
     states (zeros by default: the stretch ends the sequence). Segments of one long sequence
     chain their backward passes through it. ``out``: (dstates, errors) buffers to reuse;
     ``scratch(name, shape, dtype)``: where the cell's ``backward_locals`` takes its arrays
-    (a Workspace's ``get``, so a training walk reuses them; fresh arrays by default).
+    (a ``Workspace``'s, so a training walk reuses them; fresh arrays by default).
     Returns dstates {name: (T, B, H)} (the total error at each state), errors {name: (T, B, G*H)}
     and the carry sent to the initial states {name: (B, H)}.
     """
@@ -90,6 +119,7 @@ def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None, 
                else np.array(carry[n], dtype=dh_out.dtype) for n in cell.states]   # written in place
     per_step = [dh_out, *(dstates[n] for n in cell.states), *local, *(errors[n] for n in cell.errors)]
     step = cell.step_backward
-    for views in zip(*(a[::-1] for a in per_step)):         # t = T-1, ..., 0
-        step(P, *carried, *views)
+    with _threads.for_steps(B, H, GH):
+        for views in zip(*(a[::-1] for a in per_step)):     # t = T-1, ..., 0
+            step(P, *carried, *views)
     return dstates, errors, dict(zip(cell.states, carried))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _validate as check
+from ..nn.stages import stack_states
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,15 @@ def _entries(size, max_entries, rng):
     return np.sort(rng.choice(size, max_entries, replace=False))
 
 
-def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, eps=1e-5, tol=1e-6, floor=1e-4,
+def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, lengths=None, eps=1e-5, tol=1e-6, floor=1e-4,
               max_entries=None, seed=0) -> GradcheckReport:
     """Check ``model.backward`` against central differences of ``model.loss``, in float64.
 
     Every entry of every parameter and of every initial state (h0, and s0 for the LSTM) is
     checked when max_entries is None; otherwise at
     most max_entries per array, drawn with ``numpy.random.default_rng(seed)``. The model is
-    copied to float64 first; it is never modified.
+    copied to float64 first; it is never modified. ``lengths`` (B,), as ``forward`` takes it,
+    checks a padded batch (and a bidirectional model's reverse direction from each sequence's end).
     Returns a GradcheckReport: one row per array with its max relative error; ``.passed``.
     """
     eps = float(eps)
@@ -82,9 +84,9 @@ def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, eps=1e-5, tol=1e-6, f
     m = model.copy(np.float64)
     x = check.inputs(x, m.n_in, m.dtype)
     layered = m.initial_states(x.shape[1], h0=h0, s0=s0)                     # [{name: (B, H)}] per layer
-    state0 = {f"{n}0": (layered[0][n] if m.layers == 1 else np.stack([s[n] for s in layered])).copy()
-              for n in m.cell.states}                                       # perturbed in place below
-    result = m.backward(m.forward(x, **state0), y, mask=mask)
+    state0 = {k: v.copy() for k, v in stack_states(layered).items()}       # perturbed in place below
+    lengths = check.lengths(lengths, *x.shape[:2])
+    result = m.backward(m.forward(x, lengths=lengths, **state0), y, mask=mask)
     rng = np.random.default_rng(seed)
     arrays = [(name, m.params[name], result.grads[name]) for name in m.params]
     arrays += [(name, value, getattr(result, "d" + name)) for name, value in state0.items()]
@@ -96,9 +98,9 @@ def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, eps=1e-5, tol=1e-6, f
         for j, i in enumerate(idx):
             old = flat[i]
             flat[i] = old + eps
-            plus = m.loss(x, y, mask=mask, **state0)
+            plus = m.loss(x, y, mask=mask, lengths=lengths, **state0)
             flat[i] = old - eps
-            minus = m.loss(x, y, mask=mask, **state0)
+            minus = m.loss(x, y, mask=mask, lengths=lengths, **state0)
             flat[i] = old
             numeric[j] = (plus - minus) / (2 * eps)
         a = np.asarray(analytic).reshape(-1)[idx]

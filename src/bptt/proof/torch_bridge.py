@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.cells import CELLS
-from ..nn.network import Network, suffix
+from ..nn.network import Network
+from ..nn.stages import layer_params, param_name
 
 
 def _torch():
@@ -27,7 +28,9 @@ def from_torch(module, readout, *, output="softmax", cell=None):
     U = weight_ih_l0, W = weight_hh_l0, b = bias_ih_l0 + bias_hh_l0 (the GRU keeps the n
     block's bias_hh apart as b_hn), layer l's as U_l<l>..., V = readout.weight,
     c = readout.bias. The dtype follows the torch weights (float32 or float64). ``cell``
-    ("rnn", "lstm", "gru"), when given, is the kind of module expected.
+    ("rnn", "lstm", "gru"), when given, is the kind of module expected. A ``bidirectional=True``
+    module gives a bidirectional network (weight_ih_l0_reverse -> U_reverse, ...), whose
+    readout reads [h_forward; h_reverse] (in_features = 2 * hidden_size).
 
         >>> model = bptt.from_torch(torch.nn.LSTM(5, 8, num_layers=2), torch.nn.Linear(8, 5))
     """
@@ -41,13 +44,14 @@ def from_torch(module, readout, *, output="softmax", cell=None):
         raise ValueError(f"{arg}: expected a {wanted}, got {type(module).__name__}")
     if not isinstance(readout, torch.nn.Linear):
         raise ValueError(f"readout: expected a torch.nn.Linear, got {type(readout).__name__}")
-    for option, bad in (("bidirectional", module.bidirectional), ("proj_size", getattr(module, "proj_size", 0)),
-                        ("batch_first", module.batch_first)):
+    for option, bad in (("proj_size", getattr(module, "proj_size", 0)), ("batch_first", module.batch_first)):
         if bad:
             raise ValueError(f"{arg}: expected {option}={False if option != 'proj_size' else 0} "
-                             f"(bptt runs one direction, time first, no projection), got {option}={bad!r}")
-    if readout.in_features != module.hidden_size:
-        raise ValueError(f"readout: expected in_features = hidden_size = {module.hidden_size}, "
+                             f"(bptt runs time first, no projection), got {option}={bad!r}")
+    D = 2 if module.bidirectional else 1
+    if readout.in_features != D * module.hidden_size:
+        what = "2 * hidden_size" if D == 2 else "hidden_size"
+        raise ValueError(f"readout: expected in_features = {what} = {D * module.hidden_size}, "
                          f"got {readout.in_features}")
     weight = module.weight_ih_l0
     dtype = {torch.float32: np.float32, torch.float64: np.float64}.get(weight.dtype)
@@ -57,20 +61,23 @@ def from_torch(module, readout, *, output="softmax", cell=None):
     def arr(t):
         return t.detach().cpu().numpy().astype(dtype, copy=True)
 
-    options = {"nonlinearity": module.nonlinearity} if cell_name == "rnn" else {}
+    # The cell's options that the module holds, under the names the module's constructor takes.
+    options = {k: getattr(module, k) for k in CELLS[cell_name]().torch_options()}
     model = Network.create(cell_name, module.input_size, module.hidden_size, readout.out_features,
-                           cell_options=options, layers=module.num_layers, output=output, dtype=dtype)
+                           cell_options=options, layers=module.num_layers, output=output, dtype=dtype,
+                           bidirectional=bool(module.bidirectional))
     cell = model.cell
     params = {}
-    for layer in range(module.num_layers):
-        s, k = suffix(layer), f"_l{layer}"
-        params[f"U{s}"] = arr(getattr(module, "weight_ih" + k))
-        params[f"W{s}"] = arr(getattr(module, "weight_hh" + k))
+    for layer, reverse in _layers_and_directions(model):
+        k = f"_l{layer}" + ("_reverse" if reverse else "")      # torch's names: weight_ih_l0, ..._reverse
+        U = params[param_name("U", layer, reverse)] = arr(getattr(module, "weight_ih" + k))
+        params[param_name("W", layer, reverse)] = arr(getattr(module, "weight_hh" + k))
         if module.bias:
             b_ih, b_hh = arr(getattr(module, "bias_ih" + k)), arr(getattr(module, "bias_hh" + k))
         else:
-            b_ih = b_hh = np.zeros(params[f"U{s}"].shape[0], dtype=dtype)
-        params.update({name + s: v for name, v in cell.from_torch_biases(b_ih, b_hh).items()})
+            b_ih = b_hh = np.zeros(U.shape[0], dtype=dtype)
+        params.update({param_name(name, layer, reverse): v
+                       for name, v in cell.from_torch_biases(b_ih, b_hh).items()})
     params["V"] = arr(readout.weight)
     params["c"] = arr(readout.bias) if readout.bias is not None else np.zeros(readout.out_features, dtype=dtype)
     model.set_params(params)
@@ -83,25 +90,31 @@ def to_torch(model):
     cell = model.cell
     tdtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[model.dtype]
     module = getattr(torch.nn, cell.torch)(model.n_in, model.n_hidden, num_layers=model.layers,
-                                            dtype=tdtype, **cell.torch_options())
-    readout = torch.nn.Linear(model.n_hidden, model.n_out, dtype=tdtype)
+                                            bidirectional=model.bidirectional, dtype=tdtype,
+                                            **cell.torch_options())
+    readout = torch.nn.Linear(model.directions * model.n_hidden, model.n_out, dtype=tdtype)
 
     def t(v):
         return torch.from_numpy(np.array(v, copy=True))
 
     p = model.params
     with torch.no_grad():
-        for layer in range(model.layers):
-            s, k = suffix(layer), f"_l{layer}"
-            view = {name: p[name + s] for name in ("b", *cell.extra_params(model.n_hidden))}
-            b_ih, b_hh = cell.to_torch_biases(view)
-            getattr(module, "weight_ih" + k).copy_(t(p[f"U{s}"]))
-            getattr(module, "weight_hh" + k).copy_(t(p[f"W{s}"]))
+        for layer, reverse in _layers_and_directions(model):
+            k = f"_l{layer}" + ("_reverse" if reverse else "")  # torch's names: weight_ih_l0, ...
+            lp = layer_params(model, layer, reverse)
+            b_ih, b_hh = cell.to_torch_biases(lp)
+            getattr(module, "weight_ih" + k).copy_(t(lp["U"]))
+            getattr(module, "weight_hh" + k).copy_(t(lp["W"]))
             getattr(module, "bias_ih" + k).copy_(t(b_ih))
             getattr(module, "bias_hh" + k).copy_(t(b_hh))
         readout.weight.copy_(t(p["V"]))
         readout.bias.copy_(t(p["c"]))
     return module, readout
+
+
+def _layers_and_directions(model):
+    """(layer, reverse) for every layer and direction, in PyTorch's order."""
+    return [(layer, reverse) for layer in range(model.layers) for reverse in (False, True)[:model.directions]]
 
 
 def save_state_dict(model, path) -> list:
@@ -115,7 +128,8 @@ def save_state_dict(model, path) -> list:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        torch.save(state, tmp)
+        with open(tmp, "wb") as f:   # opened here: a bad path is Python's OSError, not torch's RuntimeError
+            torch.save(state, f)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -125,6 +139,16 @@ def save_state_dict(model, path) -> list:
             f'torch.nn.ModuleDict({{"rnn": rnn, "readout": readout}}).load_state_dict(torch.load({str(path)!r}))']
 
 
+def outputs_line(model, tokens: bool) -> str:
+    """The line of Python that computes, with the modules the loading lines make, what
+    ``model.forward(x).yhat`` holds: from token ids (one-hot rows of I) or real vectors (T, B, I),
+    through the readout, then softmax for the softmax output (identity: the readout itself)."""
+    dtype = "float32" if model.dtype == np.float32 else "float64"
+    inputs = f"torch.nn.functional.one_hot(x, {model.n_in}).to(torch.{dtype})" if tokens else "x"
+    o = f"readout(rnn({inputs})[0])"
+    return f"outputs = lambda x: {f'torch.softmax({o}, -1)' if model.output == 'softmax' else o}"
+
+
 def _constructor(torch, module) -> str:
     """The call that makes an empty module of this one's kind, sizes and dtype."""
     dtype = next(module.parameters()).dtype
@@ -132,6 +156,7 @@ def _constructor(torch, module) -> str:
     if isinstance(module, torch.nn.Linear):
         return f"torch.nn.Linear({module.in_features}, {module.out_features}{extra})"
     options = f", num_layers={module.num_layers}" if module.num_layers != 1 else ""
+    options += ", bidirectional=True" if module.bidirectional else ""
     if isinstance(module, torch.nn.RNN) and module.nonlinearity != "tanh":
         options += f", nonlinearity={module.nonlinearity!r}"
     return f"torch.nn.{type(module).__name__}({module.input_size}, {module.hidden_size}{options}{extra})"

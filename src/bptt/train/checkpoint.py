@@ -1,9 +1,9 @@
 """Checkpoints: a model, its vocabulary and its run state in one ``.npz`` file.
 
 Never pickled: arrays are loaded with ``allow_pickle=False`` and the metadata is JSON (stored
-as a uint8 array ``meta.json``), validated against the arrays. Written atomically: a temporary
-file in the same folder, flushed to disk, then renamed over the old one, so a crash during a
-save leaves the previous checkpoint intact. Non-finite values are refused, never written.
+as a uint8 array ``meta.json``), validated against the arrays. Written atomically (``runfiles``):
+a temporary file in the same folder, flushed to disk, then renamed over the old one, so a crash
+during a save leaves the previous checkpoint intact. Non-finite values are refused, never written.
 
 Layout: ``params/U`` ... ``params/c``; any extra state under ``state/<name>`` (optimiser
 moments, say); ``meta.json``.
@@ -15,9 +15,7 @@ import dataclasses
 import io
 import json
 import math
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate as check
+from . import runfiles
 from ..data.text import Vocab
 from ..nn.cells import CELLS
 from ..nn.network import Network
+from ..nn.stages import param_shapes
 
 FORMAT = "bptt-checkpoint"
 VERSION = 1
@@ -38,7 +38,7 @@ MAX_BYTES = 1 << 31
 MEMBER = re.compile(r"(?:(?:params|state)(?:/[A-Za-z0-9_]+)+|meta\.json)\.npy")
 
 
-TEMP_SUFFIX = ".tmp"
+TEMP_SUFFIX = runfiles.TEMP_SUFFIX
 
 
 class SaveError(OSError):
@@ -53,14 +53,7 @@ class SaveError(OSError):
 
 def remove_stale_temps(folder) -> list[Path]:
     """Delete the temporary files of saves that a crash (kill -9, power loss) left half-written."""
-    removed = []
-    for tmp in Path(folder).glob(f".{FILENAME}.*{TEMP_SUFFIX}"):
-        try:
-            tmp.unlink()
-            removed.append(tmp)
-        except OSError:
-            pass
-    return removed
+    return runfiles.remove_stale_temps(folder, (FILENAME,))
 
 
 @dataclass
@@ -107,32 +100,11 @@ def save(path, model: Network, *, vocab: Vocab | None = None, meta: dict | None 
         "meta": meta or {},
     }
     arrays["meta.json"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        if isinstance(err, OSError):
-            raise SaveError(err, path) from None
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+        runfiles.replace_atomically(path, lambda f: np.savez(f, **arrays), binary=True, durable=True)
+    except OSError as err:
+        raise SaveError(err, path) from None
     return path
 
 
@@ -194,17 +166,18 @@ def _load(path: Path, where: str) -> Checkpoint:
             check.positive_int(k, v)
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
+    bidirectional = spec.get("bidirectional", False)          # written only for bidirectional models
+    if not isinstance(bidirectional, bool):
+        raise ValueError(f"{where}: bidirectional: expected true or false, got {bidirectional!r:.40}")
     if layers > 64:
         raise ValueError(f"{where}: expected at most 64 layers, got {layers}")
     try:
-        shell = Network.create(cell_name, 1, 1, 1, cell_options=options, layers=layers,
-                               output=spec["output"], dtype=spec["dtype"])
+        cell = CELLS[cell_name](**options)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
     I, H, O = spec["n_in"], spec["n_hidden"], spec["n_out"]
-    shell.n_in, shell.n_hidden, shell.n_out = I, H, O     # the shapes to expect, before any allocation
-    shapes = shell.param_shapes()
-    described = f"a {layers}-layer {cell_name} with n_in={I}, n_hidden={H}, n_out={O}"
+    shapes = param_shapes(cell, I, H, O, layers, bidirectional)   # the shapes to expect, before any allocation
+    described = f"a {layers}-layer {'bidirectional ' if bidirectional else ''}{cell_name} with n_in={I}, n_hidden={H}, n_out={O}"
     expected = {f"params/{k}" for k in shapes}
     missing = sorted(expected - arrays.keys())
     extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
@@ -218,7 +191,7 @@ def _load(path: Path, where: str) -> Checkpoint:
                              f"({described}), got {check.describe(got)}")
     try:
         model = Network.create(cell_name, I, H, O, cell_options=options, layers=layers,
-                               output=spec["output"], dtype=spec["dtype"], seed=0)
+                               output=spec["output"], dtype=spec["dtype"], seed=0, bidirectional=bidirectional)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
     params = {k: arrays[f"params/{k}"] for k in shapes}

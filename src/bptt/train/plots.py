@@ -13,11 +13,24 @@ def read_metrics(path) -> list[dict]:
 
 
 def plot_loss(metrics_path, png_path, title="bptt train") -> Path:
+    """loss.png of a text run: its training and validation losses, and the steps where a resume
+    changed a setting (a vertical line labelled with the change)."""
+    import matplotlib.pyplot as plt
+
+    fig = loss_figure(read_metrics(metrics_path), title)
+    fig.savefig(png_path)
+    plt.close(fig)
+    return Path(png_path)
+
+
+def loss_figure(rows: list[dict], title="bptt train"):
+    """The figure of ``plot_loss`` from the rows of a run's metrics.jsonl."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = read_metrics(metrics_path)
+    from .text import describe_changes
+
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
     train = [(r["step"], r["loss"]) for r in rows if r.get("loss") is not None and math.isfinite(r["loss"])]
     val = [(r["step"], r["val_loss"]) for r in rows if r.get("val_loss") is not None]
@@ -25,6 +38,10 @@ def plot_loss(metrics_path, png_path, title="bptt train") -> Path:
         ax.plot(*zip(*train), color="tab:blue", lw=1, alpha=0.8, label="training (last window)")
     if val:
         ax.plot(*zip(*val), color="tab:orange", lw=2, marker="o", ms=4, label="validation (held-out text)")
+    for r in rows:
+        if isinstance(r.get("resumed"), dict):       # a resume that changed settings: the curve may bend here
+            ax.axvline(r["step"], color="tab:gray", ls="--", lw=1,
+                       label=f"resumed at step {r['step']}: {describe_changes(r['resumed'])}")
     ax.set_xlabel("update (truncated-BPTT step)")
     ax.set_ylabel("loss (nats per character)")
     ax.set_title(f"{title}: cross-entropy per character as training proceeds")
@@ -33,9 +50,7 @@ def plot_loss(metrics_path, png_path, title="bptt train") -> Path:
     sec = ax.secondary_yaxis("right", functions=(lambda n: n / math.log(2), lambda b: b * math.log(2)))
     sec.set_ylabel("bits per character")
     fig.tight_layout()
-    fig.savefig(png_path)
-    plt.close(fig)
-    return Path(png_path)
+    return fig
 
 
 def plot_task_curve(metrics_path, png_path, result) -> Path:
@@ -56,7 +71,8 @@ def plot_task_curve(metrics_path, png_path, result) -> Path:
     a_metric.axhline(result["baseline"], color="tab:red", ls="--", lw=1.2,
                      label=f"baseline {result['baseline']:.4g} ({result['baseline_means']})")
     threshold = result["threshold"]
-    a_metric.axhline(threshold, color="tab:green", ls=":", lw=1.5, label=f"solved: {result['criterion']}")
+    a_metric.axhline(threshold, color="tab:green", ls=":", lw=1.5,
+                     label=f"solved: {result['criterion']} (threshold {threshold:g})")
     positive = [v for _, v in evals if v > 0] + [threshold, result["baseline"]]
     a_metric.set_yscale("log")
     a_metric.set_ylim(min(positive) / 2, max(max(positive) * 1.5, 1.05))

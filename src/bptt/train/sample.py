@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as check
-from ..nn.network import suffix
+from ..nn.stages import last_states, step, step_readout
 
 
 def next_distribution(o, temperature) -> np.ndarray:
@@ -45,27 +45,16 @@ def sample(model, vocab, prime="", length=200, temperature=1.0, seed=None) -> st
     if model.output != "softmax":
         raise ValueError(f"model: expected a softmax output to sample from, got {model.output!r}")
     rng = np.random.default_rng(seed)
-    p, cell, H = model.params, model.cell, model.n_hidden
     if prime:
         ids = vocab.encode(prime, name="--prime")
-        trace = model.forward(ids[:, None])
-        prev = [{n: lt.states[n][-1].copy() for n in cell.states} for lt in trace.layers]   # (1, H) each
+        state = last_states(model.forward(ids[:, None]).layers)     # [{name: (1, H)}] per layer
     else:
-        prev = model.initial_states(1)
-    new = [{n: np.empty((1, H), dtype=model.dtype) for n in cell.states} for _ in prev]
-    keeps = [[np.empty((1, w * H), dtype=model.dtype) for _, w in cell.keeps] for _ in prev]
+        state = model.initial_states(1)
     weights = [model.weights(layer) for layer in range(model.layers)]
     out = []
     for _ in range(length):
-        o = p["c"] + prev[-1]["h"][0] @ p["V"].T                     # (O,)
-        probs = next_distribution(o, temperature)
+        probs = next_distribution(step_readout(model, state)[0], temperature)       # from o(t) (O,)
         i = int(np.argmax(probs)) if temperature == 0 else int(rng.choice(len(probs), p=probs))
         out.append(i)
-        xu = (p["U"][:, i] + p["b"])[None]                           # b + U x(t), x one-hot: (1, G*H)
-        for layer in range(model.layers):
-            if layer:
-                s = suffix(layer)
-                xu = p["b" + s] + new[layer - 1]["h"] @ p["U" + s].T  # the layer below's new h
-            cell.step_forward(weights[layer], xu, *prev[layer].values(), *new[layer].values(), *keeps[layer])
-        prev, new = new, prev
+        state = step(model, np.array([i]), state, weights)          # x(t+1) one-hot at i
     return vocab.decode(out)

@@ -13,36 +13,41 @@ Shape legend: T time, B batch, I inputs, H hidden, O outputs.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from .. import _threads
 from .. import _validate as check
 from . import checkpoint as ckpt
+from . import runfiles, signals
 from ..data import tasks
+from ..nn.activations import ACTIVATIONS
+from ..nn.network import GRU, LSTM, SimpleRNN, param_name
+from .config import DTYPES, build_network, check_cell_options, check_fields, flag, option, options_of
+from .evaluate import scored_chunks
 from ..nn.cells import CELLS as NN_CELLS, CHRONO
-from ..nn.losses import LOSSES
-from ..nn.network import GRU, LSTM, SimpleRNN, suffix
-from .optim import OPTIMIZERS, clip_global_norm, global_norm
+from .online import GRADIENTS, check_spec_fits, sequence_updates
+from .optim import OPTIMIZERS
+from .progress import SILENT, Progress
+from .update import Diverged, Updates  # noqa: F401  (Diverged: what train() raises, importable from here)
 
-MAX_BAD_IN_A_ROW = 5
 EVAL_CHUNK = 250          # held-out sequences per forward pass: keeps (T, chunk, 4H) arrays small
 PROFILE_SEQUENCES = 4     # held-out sequences the lag profile is measured on
+METRICS = "metrics.jsonl"
 
 
 # ------------------------------------------------------------------------------ the models
 def identity_init(model) -> None:
-    """Le et al. (2015): every layer's recurrent matrix W set to the identity, its bias b to zero."""
+    """Le et al. (2015): every layer's (and direction's) recurrent matrix W set to the identity, its bias b to zero."""
     params = dict(model.params)
     for layer in range(model.layers):
-        params["W" + suffix(layer)] = np.eye(model.n_hidden)
-        params["b" + suffix(layer)] = np.zeros(model.n_hidden)
+        for reverse in (False, True)[:model.directions]:
+            params[param_name("W", layer, reverse)] = np.eye(model.n_hidden)
+            params[param_name("b", layer, reverse)] = np.zeros(model.n_hidden)
     model.set_params(params)
 
 
@@ -60,86 +65,7 @@ CELLS = {
     "lstm": LSTM,           # Hochreiter & Schmidhuber 1997, with the forget gate (bias 1)
     "gru": GRU,             # Cho et al. 2014
 }
-ALL_CELLS = ("rnn", "irnn", "lstm", "gru")
 INITS = ("uniform", "identity", "chrono")
-
-
-# ------------------------------------------------------------------------------ the config
-@dataclass(frozen=True)
-class TaskConfig:
-    task: str = "adding"
-    cell: str = "rnn"
-    length: int = 50              # T: the task's lag parameter (the sequence length for adding)
-    hidden: int = 64              # H
-    layers: int = 1
-    batch_size: int = 50          # B: fresh sequences per update
-    steps: int = 2000             # the update budget
-    lr: float = 1e-3              # Adam's; DEFAULTS has each cell's
-    optimizer: str = "adam"
-    clip: float | None = 1.0      # global-norm clipping (Pascanu et al. 2013); None: off
-    nonlinearity: str | None = None   # rnn only: tanh (default) or relu
-    init: str | None = None       # "uniform" (default: the uniform draw, then the cell's own adjustment),
-                                  # "identity" (rnn only: W = I, b = 0), "chrono" (lstm, gru: Tallec &
-                                  # Ollivier 2018, T_max the task's longest lag)
-    forget_bias: float | None = None  # lstm only, not with chrono: added to the forget gate's bias (default 1)
-    seed: int = 0                 # initial weights; training batches and the held-out set
-    eval_every: int = 100         # updates between held-out scores (and the early-stop check)
-    eval_size: int = 1000         # held-out sequences
-    dtype: str = "float32"
-    log_every: int = 10           # updates between metrics lines
-
-    def validate(self):
-        """Every field checked; each error names the flag that sets it."""
-        task = tasks.get(self.task)
-        check.choice("--cell", self.cell, ALL_CELLS)
-        task.check_length(self.length)
-        for name in ("hidden", "layers", "batch_size", "steps", "eval_every", "eval_size", "log_every"):
-            check.positive_int(_flag(name), getattr(self, name))
-        check.nonnegative_int("--seed", self.seed)
-        check.choice("--optimizer", self.optimizer, tuple(OPTIMIZERS))
-        check.number_in("--lr", self.lr, 0)
-        if self.clip is not None:
-            check.number_in("--clip", self.clip, 0)
-        check.choice("--dtype", self.dtype, ("float32", "float64"))
-        if self.nonlinearity is not None:
-            check.choice("--nonlinearity", self.nonlinearity, ("tanh", "relu"))
-            if self.cell != "rnn":
-                raise ValueError(f"--nonlinearity: expected only with --cell rnn, got {self.nonlinearity!r} "
-                                 f"with --cell {self.cell}")
-        if self.init is not None:
-            check.choice("--init", self.init, INITS)
-            takes = {"identity": ("rnn",), "chrono": CHRONO}.get(self.init, ALL_CELLS)
-            if self.cell not in takes:
-                raise ValueError(f"--init: expected only with --cell {' or '.join(takes)}, got {self.init!r} "
-                                 f"with --cell {self.cell}")
-        if self.forget_bias is not None:
-            check.number_in("--forget-bias", self.forget_bias)
-            if not _cell_has(self.cell, "forget_bias") or self.init == "chrono":
-                raise ValueError(f"--forget-bias: expected only with --cell lstm and without --init chrono "
-                                 f"(which draws the forget gate's bias), got {self.forget_bias!r} with "
-                                 f"--cell {self.cell}" + (" --init chrono" if self.init == "chrono" else ""))
-        if self.cell not in CELLS:
-            raise ValueError(f"--cell: expected one of {', '.join(CELLS)} (the {self.cell} cell is not "
-                             f"available yet in this version of bptt), got {self.cell!r}")
-        return self
-
-
-def _flag(field: str) -> str:
-    return "--" + field.replace("_", "-")
-
-
-def _cell_has(cell: str, option: str) -> bool:
-    """Whether the nn cell behind ``cell`` has the initialisation option ``option``."""
-    return cell in NN_CELLS and option in {f.name for f in fields(NN_CELLS[cell])}
-
-
-def cell_options(config: TaskConfig, task: tasks.Task) -> dict:
-    """The cell's own initialisation options that ``config`` sets: forget_bias, chrono's T_max."""
-    options = {} if config.forget_bias is None else {"forget_bias": config.forget_bias}
-    if config.init == "chrono":
-        options["chrono"] = task.max_lag(config.length)
-    return options
-
 
 # Per cell, then per (task, cell): what differs from TaskConfig's defaults. Measured on adding
 # at T = 50 (H = 64, B = 50, Adam, clip 1, seed 0; benchmarks/long_lag.py has the rest): the LSTM
@@ -148,12 +74,16 @@ def cell_options(config: TaskConfig, task: tasks.Task) -> dict:
 # baseline at both 1e-3 (2,000 updates) and 1e-2 (1,500).
 #
 # The 1997 tasks at T = 100 need the chrono initialisation (Tallec & Ollivier 2018; init
-# "chrono", T_max the task's longest lag). Measured at the settings above, seed 0, 3,000 updates
-# (150,000 sequences; benchmarks/long_lag/records/ has every run, docs/long-lag.md the table):
-# temporal-order: the LSTM with forget bias 1, 2 or 4 ends at 76.8% wrong (guessing is 75%),
-# the GRU at 75.3%; chrono solves it in 200 updates (10,000 sequences) with either cell.
-# adding-1997: forget bias 1, 2, 4 end at 83.5-83.7% wrong (always answering 0.5 is 84.6%),
-# the GRU at 83.7%; chrono solves it in 400 updates (20,000 sequences) with either cell.
+# "chrono", T_max the task's longest lag). Measured at the settings above, 3,000 updates (150,000
+# sequences; benchmarks/long_lag/records/ has every run, docs/long-lag.md the table):
+# temporal-order, seed 0: the LSTM with forget bias 1, 2 or 4 ends at 76.8% wrong (guessing is
+# 75%), the GRU at 75.3%; chrono solves it in 200 updates (10,000 sequences) with either cell;
+# seeds 0-2: chrono 3 of 3 for both cells (LSTM 200-1,000 updates, GRU 200), forget bias 1 0 of 3,
+# the plain GRU 2 of 3 (2,400 and 2,600 updates).
+# adding-1997, seed 0: forget bias 1, 2, 4 end at 83.5-83.7% wrong (always answering 0.5 is
+# 84.6%), the GRU at 83.7%; chrono solves it in 400 updates (20,000 sequences) with either cell;
+# seeds 0-2: chrono 3 of 3 for both cells (400 updates each), forget bias 1 0 of 3, the plain GRU
+# 1 of 3 (2,800 updates).
 DEFAULTS = {
     "rnn": dict(lr=1e-3),
     "irnn": dict(lr=3e-4),
@@ -164,41 +94,133 @@ DEFAULTS = {
     ("adding-1997", "lstm"): dict(init="chrono"),
     ("adding-1997", "gru"): dict(init="chrono"),
 }
-DEFAULT_LENGTH = {"adding": 50, "adding-1997": 100, "temporal-order": 100, "copy": 50}
+DEFAULT_LENGTH = {"adding": 50, "adding-1997": 100, "temporal-order": 100, "copy": 50, "lookahead": 20}
+
+
+def _per(table: dict, key: str) -> str:
+    return ", ".join(f"{name} {format(value[key] if key else value, 'g')}" for name, value in table.items())
+
+
+# ------------------------------------------------------------------------------ the config
+@dataclass(frozen=True)
+class TaskConfig:
+    """Training on a long-lag task. Each field's help (``option``) is what ``bptt task --help`` says
+    of its flag; ``default_config`` fills in the defaults tuned per task and cell."""
+
+    task: str = option("adding", "the task", choices=tasks.TASKS, positional="TASK")
+    cell: str = option("rnn", "the recurrent cell; irnn: Le et al.'s ReLU RNN started from W = I, b = 0",
+                       choices=CELLS)
+    length: int = option(50, "T, the lag (the sequence length for adding)",
+                         says_default=f"the paper's: {_per(DEFAULT_LENGTH, '')}")
+    hidden: int = option(64, "H, hidden units")
+    layers: int = option(1, "recurrent layers stacked")
+    batch_size: int = option(50, "B, fresh sequences per update")
+    steps: int = option(2000, "the update budget")
+    lr: float = option(1e-3, "learning rate", says_default=f"per cell: {_per(DEFAULTS, 'lr')}")
+    optimizer: str = option("adam", "the update rule, as torch.optim's", choices=OPTIMIZERS)
+    clip: float | None = option(1.0, "clip the global gradient norm to this (Pascanu et al. 2013); 0: off",
+                                zero_is_none=True)
+    nonlinearity: str | None = option(None, "f in h(t) = f(a(t))", choices=ACTIVATIONS, says_default="tanh")
+    init: str | None = option(None, "uniform: uniform(-1/sqrt(H), 1/sqrt(H)), then the cell's own adjustment "
+                                    "(the lstm's forget bias); identity (rnn): W = I, b = 0 (with --nonlinearity "
+                                    "relu: the IRNN); chrono (lstm, gru): the gate biases of Tallec & Ollivier "
+                                    "2018 for the task's longest lag", choices=INITS,
+                              says_default="uniform; chrono for lstm and gru on adding-1997 and temporal-order")
+    forget_bias: float | None = option(None, "added to the forget gate's bias at initialisation (not with "
+                                             "--init chrono, which draws it)", says_default="1")
+    seed: int = option(0, "initial weights, training batches and held-out set")
+    eval_every: int = option(100, "updates between held-out scores (and the early-stop check)")
+    eval_size: int = option(1000, "held-out sequences")
+    dtype: str = option("float32", "the model's float type", choices=DTYPES)
+    bidirectional: bool = option(False, "each layer also reads every sequence from its end (Goodfellow et al. "
+                                        "10.3); the readout sees [h_forward; h_reverse]")
+    log_every: int = 10           # updates between metrics lines
+    # bptt: one update per batch, BPTT through the whole sequence. rtrl, uoro, snap1 (train/online.py):
+    # forward in time, an update every seq_length steps that carry a target, the past never truncated.
+    gradient: str = option("bptt", "bptt: BPTT through each whole sequence; rtrl, uoro, snap1: forward in time, "
+                                   "an update every --seq-length steps that carry a target", choices=GRADIENTS)
+    seq_length: int | None = option(None, "with --gradient rtrl, uoro or snap1: steps between updates",
+                                    says_default="one at the sequence's end")
+    # BLAS threads (bptt/_threads.py says why: on a busy machine more threads are slower).
+    threads: int | None = option(None, "the most BLAS threads a matrix product uses; the loop's small per-step "
+                                       "products use one", says_default="OPENBLAS_NUM_THREADS or "
+                                       "OMP_NUM_THREADS if set, else the cores other processes leave free")
+
+    # {cell: the options it takes}: the cells' own (bptt.nn.cells: the rnn's nonlinearity), and the
+    # rnn's init; the IRNN fixes both.
+    CELL_OPTIONS = {**{name: frozenset() for name in CELLS}, **options_of()}
+    CELL_OPTIONS["rnn"] = CELL_OPTIONS["rnn"] | {"init"}
+    for _name in CHRONO:
+        CELL_OPTIONS[_name] = CELL_OPTIONS[_name] | {"init"}
+    # which cells each init applies to
+    INIT_CELLS = {"uniform": tuple(CELLS), "identity": ("rnn",), "chrono": CHRONO}
+
+    def validate(self):
+        """Every field checked; each error names the flag that sets it."""
+        check_fields(self)
+        task = tasks.get(self.task)
+        task.check_length(self.length)
+        for name in ("hidden", "layers", "batch_size", "steps", "eval_every", "eval_size", "log_every"):
+            check.positive_int(flag(name), getattr(self, name))
+        check.nonnegative_int("--seed", self.seed)
+        check.boolean("--bidirectional", self.bidirectional)
+        check.number_in("--lr", self.lr, 0)
+        if self.clip is not None:
+            check.number_in("--clip", self.clip, 0, lo_open=False, note="0 turns clipping off")
+        if self.init is not None and self.cell not in self.INIT_CELLS[self.init]:
+            raise ValueError(f"--init: expected only with --cell {' or '.join(self.INIT_CELLS[self.init])}, "
+                             f"got {self.init!r} with --cell {self.cell}")
+        check_cell_options(self, self.CELL_OPTIONS)
+        if self.forget_bias is not None:
+            check.number_in("--forget-bias", self.forget_bias)
+            if self.init == "chrono":
+                raise ValueError(f"--forget-bias: expected only with --cell lstm and without --init chrono "
+                                 f"(which draws the forget gate's bias), got {self.forget_bias!r} with "
+                                 f"--init chrono")
+        if self.threads is not None:
+            check.positive_int("--threads", self.threads)
+        if self.seq_length is not None:
+            check.positive_int("--seq-length", self.seq_length)
+            if self.gradient == "bptt":
+                raise ValueError(f"--seq-length: expected only with --gradient rtrl, uoro or snap1 (bptt "
+                                 f"back-propagates through each whole sequence), got {self.seq_length}")
+        cell = NN_CELLS["rnn" if self.cell == "irnn" else self.cell]()      # its shape is all the cost needs
+        check_spec_fits(self.gradient, cell, task.n_in, self.hidden, self.layers, self.batch_size, self.dtype)
+        return self
 
 
 def default_config(task="adding", cell="rnn", **overrides) -> TaskConfig:
-    """The tuned defaults for a task and cell, with ``overrides`` (None values ignored) on top."""
+    """The tuned defaults for a task and cell, with ``overrides`` on top (None too: clip=None is off)."""
     values = {"task": task, "cell": cell, "length": DEFAULT_LENGTH.get(task, 50)}
     values.update(DEFAULTS.get(cell, {}))
     values.update(DEFAULTS.get((task, cell), {}))
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    values.update(overrides)
     return TaskConfig(**values)
 
 
 def build_model(config: TaskConfig):
     """The model ``config`` asks for, mapping the task's inputs to its outputs."""
     task = tasks.get(config.task)
-    options = dict(output=task.output, layers=config.layers, seed=config.seed, dtype=config.dtype)
-    if config.cell == "rnn":
-        model = SimpleRNN(task.n_in, config.hidden, task.n_out,
-                          nonlinearity=config.nonlinearity or "tanh", **options)
-        if config.init == "identity":
-            identity_init(model)
-        return model
-    return CELLS[config.cell](task.n_in, config.hidden, task.n_out, **cell_options(config, task), **options)
+    if config.cell == "irnn":
+        config = replace(config, cell="rnn", nonlinearity="relu", init="identity")
+    model = build_network(config, task.n_in, task.n_out, output=task.output, **chrono_options(config, task))
+    if config.init == "identity":
+        identity_init(model)
+    return model
+
+
+def chrono_options(config: TaskConfig, task: tasks.Task) -> dict:
+    """With --init chrono, the cell option the config holds no field for: T_max, the task's longest lag."""
+    return {"chrono": task.max_lag(config.length)} if config.init == "chrono" else {}
 
 
 # --------------------------------------------------------------------------- the scoring
 def evaluate(model, task: tasks.Task, batch: tasks.Batch, chunk=EVAL_CHUNK) -> tuple[float, float]:
     """(metric, loss per target step) of ``model`` on ``batch``, in chunks of sequences."""
-    B = batch.mask.shape[1]
     outputs, loss_sum = [], 0.0
-    for s in range(0, B, chunk):
-        part = _columns(batch, slice(s, s + chunk))
-        trace = model.forward(part.x)
-        loss, _, _ = LOSSES[model.output](trace.o, trace.yhat, _targets(part.y, model), part.mask)
-        loss_sum += loss * part.mask.shape[1]
+    for trace, loss, _ in scored_chunks(model, batch.x, _targets(batch.y, model), batch.mask, chunk=chunk,
+                                        along="sequences"):
+        loss_sum += loss * trace.o.shape[1]
         outputs.append(trace.o)
     o = np.concatenate(outputs, axis=1)                          # (T, B, O)
     return task.metric(o, batch), loss_sum / float(batch.mask.sum())
@@ -212,91 +234,103 @@ def _targets(y, model):
     return y.astype(model.dtype) if y.dtype.kind == "f" else y
 
 
-class Diverged(RuntimeError):
-    pass
-
-
 # ---------------------------------------------------------------------------- the training
-def train(config: TaskConfig, out, *, progress=None) -> dict:
+def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
     """Train, write the run folder ``out`` and return the result (as written to result.json).
 
-    progress: optional callable(record) called after every logged update with the record
-    written to metrics.jsonl, plus "steps" (the budget) and "metric_last" (the latest held-out
-    metric, None before the first).
+    progress: told of every update and every held-out score (``progress.Progress``).
+    A stop signal (``signals``: Ctrl-C, SIGTERM, SIGHUP) ends training after the update in flight;
+    the model so far is scored, saved and written as usual, with ``interrupted`` (the signal's
+    number) in the result.
     """
     config = config.validate()
+    progress = SILENT if progress is None else progress
     task = tasks.get(config.task)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = build_model(config)
     opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
+    updates = Updates(opt, lr=config.lr, clip=config.clip)
     rng = np.random.default_rng([config.seed, 0])                # training batches
+    signs = np.random.default_rng([config.seed, 2])              # UORO's random signs
     held_out = task.generate(config.length, config.eval_size, np.random.default_rng([config.seed, 1]))
     baseline = task.baseline(config.length)
-    log = out / "metrics.jsonl"
+    log = out / METRICS
     log.write_text("")
     t0 = time.perf_counter()
-    step = sequences = skipped = bad_in_a_row = 0
+    step = sequences = 0
     metric = held_loss = None
     solved = False
     last_loss = last_norm = float("nan")
-    while step < config.steps and not solved:
-        batch = task.generate(config.length, config.batch_size, rng)
-        trace = model.forward(batch.x)
-        result = model.backward(trace, _targets(batch.y, model), mask=batch.mask)
-        grads = result.grads
-        sequences += config.batch_size
-        if not (math.isfinite(result.loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
-            skipped += 1
-            bad_in_a_row += 1
-            if bad_in_a_row >= MAX_BAD_IN_A_ROW:
-                raise Diverged(f"training diverged: {bad_in_a_row} updates in a row with a non-finite loss "
-                               f"or gradient at update {step}; nothing non-finite was applied or saved. "
-                               f"Try a lower --lr (now {config.lr:g}) or --clip 1.")
-            continue
-        bad_in_a_row = 0
-        last_norm = clip_global_norm(grads, config.clip)[0] if config.clip else global_norm(grads)
-        opt.step(model.params, grads)
-        if not all(np.all(np.isfinite(p)) for p in model.params.values()):
-            raise Diverged(f"training diverged: the update at step {step} overflowed the parameters. "
-                           f"Try a lower --lr (now {config.lr:g}) or --clip 1.")
-        step += 1
-        last_loss = result.loss * config.batch_size / float(batch.mask.sum())   # per target step
-        evaluate_now = step % config.eval_every == 0 or step == config.steps
-        if step % config.log_every == 0 or evaluate_now:
-            record = {"step": step, "sequences": sequences, "loss": _number(last_loss), "grad_norm": last_norm,
-                      "skipped": skipped, "seconds": time.perf_counter() - t0}
-            if evaluate_now:
-                metric, held_loss = evaluate(model, task, held_out)
-                solved = task.solved(metric)
-                record.update({"metric": _number(metric), "val_loss": _number(held_loss), "solved": solved})
-            with open(log, "a") as f:
-                f.write(json.dumps(record) + "\n")
-            if progress is not None:
-                progress({**record, "steps": config.steps, "metric_last": metric})
-    seconds = time.perf_counter() - t0
-    if metric is None:   # every update was skipped before the first evaluation
-        metric, held_loss = evaluate(model, task, held_out)
-        solved = task.solved(metric)
-    # JSON has no inf or NaN: a model whose outputs overflowed scores null
-    result = {"task": config.task, "cell": config.cell, "length": config.length, "seed": config.seed,
-              "solved": solved, "updates": step, "sequences_seen": sequences, "metric": _number(metric),
-              "metric_name": task.metric_name, "baseline": baseline, "baseline_means": task.baseline_means,
-              "criterion": task.criterion, "threshold": task.threshold, "loss": _number(held_loss),
-              "loss_baseline": task.loss_baseline(config.length), "seconds": seconds, "skipped": skipped,
-              "eval_size": config.eval_size, "paper": task.paper, "config": asdict(config)}
-    ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta={"task_result": result})
-    profile = lag_profile_of(model, task, held_out)
-    result["lag_ratio"] = [_number(v) for v in profile.ratio]
-    _write_json(out / "result.json", result)
+    pending = iter(())                                           # the current batch's updates still to come
+    with signals.noted() as stop:
+        while step < config.steps and not solved and stop.signum is None:
+            with _threads.for_update(config.threads):           # the forward and backward passes
+                update = next(pending, None)
+            if update is None:                                   # bptt: one per batch; online: one per window
+                batch = task.generate(config.length, config.batch_size, rng)
+                pending = sequence_updates(config.gradient, model, batch.x, _targets(batch.y, model), batch.mask,
+                                           config.seq_length, signs)
+                sequences += config.batch_size
+                continue
+            result, targets = update
+            if not updates.accept(result.loss, result.grads, step):
+                pending = iter(())                               # the rest of this batch carries it on
+                continue
+            last_norm = updates.apply(model.params, result.grads, step).norm
+            step += 1
+            last_loss = result.loss * config.batch_size / targets   # per target step
+            evaluate_now = step % config.eval_every == 0 or step == config.steps
+            if step % config.log_every == 0 or evaluate_now:
+                record = {"step": step, "sequences": sequences, "loss": _number(last_loss),
+                          "grad_norm": last_norm, "skipped": updates.skipped, "seconds": time.perf_counter() - t0}
+                if evaluate_now:
+                    with _threads.for_update(config.threads):
+                        metric, held_loss = evaluate(model, task, held_out)
+                    solved = task.solved(metric)
+                    record.update({"metric": _number(metric), "val_loss": _number(held_loss), "solved": solved})
+                runfiles.append_jsonl(log, record)
+                if evaluate_now:
+                    progress.evaluated(step, record)
+            progress.update(step, {"loss": _number(last_loss), "metric": None if metric is None else _number(metric)})
+        seconds = time.perf_counter() - t0
+        if metric is None:   # every update was skipped (or a signal came) before the first evaluation
+            metric, held_loss = evaluate(model, task, held_out)
+            solved = task.solved(metric)
+        # JSON has no inf or NaN: a model whose outputs overflowed scores null
+        result = {"task": config.task, "cell": config.cell, "length": config.length, "seed": config.seed,
+                  "solved": solved, "updates": step, "sequences_seen": sequences, "metric": _number(metric),
+                  "metric_name": task.metric_name, "baseline": baseline, "baseline_means": task.baseline_means,
+                  "criterion": task.criterion, "threshold": task.threshold, "loss": _number(held_loss),
+                  "loss_baseline": task.loss_baseline(config.length), "seconds": seconds,
+                  "skipped": updates.skipped, "eval_size": config.eval_size, "paper": task.paper,
+                  "config": _config_record(config)}
+        if stop.signum is not None:
+            result["interrupted"] = stop.signum
+        ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta={"task_result": result})
+        profile = None if model.bidirectional else lag_profile_of(model, task, held_out)
+        result["lag_ratio"] = None if profile is None else [_number(v) for v in profile.ratio]
+        runfiles.write_json(out / "result.json", result)
     from ..diagnose.plots import plot_lags_beside
     from .plots import plot_task_curve
     plot_task_curve(log, out / "learning_curve.png", result)
-    plot_lags_beside({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile},
-                     out / "lag_profile.png",
-                     title=f"How much of the error at the answer reaches h(t - lag)\n"
-                           f"{config.task}, T = {config.length}: the trained model")
+    if profile is not None:          # the lag profile follows one direction's chain: not drawn for two
+        plot_lags_beside({f"{config.cell} (trained, {'solved' if solved else 'not solved'})": profile},
+                         out / "lag_profile.png",
+                         title=f"How much of the error at the answer reaches h(t - lag)\n"
+                               f"{config.task}, T = {config.length}: the trained model")
     return result
+
+
+def _config_record(config: TaskConfig) -> dict:
+    """The config as result.json records it; ``bidirectional`` only when on, so one-direction
+    runs' files read as they did before it existed."""
+    record = asdict(config)
+    if not record["bidirectional"]:
+        del record["bidirectional"]
+    if record["forget_bias"] is None:           # likewise a run that did not set it
+        del record["forget_bias"]
+    return record
 
 
 def lag_profile_of(model, task: tasks.Task, batch: tasks.Batch, n=PROFILE_SEQUENCES):
@@ -313,19 +347,3 @@ def lag_profile_of(model, task: tasks.Task, batch: tasks.Batch, n=PROFILE_SEQUEN
 def _number(value):
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def _write_json(path: Path, obj) -> None:
-    """Atomically: a temporary file in the same folder, then renamed over the target."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -11,10 +11,7 @@ sampling draws from ``default_rng([seed, step])`` so it needs no saved generator
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,20 +19,29 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint as ckpt
+from . import runfiles, signals
+from .. import _threads
 from .. import _validate as check
 from ..data.text import Corpus, Vocab, lazy_streams, split
-from ..nn.losses import LOSSES
+from ..nn.activations import ACTIVATIONS
 from ..nn.cells import CELLS
 from ..nn.network import Network
-from .optim import OPTIMIZERS, clip_global_norm, clip_value, global_norm, learning_rate
-from .sample import sample
 from ..nn.truncated import TruncatedBPTT
+from .config import (DTYPES, build_network, check_cell_options, check_fields, flag, foreign_options, option,
+                     options_of)
+from .evaluate import scored_chunks
+from .online import GRADIENTS, OnlineUpdates, check_fits
+from .optim import OPTIMIZERS
+from .progress import SILENT, Progress
+from .sample import sample
+from .update import Diverged, Updates  # noqa: F401  (Diverged: what run() raises, importable from here)
 
-MAX_BAD_IN_A_ROW = 5
 INPUT_INIT_STD = 3.0          # the default token-input scale; measured in benchmarks/quality.py
+METRICS = "metrics.jsonl"
+SUMMARY = "summary.json"
 # Which settings a resumed run may change. The rest are fixed by what the checkpoint holds.
 RESUMABLE = ("steps", "lr", "eval_every", "sample_every", "sample_length", "clip", "clip_value", "lr_decay",
-             "lr_decay_every", "log_every", "diagnose_every")
+             "lr_decay_every", "log_every", "diagnose_every", "threads")
 FIXED_ON_RESUME = {
     "cell": "its weights belong to that cell",
     "layers": "its weights have that many layers",
@@ -48,6 +54,7 @@ FIXED_ON_RESUME = {
     "seq_length": "its walk's position and carried state are laid out for it",
     "bptt_depth": "its walk's carried history is laid out for it",
     "batch_size": "its walk's position and carried state are laid out for it",
+    "gradient": "its walk's carried state and influence are laid out for it",
     "optimizer": "the optimiser state it saved belongs to it",
     "momentum": "the optimiser state it saved was built with it",
     "val_fraction": "it splits the text into the training and validation parts the run has used",
@@ -77,34 +84,53 @@ def init_token_inputs(model, std: float, seed: int) -> None:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    hidden: int = 128             # H: hidden units
-    seq_length: int = 64          # k1: steps per update (the loss window)
-    bptt_depth: int | None = None  # k2: steps back-propagated through; None = k1
-    batch_size: int = 32          # B: parallel streams through the text
-    steps: int = 4000             # updates to run (the default finishes in about two minutes)
-    lr: float = 3e-3              # learning rate (Adam)
-    optimizer: str = "adam"       # sgd, adagrad, rmsprop or adam
-    momentum: float = 0.0         # for sgd
-    clip: float | None = 5.0      # global-norm clipping threshold (Pascanu et al. 2013); None: off
-    clip_value: float | None = None  # per-entry clipping (min-char-rnn uses 5); None: off
-    lr_decay: float = 1.0         # multiply lr by this every lr_decay_every updates
-    lr_decay_every: int = 1000
-    cell: str = "rnn"             # rnn, lstm or gru
-    layers: int = 1               # recurrent layers stacked
-    nonlinearity: str = "tanh"    # the rnn cell's f
-    forget_bias: float = 1.0      # the lstm cell's forget-gate bias at initialisation (Jozefowicz et al. 2015)
-    dtype: str = "float32"        # float32 for speed; float64 to compare with references
-    seed: int = 0                 # initial weights and samples
-    val_fraction: float = 0.1     # the last 10% of the text is held out
-    eval_every: int = 250         # updates between validation losses and checkpoints
-    sample_every: int = 500       # updates between printed samples; 0: never
-    sample_length: int = 200
+    """Training on text. Each field's help (``option``) is what ``bptt train --help`` says of its flag."""
+
+    hidden: int = option(128, "H, hidden units")
+    seq_length: int = option(64, "k1, characters per update (the loss window)")
+    bptt_depth: int | None = option(None, "k2, steps back-propagated through", says_default="k1")
+    # bptt: truncated BPTT(k2; k1). rtrl, uoro, snap1 (train/online.py): forward in time, an update
+    # every k1 steps whose gradient reaches back to the stream's start (the influence is never cut).
+    gradient: str = option("bptt", "how each update's gradient is computed: truncated BPTT(k2; k1), or forward "
+                                   "in time every k1 steps, the past never truncated: exact RTRL, UORO, SnAp-1",
+                           choices=GRADIENTS)
+    batch_size: int = option(32, "B, parallel streams through the text")
+    # The default finishes in about two minutes.
+    steps: int = option(4000, "updates to run in all, counted from the run's start; not with --epochs")
+    lr: float = option(3e-3, "learning rate")
+    optimizer: str = option("adam", "the update rule, as torch.optim's", choices=OPTIMIZERS)
+    momentum: float = option(0.0, "momentum, for sgd only")
+    clip: float | None = option(5.0, "clip the global gradient norm to this (Pascanu et al. 2013); 0: off",
+                                zero_is_none=True)
+    clip_value: float | None = option(None, "clip each gradient entry to [-v, v] (min-char-rnn uses 5)",
+                                      says_default="off")
+    lr_decay: float = option(1.0, "multiply the learning rate by this every --lr-decay-every updates")
+    lr_decay_every: int = option(1000, "updates between decays")
+    cell: str = option("rnn", "the recurrent cell", choices=CELLS)
+    layers: int = option(1, "recurrent layers stacked")
+    nonlinearity: str = option("tanh", "f in h(t) = f(a(t))", choices=ACTIVATIONS)
+    forget_bias: float = option(1.0, "added to the forget-gate bias at initialisation (Jozefowicz et al. 2015)")
+    dtype: str = option("float32", "float32 for speed, float64 to compare with references", choices=DTYPES)
+    seed: int = option(0, "seed of the initial weights and the samples")
+    val_fraction: float = option(0.1, "the fraction at the end of the text held out for validation")
+    eval_every: int = option(250, "updates between validation losses and checkpoints")
+    sample_every: int = option(500, "updates between samples shown and written to samples.txt; 0: never")
+    sample_length: int = option(200, "characters per sample")
     log_every: int = 10           # updates between metrics lines
-    diagnose_every: int = 0       # updates between gradient diagnostics records; 0: never
+    diagnose_every: int = option(0, "record gradient diagnostics (bptt diagnose RUN_DIR plots them) every N "
+                                    "updates; 0: never")
     # Token inputs' weights U (G*H, V), one column per character, drawn N(0, input_init_std^2);
     # None keeps the model constructor's (PyTorch's) uniform(-1/sqrt(H), 1/sqrt(H)). Why the
     # default: see init_token_inputs.
-    input_init_std: float | None = INPUT_INIT_STD
+    input_init_std: float | None = option(INPUT_INIT_STD, "draw the token inputs' weights U from N(0, std^2); "
+                                                          "0: PyTorch's uniform(-1/sqrt(H), 1/sqrt(H))",
+                                          zero_is_none=True)
+    # BLAS threads (bptt/_threads.py says why: on a busy machine more threads are slower).
+    threads: int | None = option(None, "the most BLAS threads a matrix product uses; the loop's small per-step "
+                                       "products use one", says_default="OPENBLAS_NUM_THREADS or "
+                                       "OMP_NUM_THREADS if set, else the cores other processes leave free")
+
+    CELL_OPTIONS = options_of(CELLS)   # {cell: its options}: nonlinearity is the rnn's, forget_bias the lstm's
 
     @property
     def k2(self) -> int:
@@ -112,25 +138,30 @@ class TrainConfig:
 
     def validate(self):
         """Every field checked; each error names the command-line flag that sets it."""
-        check.choice("--cell", self.cell, tuple(CELLS))
+        check_fields(self)
         for name in ("hidden", "layers", "seq_length", "batch_size", "steps", "lr_decay_every", "eval_every",
                      "log_every"):
-            check.positive_int(_flag(name), getattr(self, name))
+            check.positive_int(flag(name), getattr(self, name))
         if self.bptt_depth is not None:
             check.positive_int("--bptt-depth", self.bptt_depth)
+            if self.gradient != "bptt":
+                raise ValueError(f"--bptt-depth: expected only with --gradient bptt ({self.gradient} never "
+                                 f"truncates the past), got {self.bptt_depth}")
+        if self.threads is not None:
+            check.positive_int("--threads", self.threads)
         for name in ("seed", "sample_every", "sample_length", "diagnose_every"):
-            check.nonnegative_int(_flag(name), getattr(self, name))
-        check.choice("--optimizer", self.optimizer, tuple(OPTIMIZERS))
-        check.choice("--nonlinearity", self.nonlinearity, ("tanh", "relu", "linear"))
-        check.choice("--dtype", self.dtype, ("float32", "float64"))
+            check.nonnegative_int(flag(name), getattr(self, name))
         check.number_in("--lr", self.lr, 0)
         check.number_in("--forget-bias", self.forget_bias)
         check.number_in("--lr-decay", self.lr_decay, 0)
-        for name in ("clip", "clip_value", "input_init_std"):
+        if self.clip is not None:
+            check.number_in("--clip", self.clip, 0, lo_open=False, note="0 turns clipping off")
+        for name in ("clip_value", "input_init_std"):
             if getattr(self, name) is not None:
-                check.number_in(_flag(name), getattr(self, name), 0)
+                check.number_in(flag(name), getattr(self, name), 0)
         check.number_in("--momentum", self.momentum, 0, 1, lo_open=False)
         check.number_in("--val-fraction", self.val_fraction, 0, 1)
+        check_cell_options(self, self.CELL_OPTIONS)
         return self
 
 
@@ -141,70 +172,28 @@ def steps_for_epochs(epochs: float, n_chars: int, config: TrainConfig) -> int:
     return max(1, math.ceil(epochs * per_epoch))
 
 
-def _flag(field: str) -> str:
-    return "--" + field.replace("_", "-")
-
-
-class Diverged(RuntimeError):
-    pass
-
-
-def _trim_log(path: Path, step: int):
-    """Keep the complete lines logged up to ``step``: a resumed run writes the later ones again."""
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text(errors="replace").splitlines(keepends=True):
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            break   # a line cut short by a crash, and nothing valid after it
-        logged = record.get("step") if isinstance(record, dict) else None
-        if not line.endswith("\n") or isinstance(logged, bool) or not isinstance(logged, int) or logged > step:
-            break
-        kept.append(line)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(kept))
-    os.replace(tmp, path)
-
-
-def _write_json(path: Path, record: dict):
-    """Written whole or not at all; NaN (a run with no finite loss yet) becomes null."""
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(clean, allow_nan=False) + "\n")
-    os.replace(tmp, path)
-
-
 def evaluate(model, x, y, chunk=128) -> float:
     """Mean loss per character (nats) over streams x, y (L, B), state carried across chunks.
 
     Chunks of 128 steps keep the (chunk, B, V) temporaries to a few MB however long the text.
     """
-    state0 = {}
     total, count = 0.0, 0
-    for s in range(0, x.shape[0], chunk):
-        trace = model.forward(x[s:s + chunk], **state0)
-        _, _, l = LOSSES[model.output](trace.o, trace.yhat, y[s:s + chunk])
+    for _, _, l in scored_chunks(model, x, y, chunk=chunk, along="time"):
         total += float(l.sum())
         count += l.size
-        state0 = {f"{n}0": _last(trace, n) for n in model.cell.states}
     return total / count
 
 
-def _last(trace, name):
-    """The state ``name`` after the last step, as ``forward`` takes it: (B, H) or (L, B, H)."""
-    if len(trace.layers) == 1:
-        return trace.layers[0].states[name][-1]
-    return np.stack([lt.states[name][-1] for lt in trace.layers])
-
-
-def build_model(config: "TrainConfig", vocab_size: int) -> Network:
+def build_model(config: TrainConfig, vocab_size: int) -> Network:
     """The network a config describes, on a vocabulary of ``vocab_size`` characters."""
-    cell = CELLS[config.cell]
-    options = {f.name: getattr(config, f.name) for f in dataclasses.fields(cell) if hasattr(config, f.name)}
-    return Network.create(config.cell, vocab_size, config.hidden, vocab_size, cell_options=options,
-                          layers=config.layers, seed=config.seed, dtype=config.dtype)
+    return build_network(config, vocab_size, vocab_size)
+
+
+def describe_changes(changes: dict) -> str:
+    """The settings a resume changed, {field: {"from", "to"}}, as flags: "--lr 0.003 -> 0.001"."""
+    def say(v):
+        return "off" if v is None else format(v, "g") if isinstance(v, float) else str(v)
+    return ", ".join(f"{flag(k)} {say(v['from'])} -> {say(v['to'])}" for k, v in changes.items())
 
 
 def check_same_text(corpus: Corpus, vocab: Vocab, recorded: dict | None, run: str) -> None:
@@ -251,21 +240,9 @@ def fine_tune_config(run, changes: dict | None = None):
     changes = dict(changes or {})
     for name, value in changes.items():
         if name in model_fields and value != model_fields[name]:
-            raise ValueError(f"{_flag(name)}: expected the model of --init-from {where!r} ({_flag(name)} "
+            raise ValueError(f"{flag(name)}: expected the model of --init-from {where!r} ({flag(name)} "
                              f"{model_fields[name]}; its weights fix it), got {value}")
     return ck, TrainConfig(**{**changes, **model_fields}).validate()
-
-
-class _StreamWalk(TruncatedBPTT):
-    """The truncated-BPTT walk over lazy ``Streams``: only the window being trained is gathered.
-
-    The parent validates one step (as intp ids) and sets up the history; the walk then reads
-    ``x[start:stop]`` and ``y[start:stop]`` from the streams, which return validated intp ids.
-    """
-
-    def __init__(self, model, x, y, k1, k2):
-        super().__init__(model, x[:1], y[:1], k1, k2)
-        self.x, self.y = x, y
 
 
 class Trainer:
@@ -282,7 +259,9 @@ class Trainer:
                              f"got a text with a vocabulary of {len(corpus.vocab)}")
         self.corpus, self.vocab = corpus, corpus.vocab
         self.init_from = None        # {"run", "shared", "new", "dropped"} for a fine-tuned run
-        self._resumed = None         # the settings a resume changed, logged when run() starts
+        # The settings a resume changed, {field: {"from", "to"}}: logged to metrics.jsonl at the step
+        # the run resumed from when run() starts (plot_loss marks it on loss.png).
+        self.resumed = None
         train_ids, val_ids = split(corpus.ids, config.val_fraction)
         B, k1 = config.batch_size, config.seq_length
         if len(train_ids) < k1 + 1:
@@ -296,22 +275,30 @@ class Trainer:
         self.val = lazy_streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
         V = len(self.vocab)
         self.model = build_model(config, V)
+        check_fits(config.gradient, self.model, B)
         if config.input_init_std is not None:
             init_token_inputs(self.model, config.input_init_std, config.seed)
         opt_cls = OPTIMIZERS[config.optimizer]
         options = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
         self.opt = opt_cls(self.model.params, config.lr, **options)
+        self.updates = Updates(self.opt, lr=config.lr, clip=config.clip, clip_value=config.clip_value,
+                               lr_decay=config.lr_decay, lr_decay_every=config.lr_decay_every)
         self.step = 0
         self.epoch = 0
-        self.skipped = 0
         self.walk = self._new_walk()
-        self._stop_signal = None
-        self._bad_in_a_row = 0                        # non-finite updates in a row
         self._clipped_since = self._updates_since = 0  # for the clipped fraction of diagnostics
+
+    @property
+    def skipped(self) -> int:
+        """Updates skipped so far for a non-finite loss or gradient."""
+        return self.updates.skipped
 
     # ---- state -------------------------------------------------------------------------
     def _new_walk(self):
-        return _StreamWalk(self.model, self.x, self.y, self.config.seq_length, self.config.k2)
+        c = self.config
+        if c.gradient != "bptt":      # forward in time: the walk carries its influence, never truncated
+            return OnlineUpdates(self.model, self.x, self.y, c.seq_length, c.gradient, seed=[c.seed, 2, self.epoch])
+        return TruncatedBPTT(self.model, self.x, self.y, self.config.seq_length, self.config.k2, lazy=True)
 
     def save(self):
         state = {f"opt/{k}": v for k, v in self.opt.state().items()}
@@ -341,6 +328,9 @@ class Trainer:
             saved = dict(meta["config"])
             saved.setdefault("input_init_std", None)        # runs from before the field used PyTorch's
             config = TrainConfig(**{k: v for k, v in saved.items() if k in fields})
+            # Runs from before other cells' options were refused may hold one (--cell lstm --nonlinearity
+            # relu): it never had an effect, and the run resumes with the field's default.
+            config = dataclasses.replace(config, **foreign_options(config, TrainConfig.CELL_OPTIONS))
             step, epoch, skipped = (meta["step"], meta["epoch"], meta.get("skipped", 0))
             for name, v in (("step", step), ("epoch", epoch), ("skipped", skipped)):
                 if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -356,16 +346,16 @@ class Trainer:
             changes["steps"] = steps_for_epochs(changes.pop("epochs"), len(corpus), config)
         for name, value in changes.items():
             if name not in RESUMABLE and value != getattr(config, name):
-                flag = _flag(name)
+                named = flag(name)
                 why = FIXED_ON_RESUME.get(name, "the checkpoint fixes it")
-                raise ValueError(f"{flag}: expected the run's own {flag} {getattr(config, name)} with --resume "
+                raise ValueError(f"{named}: expected the run's own {named} {getattr(config, name)} with --resume "
                                  f"({why}; --init-from {run} starts a new run from its weights), got {value}")
         changed = {k: [getattr(config, k), v] for k, v in changes.items() if v != getattr(config, k)}
         config = dataclasses.replace(config, **changes)
         try:
             config.validate()
         except ValueError as err:
-            if any(_flag(k) in str(err) for k in changes):
+            if any(flag(k) in str(err) for k in changes):
                 raise   # a flag given now: its own message
             raise ValueError(f"{where}: the checkpoint's config is invalid: {err}") from None
         check_same_text(corpus, ck.vocab, meta.get("text"), run)
@@ -376,13 +366,13 @@ class Trainer:
                              f"got {m!r}")
         self.model.set_params(m.params)
         self._restore(ck.state, where)
-        self.step, self.epoch, self.skipped = step, epoch, skipped
+        self.step, self.epoch, self.updates.skipped = step, epoch, skipped
         self.init_from = meta.get("init_from")
-        # A crash may have left a half-written save and log lines past the checkpoint.
-        ckpt.remove_stale_temps(self.out)
-        _trim_log(self.out / "metrics.jsonl", step)
+        # A crash may have left half-written files and log lines past the checkpoint.
+        runfiles.remove_stale_temps(self.out, (ckpt.FILENAME, METRICS, SUMMARY))
+        runfiles.trim_jsonl(self.out / METRICS, step)
         # A resumed run's curve may bend here: run() logs why, at the step it happened (only if it trains).
-        self._resumed = {k: {"from": a, "to": b} for k, (a, b) in changed.items()} or None
+        self.resumed = {k: {"from": a, "to": b} for k, (a, b) in changed.items()} or None
         return self
 
     @classmethod
@@ -425,6 +415,7 @@ class Trainer:
         keep = max(self.config.seq_length, self.config.k2)
         position = int(take("walk/position", (), "iu"))
         expected = {k: v.shape for k, v in self.walk.state().items() if k != "position"}  # rows vary: n + 1 or n
+        influence = {k: take(f"walk/{k}", expected.pop(k)) for k in list(expected) if k.startswith("influence/")}
         walk = {k: take(f"walk/{k}") for k in expected}
         n = walk["hs"].shape[0] - 1 if walk["hs"].ndim == 3 else -1        # states hold n + 1 rows
         widths = {k: v[2] for k, v in expected.items()}
@@ -434,12 +425,11 @@ class Trainer:
             raise ValueError(f"{where}: expected a walk state with position in [0, {L}] and n <= {keep} steps "
                              f"of {', '.join(f'{k} {w}' for k, w in want.items())}, got position {position}, "
                              f"{', '.join(f'{k} {g}' for k, g in got.items())}")
-        self.walk.restore({"position": position, **walk})
+        self.walk.restore({"position": position, **walk, **influence})
 
     # ---- the loop ----------------------------------------------------------------------
     def _log(self, record):
-        with open(self.out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        runfiles.append_jsonl(self.out / METRICS, record)
 
     def _sample(self):
         c = self.config
@@ -458,32 +448,15 @@ class Trainer:
         u = self.walk.next_update()
         tokens = u.n_steps * c.batch_size
         grads = u.grads
-        if not (math.isfinite(u.loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
-            self.skipped += 1
-            self._bad_in_a_row += 1
-            if self._bad_in_a_row >= MAX_BAD_IN_A_ROW:
-                raise Diverged(f"training diverged: {self._bad_in_a_row} updates in a row with a non-finite "
-                               f"loss or gradient at step {self.step}; nothing non-finite was applied or saved. "
-                               f"Try a lower --lr (now {c.lr:g}) or gradient clipping (--clip 1).")
+        if not self.updates.accept(u.loss, grads, self.step):
             self.walk = self._new_walk()      # the carried state may itself be non-finite
             return float("nan"), tokens, float("nan"), False
-        self._bad_in_a_row = 0
         if diagnose_now:
             raw_grads = {k: g.copy() for k, g in grads.items()}
             params_before = {k: p.copy() for k, p in self.model.params.items()}
-        norm, clipped = global_norm(grads), False
-        if c.clip is not None:
-            norm, clipped = clip_global_norm(grads, c.clip)
-        if c.clip_value is not None:
-            clipped = clip_value(grads, c.clip_value) or clipped
-        lr = learning_rate(c.lr, self.step, c.lr_decay, c.lr_decay_every)
-        self.opt.step(self.model.params, grads, lr=lr)
-        if not all(np.all(np.isfinite(p)) for p in self.model.params.values()):
-            raise Diverged(f"training diverged: the update at step {self.step} overflowed the parameters; "
-                           f"the last checkpoint on disk is intact. Try a lower --lr (now {c.lr:g}) or "
-                           f"gradient clipping (--clip 1).")
+        applied = self.updates.apply(self.model.params, grads, self.step)
         self.step += 1
-        self._clipped_since += clipped
+        self._clipped_since += applied.clipped
         self._updates_since += 1
         if diagnose_now:
             from ..diagnose import training_metrics
@@ -491,29 +464,27 @@ class Trainer:
                                       raw_grads, params_before, self._clipped_since / self._updates_since)
             self._log({"step": self.step, **record})
             self._clipped_since = self._updates_since = 0
-        return u.loss / u.n_steps, tokens, norm, clipped
+        return u.loss / u.n_steps, tokens, applied.norm, applied.clipped
 
-    def _on_signal(self, signum, frame):
-        self._stop_signal = signum
+    def run(self, progress: Progress | None = None):
+        """Train up to config.steps; returns a summary dict. Saves at every eval and at the end.
 
-    def run(self, progress=None):
-        """Train up to config.steps; returns a summary dict. Saves at every eval and at the end."""
+        A stop signal (``signals``: Ctrl-C, SIGTERM, SIGHUP) ends the loop after the update in
+        flight; the run is saved and the summary's ``interrupted`` is the signal's number.
+        """
         c = self.config
+        progress = SILENT if progress is None else progress
         self.out.mkdir(parents=True, exist_ok=True)
-        if self._resumed:
-            self._log({"step": self.step, "resumed": self._resumed})
-            self._resumed = None
-        self._bad_in_a_row = 0
-        # SIGHUP (a closed terminal, a dropped ssh session) stops like Ctrl-C and SIGTERM: finish the step, save.
-        # A signal the caller ignores (nohup's SIGHUP, a background job's SIGINT) stays ignored.
-        stops = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
-        old = {s: signal.signal(s, self._on_signal) for s in stops if signal.getsignal(s) is not signal.SIG_IGN}
+        if self.resumed:
+            self._log({"step": self.step, "resumed": self.resumed})
+            self.resumed = None
         t0 = time.perf_counter()
         tokens_done, val_loss, last_loss = 0, None, float("nan")
         window_t, window_tokens = time.perf_counter(), 0
-        try:
-            while self.step < c.steps and self._stop_signal is None:
-                loss, tokens, norm, clipped = self.train_step()
+        with signals.noted() as stop:
+            while self.step < c.steps and stop.signum is None:
+                with _threads.for_update(c.threads):
+                    loss, tokens, norm, clipped = self.train_step()
                 tokens_done += tokens
                 window_tokens += tokens
                 if math.isfinite(loss):
@@ -528,36 +499,32 @@ class Trainer:
                     window_t, window_tokens = now, 0
                     if evaluate_now:
                         if self.val is not None:
-                            val_loss = evaluate(self.model, *self.val)
+                            with _threads.for_update(c.threads):
+                                val_loss = evaluate(self.model, *self.val)
                             record["val_loss"] = val_loss
                             record["val_bpc"] = val_loss / math.log(2)
                         if epoch_done:
                             record["epochs_completed"] = self.epoch + 1
-                            if progress is not None and hasattr(progress, "epoch"):
-                                progress.epoch(self.epoch + 1, self.step, val_loss)
                     # Log, then save: a crash between the two leaves a line past the checkpoint,
                     # which resume trims and writes again, never a checkpointed step unlogged.
                     self._log(record)
                     if evaluate_now:
                         self.save()
+                        progress.evaluated(self.step, record)
                 if c.sample_every and self.step % c.sample_every == 0:
                     text = self._sample()
                     with open(self.out / "samples.txt", "a") as f:
                         f.write(f"--- step {self.step}\n{text}\n")
-                    if progress is not None:
-                        progress.sample(self.step, text)
-                if progress is not None:
-                    progress.update(self.step, last_loss, val_loss, tokens_done / (time.perf_counter() - t0))
+                    progress.sampled(self.step, text)
+                progress.update(self.step, {"loss": last_loss, "val_loss": val_loss,
+                                            "tokens_per_s": tokens_done / (time.perf_counter() - t0)})
             self.save()
-        finally:
-            for s, handler in old.items():
-                signal.signal(s, handler)
         summary = {"steps": self.step, "epoch": self.epoch, "loss": last_loss, "val_loss": val_loss,
                    "skipped": self.skipped, "seconds": time.perf_counter() - t0,
                    "tokens_per_s": tokens_done / max(time.perf_counter() - t0, 1e-9),
-                   "interrupted": self._stop_signal, "characters": len(self.corpus),
+                   "interrupted": stop.signum, "characters": len(self.corpus),
                    "vocabulary": len(self.vocab)}
         if self.init_from is not None:       # {"run", "shared", "new", "dropped"}: what fine-tuning carried
             summary["init_from"] = self.init_from
-        _write_json(self.out / "summary.json", summary)
+        runfiles.write_json(self.out / SUMMARY, summary)
         return summary

@@ -23,8 +23,39 @@ function format(v, fmt) {
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;  // never show "-0.000"
 }
 function get(path) { return path.split(".").reduce((o, k) => o[k], D); }
-const num = (path, fmt = "f3") =>
-  `<span class="n" data-path="${path}" data-fmt="${fmt}">${format(get(path), fmt)}</span>`;
+// The precision of numbers shown side by side (a table's column, a row of losses), from their
+// values: enough decimals that three quarters of them keep two significant digits, so that a
+// trained model's small errors do not read 0.000; below 1e-4 a mantissa and an exponent.
+function precision(values, { exp = true } = {}) {
+  const mags = values.map(Math.abs).filter((v) => v > 0 && Number.isFinite(v)).sort((a, b) => a - b);
+  if (!mags.length) return "f3";
+  const d = Math.max(3, Math.ceil(1 - Math.log10(mags[Math.floor(mags.length / 4)])));
+  return d <= 4 ? `f${d}` : exp ? "e1" : `f${Math.min(d, 5)}`;
+}
+const fmtOf = (v) => precision([v]);
+// A number with its data path. Without a format, its precision is chosen with its neighbours'
+// (``fitPrecision``) once the panel is drawn.
+const num = (path, fmt) =>
+  `<span class="n" data-path="${path}" data-fmt="${fmt || "f3"}"${fmt ? "" : " data-auto"}>${format(get(path), fmt || "f3")}</span>`;
+// Numbers without a format of their own share one precision: per column in a table of numbers,
+// per paragraph or equation elsewhere.
+function fitPrecision(root) {
+  const groups = new Map();                              // table or block -> column -> spans
+  for (const span of root.querySelectorAll(".n[data-auto]")) {
+    const cell = span.closest("td");
+    const [owner, column] = cell ? [cell.closest("table"), cell.cellIndex] : [span.closest("p, div") || root, -1];
+    if (!groups.has(owner)) groups.set(owner, new Map());
+    const cols = groups.get(owner);
+    if (!cols.has(column)) cols.set(column, []);
+    cols.get(column).push(span);
+  }
+  for (const cols of groups.values()) {
+    for (const spans of cols.values()) {
+      const fmt = precision(spans.map((e) => get(e.dataset.path)));
+      for (const e of spans) { e.dataset.fmt = fmt; e.textContent = format(get(e.dataset.path), fmt); }
+    }
+  }
+}
 function escapeHtml(s) { return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
 
 // ------------------------------------------------------------------ colours

@@ -8,7 +8,7 @@ function drawLag() {
   const shade = (v) => (v === null ? "#fff" : mix(WHITE, PURPLE, hi > lo ? (Math.log10(Math.max(v, 1e-300)) - lo) / (hi - lo) : 1));
   const cell = Math.min(24, 380 / T), x0 = 60, y0 = 60;
   el("text", { x: x0, y: 30, "font-size": 13, "font-weight": 600 }, svg, "\u2016\u2202L(t)/\u2202h(k)\u2016");
-  el("text", { x: x0 + (T * cell) / 2, y: y0 + T * cell + 34, "font-size": 11, "text-anchor": "middle", fill: "#5b6472" }, svg, "hidden state k");
+  el("text", { x: x0 + (T * cell) / 2, y: y0 + T * cell + 34, "font-size": 11, "text-anchor": "middle", fill: "#5b6472" }, svg, "hidden state h(k)");
   el("text", { x: 18, y: y0 + (T * cell) / 2, "font-size": 11, "text-anchor": "middle", fill: "#5b6472",
                transform: `rotate(-90 18 ${y0 + (T * cell) / 2})` }, svg, "loss step t");
   D.lag.norms.forEach((row, t) => {
@@ -26,7 +26,7 @@ function drawLag() {
   const bx = 500, by = 60, bw = 330, bh = 380, bl = D.lag.by_lag;
   const blo = Math.floor(Math.log10(Math.min(...bl.filter((v) => v > 0)))), bhi = Math.ceil(Math.log10(Math.max(...bl)));
   const yOf = (v) => by + bh - ((Math.log10(Math.max(v, 10 ** blo)) - blo) / Math.max(1, bhi - blo)) * bh;
-  el("text", { x: bx, y: 30, "font-size": 13, "font-weight": 600 }, svg, "mean norm by lag k = t \u2212 k (log scale)");
+  el("text", { x: bx, y: 30, "font-size": 13, "font-weight": 600 }, svg, "mean norm by lag t \u2212 k (log scale)");
   for (let e = blo; e <= bhi; e++) {
     el("line", { x1: bx, x2: bx + bw, y1: yOf(10 ** e), y2: yOf(10 ** e), stroke: "#e2e6ec" }, svg);
     el("text", { x: bx - 4, y: yOf(10 ** e) + 3, "font-size": 10, "text-anchor": "end", fill: "#5b6472" }, svg, `1e${e}`);
@@ -37,8 +37,10 @@ function drawLag() {
     el("rect", { class: "cell", x: bx + d * w + 2, y, width: w - 4, height: by + bh - y, fill: "#6b46c1",
                  "data-tip": `lag ${d}: mean \u2016\u2202L(t)/\u2202h(t\u2212${d})\u2016 = ${v}` }, svg);
     el("text", { x: bx + d * w + w / 2, y: by + bh + 14, "font-size": 10, "text-anchor": "middle", fill: "#5b6472" }, svg, d);
-    if (T <= 8 || d % 2 === 0) el("text", { x: bx + d * w + w / 2, y: y - 4, "font-size": 9, "text-anchor": "middle",
+    // The value above its bar and its neighbours' (a label is as wide as two bars).
+    const yText = Math.min(y, ...[d - 1, d + 1].filter((n) => n >= 0 && n < T).map((n) => yOf(bl[n]))) - 4;
+    if (T <= 8 || d % 2 === 0) el("text", { x: bx + d * w + w / 2, y: yText, "font-size": 9, "text-anchor": "middle",
       "data-path": `lag.by_lag.${d}`, "data-fmt": "e1" }, svg, format(v, "e1"));
   });
-  el("text", { x: bx + bw / 2, y: by + bh + 32, "font-size": 11, "text-anchor": "middle", fill: "#5b6472" }, svg, "lag k (steps back)");
+  el("text", { x: bx + bw / 2, y: by + bh + 32, "font-size": 11, "text-anchor": "middle", fill: "#5b6472" }, svg, "lag t \u2212 k (steps back)");
 }

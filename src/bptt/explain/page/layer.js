@@ -5,15 +5,18 @@ const isTop = () => S.layer === NL - 1;
 const pname = (base, l = S.layer) => base + (l ? `_l${l}` : "");   // the library's parameter names
 const SUB = "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089";
 const sub = (n) => String(n).split("").map((c) => SUB[+c]).join("");
+// Layers are numbered from 0, as the parameters are: layer l's are U_l<l>, W_l<l>, b_l<l> (layer
+// 0's plain U, W, b); it reads h_(l-1)(t), the h(t) of layer l - 1, and sends back U_l<l>^T dL/da_l(t).
+const layerName = (l = S.layer) => `layer ${l}${NL < 2 ? "" : l === NL - 1 ? " (top)" : l === 0 ? " (bottom)" : ""}`;
 // What the shown layer reads at step t, and what its h(t) receives from outside the recurrence.
-const inputName = () => (S.layer === 0 ? "x(t)" : `h${sub(S.layer)}(t)`);
+const inputName = () => (S.layer === 0 ? "x(t)" : `h${sub(S.layer - 1)}(t)`);
 const inputProduct = () => `U ${inputName()}`;
 function fromAbove() {
   if (isTop()) return { key: "Vdo", label: "V\u1d40\u2202L/\u2202o(t)", text: "V\u1d40 \u2202L/\u2202o(t)" };
-  const a = `\u2202L/\u2202a${sub(S.layer + 2)}(t)`;
+  const a = `\u2202L/\u2202a${sub(S.layer + 1)}(t)`;
   return { key: "Uda", label: `${pname("U", S.layer + 1)}\u1d40${a}`, text: `${pname("U", S.layer + 1)}\u1d40 ${a}` };
 }
-const layerNote = () => (NL > 1 ? ` (layer ${S.layer + 1} of ${NL}: ${pname("U")}, ${pname("W")}, ${pname("b")})` : "");
+const layerNote = () => (NL > 1 ? ` (${layerName()}: ${pname("U")}, ${pname("W")}, ${pname("b")})` : "");
 // Gated cells show one gate block at a time in the panel's tables: buttons choose it.
 function gateTabs(letters, names) {
   return `<p class="tabs">gate: ${letters.map((g, k) => `<button class="gate-tab" data-gate="${k}" aria-pressed="${S.gate === k}"

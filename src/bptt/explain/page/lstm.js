@@ -6,15 +6,24 @@ const LSTM_VIEW = (function () {
                  "output gate o (the book's q)"];
   const NL_ = ["\u03c3", "\u03c3", "tanh", "\u03c3"];
   const gate = (t, k) => block(LD().gates[t], k);
+  // The cell state and the output in two tables, one per equation, to fit the panel at 1024 px.
   function stateTable(t) {
     const P = LP();
     let rows = "";
     HU.forEach((u, j) => {
       rows += `<tr><td>${u + 1}</td><td>${num(`${P}.terms.fs.${t}.${j}`)}</td><td>${num(`${P}.terms.ig.${t}.${j}`)}</td>
-        <td><b>${num(`${P}.s.${t}.${j}`)}</b></td><td>${num(`${P}.gates.${t}.${3 * HS + j}`)}</td><td>${num(`${P}.tanh_s.${t}.${j}`)}</td>
+        <td><b>${num(`${P}.s.${t}.${j}`)}</b></td></tr>`;
+    });
+    return `<table class="nums"><tr><th>unit</th><th>f\u2299s(t\u22121)</th><th>i\u2299g</th><th>s(t)</th></tr>${rows}</table>`;
+  }
+  function outTable(t) {
+    const P = LP();
+    let rows = "";
+    HU.forEach((u, j) => {
+      rows += `<tr><td>${u + 1}</td><td>${num(`${P}.gates.${t}.${3 * HS + j}`)}</td><td>${num(`${P}.tanh_s.${t}.${j}`)}</td>
         <td><b>${num(`${P}.h.${t}.${j}`)}</b></td></tr>`;
     });
-    return `<table class="nums"><tr><th>unit</th><th>f\u2299s(t\u22121)</th><th>i\u2299g</th><th>s(t)</th><th>o</th><th>tanh s(t)</th><th>h(t)</th></tr>${rows}</table>`;
+    return `<table class="nums"><tr><th>unit</th><th>o</th><th>tanh s(t)</th><th>h(t)</th></tr>${rows}</table>`;
   }
   function gateTable(t) {
     const P = LP(), k = S.gate, off = k * HS;
@@ -64,10 +73,10 @@ const LSTM_VIEW = (function () {
     eqRow("i = \u03c3(a<sub>i</sub>)", "g(t), the external input gate", "10.42") +
     eqRow("g = tanh(a<sub>g</sub>)", "\u03c3(b + U x + W h), a sigmoid in the book", "10.41") +
     eqRow("o = \u03c3(a<sub>o</sub>)", "q(t), the output gate", "10.44") +
-    eqRow("c(t) = f \u2299 c(t\u22121) + i \u2299 g", "s(t) = f s(t\u22121) + g \u03c3(\u2026)", "10.41") +
-    eqRow("h(t) = o \u2299 tanh(c(t))", "h(t) = tanh(s(t)) q(t)", "10.43"));
+    eqRow("s(t) = f \u2299 s(t\u22121) + i \u2299 g", "s(t) = f s(t\u22121) + g \u03c3(\u2026)", "10.41") +
+    eqRow("h(t) = o \u2299 tanh(s(t))", "h(t) = tanh(s(t)) q(t)", "10.43"));
   return {
-    about: `An LSTM (<i>Deep Learning</i> \u00a710.10.1; PyTorch's nn.LSTM, gates in its order i, f, g, o)`, unitsNote: "",
+    about: `An LSTM (<i>Deep Learning</i> \u00a710.10.1; PyTorch's nn.LSTM, gates in its order i, f, g, o; its cell state c is the book's s(t) here)`, unitsNote: "",
     fwd: () => [0, 1, 2, 3].map((k) => ({ name: G[k], values: (t) => gate(t, k), scale: k === 2 ? "SV" : "P" }))
       .concat([{ name: "s", values: (t) => LD().s[t], scale: "SV" }, { name: "h", values: (t) => LD().h[t], scale: "SV" }]),
     bwd: () => [{ name: "dh", q: "h", values: (t) => LD().errors.h[t] }, { name: "ds", q: "s", values: (t) => LD().errors.s[t] }]
@@ -77,7 +86,8 @@ const LSTM_VIEW = (function () {
     stateWords: "updates its cell state <b>s(t)</b> and hidden state <b>h(t)</b> (middle) through the gates i, f, g, o",
     errorWords: "\u2202L/\u2202o(t), \u2202L/\u2202h(t), \u2202L/\u2202s(t) and the gates' \u2202L/\u2202a(t)",
     panelFwd: (t) => `${fwdEqs()}<h3>The gates: b + W h(t\u22121) + ${inputProduct()}, then the nonlinearity</h3>${gateTable(t)}
-      <h3>The cell state and the output</h3>${stateTable(t)}
+      <h3>The cell state: s(t) = f \u2299 s(t\u22121) + i \u2299 g</h3>${stateTable(t)}
+      <h3>The output: h(t) = o \u2299 tanh(s(t))</h3>${outTable(t)}
       <p class="hint">${t === 0 ? "h(0) = s(0) = 0, so W h(0) = 0 and f\u2299s(0) = 0. " : ""}Purple gates run from 0 (shut) to 1 (open).</p>`,
     panelBwd: (t) => `<div class="eq">${hEq()}</div>${hTable(t)}
       <div class="eq">${sEq}<span class="no">the additive path</span></div>${sTable(t)}

@@ -8,16 +8,17 @@ for (let t = T - 1; t >= 0; t--) stages.push({ kind: "bwd", t });
 stages.push({ kind: "sum" }, { kind: "update" });
 // layer: the layer shown (a stack shows one at a time, the top one first); gate: the gate block
 // the panel's tables show.
-const S = { i: 0, sel: null, lag: false, lr: D.update.lrs.indexOf(D.update.lr), layer: NL - 1, gate: 0 };
+const S = { i: 0, sel: null, lag: false, fwd: false, entry: 0, lr: D.update.lrs.indexOf(D.update.lr), layer: NL - 1, gate: 0 };
 
+// Short enough for the toolbar's fixed-width label at 1024 px.
 function stageLabel(st) {
   switch (st.kind) {
     case "intro": return "The unfolded network";
-    case "fwd": return `Forward \u00b7 step t = ${st.t + 1} of ${T}`;
+    case "fwd": return `Forward \u00b7 step t = ${st.t + 1}`;
     case "loss": return "The loss L = \u03a3 L(t)";
-    case "bwd": return `Backward \u00b7 step t = ${st.t + 1} (${T - st.t} of ${T})`;
-    case "sum": return "Sum of the per-step contributions";
-    default: return "One update of the shared parameters";
+    case "bwd": return `Backward \u00b7 step t = ${st.t + 1}`;
+    case "sum": return "Sum over the steps";
+    default: return "One update";
   }
 }
 // How far each phase has got: forward values exist for t < fwdUpTo, errors for t >= bwdFrom.
@@ -52,12 +53,14 @@ function select(sel) {
   S.sel = same ? null : sel;
   // An error at a gate's pre-activation opens that gate's table.
   if (S.sel && S.sel.kind === "error" && VIEW.gateOf && VIEW.gateOf(S.sel.q) >= 0) S.gate = VIEW.gateOf(S.sel.q);
-  render();
+  fixLabelWidth();
+render();
 }
 function go(i) {
   S.i = Math.max(0, Math.min(stages.length - 1, i));
   S.sel = null;
-  render();
+  fixLabelWidth();
+render();
 }
 function render() {
   const st = stages[S.i];
@@ -67,8 +70,11 @@ function render() {
   $("first").disabled = $("prev").disabled = S.i === 0;
   $("last").disabled = $("next").disabled = S.i === stages.length - 1;
   $("lag-toggle").setAttribute("aria-pressed", String(S.lag));
-  $("net").toggleAttribute("hidden", S.lag); $("lag").toggleAttribute("hidden", !S.lag);  // SVG elements have no .hidden property
-  if (S.lag) { drawLag(); $("panel").innerHTML = panelLag(); return; }
+  $("fwd-toggle").setAttribute("aria-pressed", String(S.fwd));
+  $("net").toggleAttribute("hidden", S.lag || S.fwd); $("lag").toggleAttribute("hidden", !S.lag);  // SVG elements have no .hidden property
+  $("fwd").toggleAttribute("hidden", !S.fwd);
+  if (S.fwd) { drawForward(); $("panel").innerHTML = panelForward(); fitPrecision($("panel")); hookForward(); return; }
+  if (S.lag) { drawLag(); $("panel").innerHTML = panelLag(); fitPrecision($("panel")); return; }
   drawNet();
   let html = "";
   if (S.sel) html += panelSelection(S.sel);
@@ -77,6 +83,7 @@ function render() {
               sum: panelSum, update: panelUpdate }[st.kind]();
   }
   $("panel").innerHTML = html;
+  fitPrecision($("panel"));
   const un = $("unselect");
   if (un) un.addEventListener("click", () => select(S.sel));
   for (const b of $("panel").querySelectorAll(".gate-tab")) {
@@ -98,6 +105,18 @@ function about() {
   return s;
 }
 
+// The stage label keeps the width of the longest one, so that the controls after it never move.
+function fixLabelWidth() {
+  const label = $("stage-label");
+  let widest = 0;
+  label.style.width = "auto";
+  stages.forEach((st, i) => {
+    label.textContent = `${i + 1}/${stages.length} \u00b7 ${stageLabel(st)}`;
+    widest = Math.max(widest, label.getBoundingClientRect().width);
+  });
+  label.style.width = `${Math.ceil(widest) + 2}px`;
+}
+
 $("about").innerHTML = about();
 $("slider").max = stages.length - 1;
 D.update.lrs.forEach((v, k) => { const o = new Option(String(v), String(k)); $("lr").add(o); });
@@ -105,7 +124,7 @@ $("lr").value = String(S.lr);
 $("lr").addEventListener("change", () => { S.lr = +$("lr").value; render(); });
 // A stack shows one layer at a time: the selector lists them, top first.
 if (NL > 1) {
-  for (let l = NL - 1; l >= 0; l--) $("layer").add(new Option(`${l + 1}${l === NL - 1 ? " (top)" : l === 0 ? " (bottom)" : ""}`, String(l)));
+  for (let l = NL - 1; l >= 0; l--) $("layer").add(new Option(layerName(l).slice("layer ".length), String(l)));
   $("layer").value = String(S.layer);
   $("layer").addEventListener("change", () => { S.layer = +$("layer").value; S.sel = null; render(); });
 } else {
@@ -116,7 +135,9 @@ $("prev").addEventListener("click", () => go(S.i - 1));
 $("next").addEventListener("click", () => go(S.i + 1));
 $("last").addEventListener("click", () => go(stages.length - 1));
 $("slider").addEventListener("input", () => go(+$("slider").value));
-$("lag-toggle").addEventListener("click", () => { S.lag = !S.lag; S.sel = null; render(); });
+$("lag-toggle").addEventListener("click", () => { S.lag = !S.lag; S.fwd = false; S.sel = null; render(); });
+$("fwd-toggle").addEventListener("click", () => { S.fwd = !S.fwd; S.lag = false; S.sel = null; render(); });
+$("fwd-toggle").hidden = !FWD;                              // forward mode follows one layer
 document.addEventListener("keydown", (e) => {
   if (e.target instanceof HTMLSelectElement || e.target === $("slider")) return;  // their own arrow keys
   const k = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
@@ -138,4 +159,5 @@ document.addEventListener("mousemove", (e) => {
   tip.style.left = Math.min(e.clientX + 14, window.innerWidth - w - 6) + "px";
   tip.style.top = e.clientY + 16 + "px";
 });
+fixLabelWidth();
 render();

@@ -1,15 +1,19 @@
 // The unfolded network: one column per step, the shown layer's strips in the middle,
 // the readout's at the top, the layer's input at the bottom, the shared matrices between.
-const VW = 860, GUT = 96;
+// A gated cell's strips carry column labels (i f g o s h) in a row of their own above them,
+// which no arrow crosses: its hidden rows start lower and the arrows stop above the labels.
+const VW = 860, GUT = 96, GATED = CELL !== "rnn";
 const cw = (VW - GUT - 6) / T;
 const sw = Math.max(6, Math.min(16, (cw - 20) / 2));
-const oh = Math.min(21, 168 / OS), hh = Math.min(21, 168 / HS);
-const Y = { head: 14, y: 32, L: 50, top: 66, out: 76, V: 266, hid: 290, U: 476, x: 494, chips: 530 };
+const oh = Math.min(21, 168 / OS), hh = Math.min(21, (GATED ? 156 : 168) / HS);
+const Y = { head: 14, y: 32, L: 50, top: 66, out: 76, V: 266, hid: GATED ? 302 : 290, U: 476, x: 494, chips: 530 };
 const outBottom = Y.out + OS * oh, hidBottom = Y.hid + HS * hh, hidMid = (Y.hid + hidBottom) / 2;
+const hidTop = GATED ? Y.hid - 12 : Y.hid - 2;          // where the arrows to and from the readout stop
 const cx = (t) => GUT + cw * (t + 0.5);
+const LOSS_FMT = precision(D.losses, { exp: false });    // a trained model's losses are small
 // n strips side by side around the column's centre (two, as the RNN draws them, at cx - sw - 1 and cx + 1).
 function stripX(t, k, n) {
-  const w = n === 2 ? sw : Math.max(4, Math.min(16, (cw - 8 - 2 * (n - 1)) / n));
+  const w = n === 2 ? sw : Math.max(4, Math.min(16, (cw - 4 - 2 * (n - 1)) / n));
   return { x: cx(t) - (n * w + 2 * (n - 1)) / 2 + k * (w + 2), w };
 }
 
@@ -36,6 +40,14 @@ function frame(svg, box, colour) {
 function arrow(svg, x1, y1, x2, y2, back) {
   el("line", { x1, y1, x2, y2, stroke: back ? "#c0392b" : "#4a5568", "stroke-width": back ? 1.6 : 1.2,
                "marker-end": ref(svg, back ? "arrB" : "arrF") }, svg);
+}
+// An arrow from y1 to y2 that passes behind a matrix box at yBox: drawn in two pieces, so that
+// no line runs through the box's label.
+function arrowThrough(svg, x, y1, y2, yBox, back) {
+  if (yBox === null) return arrow(svg, x, y1, x, y2, back);
+  const s = Math.sign(y2 - y1);
+  el("line", { x1: x, y1, x2: x, y2: yBox - 8 * s, stroke: back ? "#c0392b" : "#4a5568", "stroke-width": back ? 1.6 : 1.2 }, svg);
+  arrow(svg, x, yBox + 8 * s, x, y2, back);
 }
 function matBox(svg, x, y, label, on) {
   el("rect", { x: x - 9, y: y - 8, width: 18, height: 15, rx: 3, fill: on ? "#fde68a" : "#fff",
@@ -64,14 +76,14 @@ function drawNet() {
   lab(Y.out + 14, "\u0177(t)"); lab(Y.out + 28, backward ? "| \u2202L/\u2202o(t)" : "", 10, "#c0392b");
   lab(Y.hid + 14, g1, gated ? 10 : 11, backward ? "#c0392b" : "#1d2430");
   if (g2) lab(Y.hid + 28, g2, 10, "#c0392b");
-  if (NL > 1) lab(Y.hid - 8, `layer ${S.layer + 1} of ${NL}`, 10, "#5b6472");
-  lab(Y.x + 15, S.layer === 0 ? "input x(t)" : `input h${sub(S.layer)}(t)`);
+  if (NL > 1) lab(Y.hid - 8, layerName(), 10, "#5b6472");
+  lab(Y.x + 15, `input ${inputName()}`);
   if (backward) lab(Y.chips + 13, "per-step \u2202", 10, "#5b6472");
-  lab(Y.V + 4, top ? "shared V" : `to layer ${S.layer + 2}`, 10, "#5b6472");
+  lab(Y.V + 4, top ? "shared V" : `to layer ${S.layer + 1}`, 10, "#5b6472");
   lab(Y.U + 4, `shared ${pname("U")}`, 10, "#5b6472");
   OU.forEach((u, r) => el("text", { x: GUT - 6, y: Y.out + r * oh + oh * 0.75, "font-size": Math.min(10, oh), "text-anchor": "end",
                                     fill: "#5b6472" }, svg, chOf(u)));
-  HU.forEach((u, r) => el("text", { x: GUT - 6, y: Y.hid + r * hh + hh * 0.75, "font-size": Math.min(9, hh), "text-anchor": "end",
+  HU.forEach((u, r) => el("text", { x: GUT - 6, y: Y.hid + r * hh + hh * 0.75, "font-size": Math.min(9, hh * 0.8), "text-anchor": "end",
                                     fill: "#8a94a3" }, svg, u + 1));
   const boxes = {};
   const onUpdate = st.kind === "update";
@@ -85,7 +97,7 @@ function drawNet() {
                  fill: fwd ? "#1d2430" : "#b0b7c2" }, svg, chOf(D.y[t]));
     if (fwd) {
       el("text", { x: cx(t), y: Y.L + 4, "font-size": cw < 44 ? 9 : 10.5, "text-anchor": "middle", "data-path": `losses.${t}`,
-                   "data-fmt": "f3", fill: "#1d2430" }, svg, format(D.losses[t], "f3"));
+                   "data-fmt": LOSS_FMT, fill: "#1d2430" }, svg, format(D.losses[t], LOSS_FMT));
       const best = D.yhat[t].indexOf(Math.max(...D.yhat[t]));
       el("text", { x: cx(t), y: Y.top + 4, "font-size": 10, "text-anchor": "middle",
                    fill: best === D.y[t] ? "#2f855a" : "#5b6472" }, svg, `'${chOf(best)}'`);
@@ -109,24 +121,24 @@ function drawNet() {
                                           colourOf(spec), spec.name, sel, label);
       if (gated && t === 0) {
         const p = stripX(t, k, mid.length);
-        el("text", { x: p.x + p.w / 2, y: Y.hid - 2, "font-size": 8, "text-anchor": "middle", fill: "#5b6472" }, svg,
+        el("text", { x: p.x + p.w / 2, y: Y.hid - 3, "font-size": 8, "text-anchor": "middle", fill: "#5b6472" }, svg,
            backward ? spec.name.slice(1).replace(/^a/, "") || spec.name : spec.name);
       }
     });
     // The shared matrices: the same U and V boxes in every column, W between columns.
     const active = !backward && t === cur;
     if (err && backward) {
-      arrow(svg, cx(t), outBottom + 2, cx(t), Y.hid - 3, true);
+      arrowThrough(svg, cx(t), outBottom + 2, hidTop - 1, top ? Y.V : null, true);
     } else {
-      arrow(svg, cx(t), Y.x - 2, cx(t), hidBottom + 3, false);
-      arrow(svg, cx(t), Y.hid - 2, cx(t), outBottom + 3, false);
+      arrowThrough(svg, cx(t), Y.x - 2, hidBottom + 3, Y.U, false);
+      arrowThrough(svg, cx(t), hidTop, outBottom + 3, top ? Y.V : null, false);
     }
     if (top) matBox(svg, cx(t), Y.V, "V", onUpdate || active || (st.kind === "bwd" && t === cur));
     matBox(svg, cx(t), Y.U, "U", onUpdate || active || (st.kind === "bwd" && t === cur));
     if (t > 0) {
       // A gated column leaves no room between its strips: its W runs just above them.
       const x1 = gated ? cx(t - 1) + 6 : cx(t - 1) + sw + 3, x2 = gated ? cx(t) - 6 : cx(t) - sw - 3;
-      const yW = gated ? Y.hid - 9 : hidMid, yB = gated ? yW : yW + 8;
+      const yW = gated ? Y.hid - 15 : hidMid, yB = gated ? yW : yW + 8;
       const back = backward && t >= P.bwdFrom + 1;
       if (back) arrow(svg, x2, yB, x1, yB, true);
       else arrow(svg, x1, yW, x2, yW, false);
@@ -157,13 +169,13 @@ function drawNet() {
   }
   const ly = 572;
   legend(svg, 8, ly, "gDiv", backward ? (sc.SO !== sc.SE ? "this layer's errors" : "errors \u2202L/\u2202\u00b7") : gated ? "values" : "a(t), h(t)",
-         `\u2212${format(backward ? sc.SE : sc.SV, "f3")}`, `+${format(backward ? sc.SE : sc.SV, "f3")}`);
+         ...[["\u2212", backward ? sc.SE : sc.SV], ["+", backward ? sc.SE : sc.SV]].map(([sign, v]) => sign + format(v, fmtOf(v))));
   legend(svg, 150, ly, "gProb", gated ? "\u0177(t), gates: 0 to 1" : "\u0177(t): probability", "0", "1");
   el("text", { x: 300, y: ly + 4, "font-size": 11, fill: "#5b6472" }, svg,
      "Blue negative, white zero, red positive. Hover a cell for its exact value; the boxed \u0177 cell is the target.");
   if (backward && sc.SO !== sc.SE) {
     el("text", { x: 300, y: ly - 12, "font-size": 11, fill: "#5b6472" }, svg,
-       `The errors \u2202L/\u2202o(t) at the top have a scale of their own, \u00b1${format(sc.SO, "f3")}.`);
+       `The errors \u2202L/\u2202o(t) at the top have a scale of their own, \u00b1${format(sc.SO, fmtOf(sc.SO))}.`);
   }
   el("text", { x: 300, y: ly + 20, "font-size": 11, fill: "#5b6472" }, svg,
      backward ? "Click an error strip, or a U/W/V chip (a step's gradient contribution), to see what it is made of."
@@ -182,7 +194,7 @@ function drawInput(svg, t, fwd) {
   const g = el("g", { "data-strip": `below.${t}` }, svg);
   below.forEach((v, j) => el("rect", { class: "cell", x: cx(t) - (HS * w) / 2 + j * w, y: Y.x + 4, width: w - 0.5, height: 12,
     fill: fwd ? div(v, sv) : "#f1f3f6", stroke: fwd ? "#c8ced6" : "#e2e6ec", "stroke-width": 0.5,
-    "data-tip": fwd ? `h${sub(S.layer)}(${t + 1})[unit ${HU[j] + 1}] = ${v}` : "" }, g));
+    "data-tip": fwd ? `h${sub(S.layer - 1)}(${t + 1})[unit ${HU[j] + 1}] = ${v}` : "" }, g));
 }
 
 // What a selected quantity is computed from (keys of drawn strips).

@@ -12,7 +12,9 @@ function panelIntro() {
     ${VIEW.introEqs()}
     <div class="eq">o(t) = c + V h(t)<span class="no">10.10</span></div>
     <div class="eq">\u0177(t) = softmax(o(t))<span class="no">10.11</span></div>
-    ${NL > 1 ? `<p>${NL} layers are stacked: layer l+1 reads the h(t) of layer l where layer 1 reads x(t), and the readout reads the top layer. Choose the layer shown above.</p>` : ""}
+    ${NL > 1 ? `<p>${NL} layers are stacked, numbered from 0 as bptt's parameters are: layer 0 (U, W, b) reads x(t);
+    layer <i>l</i> (U_l<i>l</i>, W_l<i>l</i>, b_l<i>l</i>) reads h<sub><i>l</i>\u22121</sub>(t), the h(t) of layer <i>l</i> \u2212 1; the
+    readout reads the top layer, layer ${NL - 1}. Choose the layer shown above.</p>` : ""}
     <p>The same <b>U, W, V, b, c</b> serve every step. Forward runs left to right; back-propagation through time
     then runs right to left: the errors ${VIEW.errorWords} depend on t, each step adds
     its contribution to every gradient, and their sum updates the shared parameters <i>once</i>.</p>
@@ -101,8 +103,8 @@ function panelSelection(sel) {
 function panelLag() {
   return `<h2>Gradient norms by lag</h2>
     <p>Send each step's loss L(t) back <i>alone</i> through the same ${VIEW.lagChain} and measure how much of it
-    reaches the hidden state k steps earlier: \u2016\u2202L(t)/\u2202h(t\u2212k)\u2016${NL > 1 ? " (h of the top layer)" : ""}.</p>
-    <p>Left: one row per loss step t, one column per hidden state; right: the mean over t for each lag k, on a log
+    reaches each earlier hidden state h(k), t \u2212 k steps back: \u2016\u2202L(t)/\u2202h(k)\u2016${NL > 1 ? `, h of the top layer, layer ${NL - 1}` : ""}.</p>
+    <p>Left: one row per loss step t, one column per hidden state h(k); right: the mean over t for each lag t \u2212 k, on a log
     scale. ${VIEW.lagWords}</p>
     <p>Summed over t, these vectors give exactly the \u2202L/\u2202h(k) of the backward pass.</p>
     <p class="hint">Lag 0: ${num("lag.by_lag.0", "e2")}; lag ${T - 1}: ${num(`lag.by_lag.${T - 1}`, "e2")}.</p>`;

@@ -2,15 +2,24 @@
 const RNN_VIEW = (function () {
   const fName = { tanh: "tanh", relu: "relu", linear: "identity" }[F];
   const fPrime = { tanh: "(1 \u2212 h(t)\u00b2)", relu: "[a(t) > 0]", linear: "1" }[F];
-  function errorTable(t) {
+  // Backward in two tables, one per equation, so that each fits the side panel at 1024 px.
+  function hTable(t) {
     const P = LP(), up = fromAbove();
     let rows = "";
     HU.forEach((u, j) => {
       rows += `<tr><td>${u + 1}</td><td>${num(`${P}.terms.${up.key}.${t}.${j}`)}</td><td>${num(`${P}.terms.Wda.${t}.${j}`)}</td>
-        <td><b>${num(`${P}.errors.h.${t}.${j}`)}</b></td><td>${num(`${P}.terms.fprime.${t}.${j}`)}</td><td><b>${num(`${P}.errors.a.${t}.${j}`)}</b></td></tr>`;
+        <td><b>${num(`${P}.errors.h.${t}.${j}`)}</b></td></tr>`;
     });
-    return `<table class="nums"><tr><th>unit</th><th>${up.label}</th><th>W\u1d40\u2202L/\u2202a(t+1)</th><th>\u2202L/\u2202h(t)</th>
-      <th>f\u2032(a(t))</th><th>\u2202L/\u2202a(t)</th></tr>${rows}</table>`;
+    return `<table class="nums"><tr><th>unit</th><th>${up.label}</th><th>W\u1d40\u2202L/\u2202a(t+1)</th><th>\u2202L/\u2202h(t)</th></tr>${rows}</table>`;
+  }
+  function aTable(t) {
+    const P = LP();
+    let rows = "";
+    HU.forEach((u, j) => {
+      rows += `<tr><td>${u + 1}</td><td>${num(`${P}.terms.fprime.${t}.${j}`)}</td><td>${num(`${P}.errors.h.${t}.${j}`)}</td>
+        <td><b>${num(`${P}.errors.a.${t}.${j}`)}</b></td></tr>`;
+    });
+    return `<table class="nums"><tr><th>unit</th><th>f\u2032(a(t))</th><th>\u2202L/\u2202h(t)</th><th>\u2202L/\u2202a(t)</th></tr>${rows}</table>`;
   }
   return {
     about: `A simple RNN of <i>Deep Learning</i> \u00a710.2`, unitsNote: `, ${fName}`,
@@ -28,7 +37,7 @@ const RNN_VIEW = (function () {
         rows += `<tr><td>${u + 1}</td><td>${num(`params.${pname("b")}.${j}`)}</td><td>${num(`${P}.terms.Wh.${t}.${j}`)}</td><td>${num(`${P}.terms.Ux.${t}.${j}`)}</td>
         <td><b>${num(`${P}.a.${t}.${j}`)}</b></td><td><b>${num(`${P}.h.${t}.${j}`)}</b></td></tr>`;
       });
-      const hint = S.layer === 0 ? `U x(t) is column '${chOf(D.x[t])}' of U (x(t) is one-hot)` : `${inputName()} is the h(t) of layer ${S.layer}`;
+      const hint = S.layer === 0 ? `U x(t) is column '${chOf(D.x[t])}' of U (x(t) is one-hot)` : `${inputName()} is the h(t) of layer ${S.layer - 1}`;
       return `<div class="eq">a(t) = b + W h(t\u22121) + ${inputProduct()}<span class="no">10.8</span></div>
       <div class="eq">h(t) = ${fName}(a(t))<span class="no">10.9</span></div>
       <table class="nums"><tr><th>unit</th><th>b</th><th>W h(t\u22121)</th><th>${inputProduct()}</th><th>a(t)</th><th>h(t)</th></tr>${rows}</table>
@@ -37,15 +46,16 @@ const RNN_VIEW = (function () {
     panelBwd(t) {
       const up = fromAbove();
       return `<div class="eq">\u2202L/\u2202h(t) = ${up.text} + W\u1d40 \u2202L/\u2202a(t+1)<span class="no">10.21</span></div>
+      ${hTable(t)}
       <div class="eq">\u2202L/\u2202a(t) = ${fPrime} \u2299 \u2202L/\u2202h(t)<span class="no">10.21</span></div>
-      ${errorTable(t)}`;
+      ${aTable(t)}`;
     },
     errorInfo(q, t) {
       if (q === "h") {
         const up = fromAbove().label.replace("(t)", `(${t + 1})`);
-        return `<b>\u2202L/\u2202h(${t + 1}) = ${up} + W\u1d40\u2202L/\u2202a(${t + 2})</b>${t + 1 === T ? " (the last step: no later term)" : ""}${errorTable(t)}`;
+        return `<b>\u2202L/\u2202h(${t + 1}) = ${up} + W\u1d40\u2202L/\u2202a(${t + 2})</b>${t + 1 === T ? " (the last step: no later term)" : ""}${hTable(t)}`;
       }
-      return `<b>\u2202L/\u2202a(${t + 1}) = ${fPrime} \u2299 \u2202L/\u2202h(${t + 1})</b>${errorTable(t)}`;
+      return `<b>\u2202L/\u2202a(${t + 1}) = ${fPrime} \u2299 \u2202L/\u2202h(${t + 1})</b>${aTable(t)}`;
     },
     // What each error is computed from (keys of drawn strips).
     needs(q, t) {

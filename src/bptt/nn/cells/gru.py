@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._chrono import chrono_biases, chrono_t_max
+from ._page import from_next_step
 from ._scratch import fresh
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
 
@@ -125,6 +126,46 @@ class GRUCell:
         np.multiply(da_n, r_t, out=dahh_t[..., 2 * H:])
         np.matmul(dahh_t, P.W, out=carry_h)
         carry_h += dh_t * z_t                                    # the direct path z * h(t-1)
+
+    # ------------------------------------------------------------------ the explain page
+    def page_terms(self, states, keeps, errors, local, Ux, Wh, b) -> dict:
+        """The terms of the GRU's equations (T, B, width):
+
+        pre    the gates' pre-activations (3H): b + Ux + Wh, the n block b_n + U_n x + rhn
+        rhn    r (W_n h(t-1) + b_hn), the n block's recurrent term   a_n = b_n + U_n x + rhn
+        zn, zh (1 - z) n, z h(t-1)                                   h(t) = zn + zh
+        zdh    z(t+1) dL/dh(t+1), zero after the last step           dL/dh = out + Wda + zdh
+        local  (3H) in gate order: dL/da_r = local dL/da_n, dL/da_z,n = local dL/dh
+        """
+        N, Dz, R, r, z = local
+        H = N.shape[-1]
+        n, hn = keeps["gates"][..., 2 * H:], keeps["hn"]
+        pre = Ux + Wh + b
+        pre[..., 2 * H:] += r * hn - Wh[..., 2 * H:]                  # r (W_n h(t-1) + b_hn) for W_n h(t-1)
+        return dict(pre=pre, rhn=r * hn, zn=(1 - z) * n, zh=z * states["h"][:-1], zdh=from_next_step(z * errors["h"]),
+                    local=np.concatenate([R, Dz, N], axis=-1))
+
+    # ------------------------------------------------------- the step's partial Jacobians
+    def step_jacobians(self, P, h_prev, h_t, gates_t, hn_t):
+        """D = z (the direct path z h(t-1)); A for the input side a(t) and the recurrent side
+        W h(t-1) + b_hn, gate blocks r, z, n (diagonals, (B, 1, 3, H) each).
+
+        dh/da_n = N = (1 - z)(1 - n^2), dh/da_z = (h(t-1) - n) z (1 - z),
+        dh/da_r = N (W_n h + b_hn) r (1 - r); on the recurrent side the n block is N r.
+        """
+        H = h_t.shape[-1]
+        r, z, n = (gates_t[..., k * H:(k + 1) * H] for k in range(3))
+        N = (1 - z) * tanh_derivative(n)
+        dz = (h_prev - n) * sigmoid_derivative(z)
+        dr = N * hn_t * sigmoid_derivative(r)
+        a_in = np.stack([dr, dz, N], axis=-2)[..., None, :, :]                 # (B, 1, 3, H)
+        a_hh = np.stack([dr, dz, N * r], axis=-2)[..., None, :, :]
+        return z[..., None, None, :].copy(), (a_in, a_hh)
+
+    def extra_influence(self, errors) -> dict:
+        """b_hn enters where W_n h(t-1) does: its gradient is the recurrent side's n block."""
+        a_hh = errors["a_hh"]
+        return {"b_hn": a_hh[..., 2 * (a_hh.shape[-1] // 3):]}
 
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):

@@ -32,6 +32,7 @@ import numpy as np
 
 from ._chrono import chrono_biases, chrono_t_max
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
+from ._page import from_next_step
 from ._scratch import fresh
 from ..._validate import number_in
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
@@ -139,6 +140,47 @@ class LSTMCell:
         np.multiply(D_t[..., 3 * H:], dh_t, out=da_t[..., 3 * H:])   # o: through h(t)
         np.multiply(ds_t, f_t, out=carry_s)
         np.matmul(da_t, P.W, out=carry_h)
+
+    # ------------------------------------------------------------------ the explain page
+    def page_terms(self, states, keeps, errors, local, Ux, Wh, b) -> dict:
+        """The terms of the LSTM's equations (T, B, width):
+
+        pre    the gates' pre-activations b + Ux + Wh (4H), which the trace keeps only after their
+               nonlinearities
+        fs, ig f s(t-1), i g                                         s(t) = fs + ig
+        dhs    dL/dh(t) o (1 - tanh(s(t))^2)                         dL/ds(t) = dhs + fds
+        fds    f(t+1) dL/ds(t+1), zero after the last step
+        local  the gates' local derivatives (4H): dL/da_i,f,g = local dL/ds, dL/da_o = local dL/dh
+        """
+        A, D, f = local
+        H = A.shape[-1]
+        gates, s_prev = keeps["gates"], states["s"][:-1]
+        i, g = gates[..., :H], gates[..., 2 * H:3 * H]
+        return dict(pre=Ux + Wh + b, fs=f * s_prev, ig=i * g, dhs=errors["h"] * A,
+                    fds=from_next_step(f * errors["s"]), local=D)
+
+    # ------------------------------------------------------- the step's partial Jacobians
+    def step_jacobians(self, P, h_prev, s_prev, h_t, s_t, gates_t, tanh_s_t):
+        """Rows h(t), s(t); D's columns h(t-1), s(t-1); A's gate blocks i, f, g, o (diagonals, (B, 2, ., H)).
+
+        ds(t)/ds(t-1) = f, dh(t)/ds(t-1) = o (1 - tanh(s)^2) f; neither reads h(t-1) except through W.
+        ds/da_i = g i (1 - i), ds/da_f = s(t-1) f (1 - f), ds/da_g = i (1 - g^2), ds/da_o = 0;
+        dh/da = o (1 - tanh(s)^2) ds/da for i, f, g, and dh/da_o = tanh(s) o (1 - o).
+        """
+        H = h_t.shape[-1]
+        i, f, g, o = (gates_t[..., k * H:(k + 1) * H] for k in range(4))
+        dh_ds = o * tanh_derivative(tanh_s_t)                                  # (B, H)
+        zero = np.zeros_like(f)
+        ds_da = np.stack([g * sigmoid_derivative(i), s_prev * sigmoid_derivative(f),
+                          i * tanh_derivative(g), zero], axis=-2)             # (B, 4, H)
+        dh_da = ds_da * dh_ds[..., None, :]
+        dh_da[..., 3, :] = tanh_s_t * sigmoid_derivative(o)
+        D = np.stack([np.stack([zero, dh_ds * f], axis=-2),
+                      np.stack([zero, f], axis=-2)], axis=-3)                   # (B, 2, 2, H)
+        return D, (np.stack([dh_da, ds_da], axis=-3),)                         # (B, 2, 4, H)
+
+    def extra_influence(self, errors) -> dict:
+        return {}
 
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):
