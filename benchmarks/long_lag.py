@@ -216,8 +216,8 @@ def _describe(r) -> str:
 
 # ----------------------------------------------------------------------------- the results
 def key(r) -> tuple:
-    """A record's grid cell, less its budget: (task, variant, length, seed, setup)."""
-    return (r["task"], r.get("variant", r["cell"]), r["length"], r["seed"], r.get("setup", "default"))
+    """A record's grid cell: (task, variant, length, seed, setup, budget)."""
+    return (r["task"], r.get("variant", r["cell"]), r["length"], r["seed"], r.get("setup", "default"), r.get("budget"))
 
 
 def merge(results_path: Path, records, copies: Path | None = None) -> None:
@@ -239,7 +239,7 @@ def merge(results_path: Path, records, copies: Path | None = None) -> None:
 
 
 def latest(results_path):
-    """The last result of each grid cell (task, variant, length, seed, setup)."""
+    """The last result of each grid cell (task, variant, length, seed, setup, budget)."""
     by_key = {}
     if results_path.is_file():
         for line in results_path.read_text().splitlines():
@@ -255,17 +255,35 @@ def table(results, setup=None) -> str:
     share of the memoryless baseline's), and the median CPU seconds per run."""
     results = {k: r for k, r in results.items() if setup is None or k[4] == setup}
     cells = [c for c in VARIANTS if any(k[1] == c for k in results)]
-    rows = sorted({(k[0], k[2], k[4]) for k in results},
-                  key=lambda r: (list(GRID).index(r[0]) if r[0] in GRID else 9, r[2] != "default", r[2], r[1]))
     lines = ["| task | T | " + " | ".join(cells) + " |", "| --- | ---: | " + " | ".join("---" for _ in cells) + " |"]
-    for task, length, row_setup in rows:
+    for task, length, row_setup, budget in _rows(results):
         entries = []
         for cell in cells:
-            runs = [r for k, r in sorted(results.items()) if (k[0], k[1], k[2], k[4]) == (task, cell, length, row_setup)]
+            runs = _runs(results, task, cell, length, row_setup, budget)
             entries.append(entry(runs) if runs else "")
-        name = task if row_setup == "default" else f"{task} ({row_setup})"
-        lines.append(f"| {name} | {length} | " + " | ".join(entries) + " |")
+        lines.append(f"| {_row_name(results, task, length, row_setup, budget)} | {length} | " + " | ".join(entries) + " |")
     return "\n".join(lines)
+
+
+def _rows(results):
+    """(task, T, setup, budget) of every row, in the grid's order."""
+    return sorted({(k[0], k[2], k[4], k[5]) for k in results},
+                  key=lambda r: (list(GRID).index(r[0]) if r[0] in GRID else 9, r[2] != "default", r[2], r[1],
+                                 r[3] or 0))
+
+
+def _runs(results, task, cell, length, setup, budget):
+    return [r for k, r in sorted(results.items(), key=lambda kv: str(kv[0]))
+            if (k[0], k[1], k[2], k[4], k[5]) == (task, cell, length, setup, budget)]
+
+
+def _row_name(results, task, length, setup, budget):
+    """The task, its setup where not the default, and its budget where the same (task, T, setup)
+    ran with more than one."""
+    name = task if setup == "default" else f"{task} ({setup})"
+    if len({k[5] for k in results if (k[0], k[2], k[4]) == (task, length, setup)}) > 1:
+        name += f", {budget:,} updates"
+    return name
 
 
 def entry(runs) -> str:
@@ -289,24 +307,32 @@ PAPERS = {
 }
 
 
+# The docs' table: the tasks at their papers' lags, each in its setup and budget, and its columns.
+PAPER_ROWS = [("adding", 100, "default", 1500), ("adding", 200, "default", 1500),
+              ("adding-1997", 100, "default", 3000), ("temporal-order", 100, "default", 3000),
+              ("copy", 100, "arjovsky", 10000), ("copy", 200, "arjovsky", 10000)]
+PAPER_CELLS = ["rnn", "irnn", "lstm", "lstm-chrono", "gru", "gru-chrono"]
+
+
 def docs_table(results, link, rows=None, cells=None) -> str:
     """The docs' table: one row per (task, T, setup), one column per cell, each entry solved/runs,
     median updates (or the best loss against the baseline), median CPU seconds, and a link to each
     run's record (``link(record)`` gives its path); the papers' results in the last column."""
     cells = cells or [c for c in VARIANTS if any(k[1] == c for k in results)]
-    rows = rows or sorted({(k[0], k[2], k[4]) for k in results})
-    head = "| task | T | setup | " + " | ".join(cells) + " | the paper |"
+    rows = rows or _rows(results)
+    head = "| task | T | setup, budget | " + " | ".join(cells) + " | the paper |"
     lines = [head, "| --- | ---: | --- | " + " | ".join("---" for _ in cells) + " | --- |"]
-    for task, length, setup in rows:
+    for task, length, setup, budget in rows:
         entries = []
         for cell in cells:
-            runs = [r for k, r in sorted(results.items()) if (k[0], k[1], k[2], k[4]) == (task, cell, length, setup)]
+            runs = _runs(results, task, cell, length, setup, budget)
             if not runs:
                 entries.append("not run")
                 continue
             seeds = " ".join(f"[{r['seed']}]({link(r)})" for r in sorted(runs, key=lambda r: r["seed"]))
             entries.append(f"{entry(runs)} (seeds {seeds})")
-        lines.append(f"| {task} | {length} | {setup} | " + " | ".join(entries) + f" | {PAPERS.get((task, setup), '')} |")
+        lines.append(f"| {task} | {length} | {setup}, {budget:,} | " + " | ".join(entries)
+                     + f" | {PAPERS.get((task, setup), '')} |")
     return "\n".join(lines)
 
 
@@ -318,8 +344,8 @@ def _percent(fraction) -> str:
     return f"{100 * fraction:.0f}%" if fraction < 10 else f"{fraction:.1e}x"
 
 
-def picture(results, task, length, path, setup="default"):
-    """The seed-0 models' lag profiles on one (task, T), one line per cell."""
+def picture(results, task, length, path, setup="default", cells=tuple(VARIANTS)):
+    """The seed-0 models' lag profiles on one (task, T), one line per cell of ``cells``."""
     if str(SRC) not in sys.path:
         sys.path.insert(0, str(SRC))
     from types import SimpleNamespace
@@ -327,8 +353,9 @@ def picture(results, task, length, path, setup="default"):
     import numpy as np
     from bptt.diagnose.plots import plot_lags_beside
     profiles = {}
-    for cell in VARIANTS:
-        r = results.get((task, cell, length, 0, setup))
+    for cell in cells:
+        found = [r for k, r in results.items() if k[:5] == (task, cell, length, 0, setup)]
+        r = max(found, key=lambda r: r.get("budget") or 0) if found else None    # the longest run's
         if r is not None and r.get("lag_ratio"):
             verdict = "solved" if r["solved"] else "not solved"
             # the run's LagProfile.ratio, as results.jsonl keeps it (null where undefined)
@@ -401,7 +428,7 @@ def main(argv=None):
     p.add_argument("--picture", nargs=2, metavar=("TASK", "T"), default=("adding", "100"))
     p.add_argument("--docs-table", type=Path, default=None, metavar="FILE.md",
                    help="also write the docs' table (links to each run's record) to FILE.md")
-    p.add_argument("--pictures", action="store_true", help="a lag-profile picture for every (task, T) of the table")
+    p.add_argument("--pictures", action="store_true", help="a lag-profile picture for every row of the docs' table")
     p.add_argument("--curves", nargs="+", metavar="ARG", default=None,
                    help="TASK SETUP T [T ...]: the held-out curves of those runs (seed 0) in one picture")
     args = p.parse_args(argv)
@@ -421,17 +448,18 @@ def main(argv=None):
     text = table(results)
     (args.results.parent / "table.md").write_text(text + "\n")
     print(text)
-    png = picture(results, args.picture[0], int(args.picture[1]), args.results.parent / "lag_profiles.png")
+    png = picture(results, args.picture[0], int(args.picture[1]), args.results.parent / "lag_profiles.png",
+                  cells=args.cells)
     if png:
         print(f"picture: {png}")
     if args.docs_table:
         def link(r):   # a run's record, relative to the page; the runs before records: results.jsonl
             target = copies / f"{cell_name(r['grid_cell'])}.json" if "grid_cell" in r else args.results
             return os.path.relpath(target.resolve(), args.docs_table.resolve().parent)
-        args.docs_table.write_text(docs_table(results, link) + "\n")
+        args.docs_table.write_text(docs_table(results, link, PAPER_ROWS, PAPER_CELLS) + "\n")
         print(f"docs table: {args.docs_table}")
     if args.pictures:
-        for task, length, setup in sorted({(k[0], k[2], k[4]) for k in results}):
+        for task, length, setup, _ in PAPER_ROWS:
             name = f"lag_profiles-{task}-T{length}" + ("" if setup == "default" else f"-{setup}") + ".png"
             png = picture(results, task, length, args.results.parent / name, setup=setup)
             if png:

@@ -84,6 +84,11 @@ INITS = ("uniform", "identity", "chrono")
 # 84.6%), the GRU at 83.7%; chrono solves it in 400 updates (20,000 sequences) with either cell;
 # seeds 0-2: chrono 3 of 3 for both cells (400 updates each), forget bias 1 0 of 3, the plain GRU
 # 1 of 3 (2,800 updates).
+# copy: at these settings, T = 50, 2,000 updates, seed 0, chrono brings the held-out loss to 36%
+# of the memoryless baseline's for the LSTM (forget bias 1: 85%) and 26% for the GRU (uniform:
+# 68%), 0.8% and 6.5% of sequences recalled whole (none without); in Arjovsky et al.'s setup
+# (H = 40, B = 20, RMSprop 1e-3), 10,000 updates, seeds 0-2, to a median 80% (T = 100) and 82%
+# (T = 200) for the LSTM (forget bias 1: 88%, 89%) and 76%, 79% for the GRU (uniform: 87%, 88%).
 DEFAULTS = {
     "rnn": dict(lr=1e-3),
     "irnn": dict(lr=3e-4),
@@ -93,6 +98,8 @@ DEFAULTS = {
     ("temporal-order", "gru"): dict(init="chrono"),
     ("adding-1997", "lstm"): dict(init="chrono"),
     ("adding-1997", "gru"): dict(init="chrono"),
+    ("copy", "lstm"): dict(init="chrono"),
+    ("copy", "gru"): dict(init="chrono"),
 }
 DEFAULT_LENGTH = {"adding": 50, "adding-1997": 100, "temporal-order": 100, "copy": 50, "lookahead": 20}
 
@@ -116,7 +123,7 @@ class TaskConfig:
     layers: int = option(1, "recurrent layers stacked")
     batch_size: int = option(50, "B, fresh sequences per update")
     steps: int = option(2000, "the update budget")
-    lr: float = option(1e-3, "learning rate", says_default=f"per cell: {_per(DEFAULTS, 'lr')}")
+    lr: float = option(1e-3, "learning rate", says_default=f"per cell: {_per({c: v for c, v in DEFAULTS.items() if c in CELLS}, 'lr')}")
     optimizer: str = option("adam", "the update rule, as torch.optim's", choices=OPTIMIZERS)
     clip: float | None = option(1.0, "clip the global gradient norm to this (Pascanu et al. 2013); 0: off",
                                 zero_is_none=True)
@@ -125,7 +132,7 @@ class TaskConfig:
                                     "(the lstm's forget bias); identity (rnn): W = I, b = 0 (with --nonlinearity "
                                     "relu: the IRNN); chrono (lstm, gru): the gate biases of Tallec & Ollivier "
                                     "2018 for the task's longest lag", choices=INITS,
-                              says_default="uniform; chrono for lstm and gru on adding-1997 and temporal-order")
+                              says_default="uniform; chrono for lstm and gru on adding-1997, temporal-order and copy")
     forget_bias: float | None = option(None, "added to the forget gate's bias at initialisation (not with "
                                              "--init chrono, which draws it)", says_default="1")
     seed: int = option(0, "initial weights, training batches and held-out set")
