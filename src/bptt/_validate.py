@@ -161,3 +161,18 @@ def number_in(name: str, value, lo=None, hi=None, *, lo_open=True, hi_open=True,
     if not ok:
         raise ValueError(f"{name}: expected {want}, got {describe(value)}")
     return float(value)
+
+
+def params(given, shapes, dtype) -> dict:
+    """``given`` {name: array} checked against ``shapes`` {name: shape} (names, shapes, float,
+    finite) and copied to ``dtype``, in the order of ``shapes``."""
+    if set(given) != set(shapes):
+        raise ValueError(f"params: expected the keys {', '.join(shapes)}, got {', '.join(sorted(given))}")
+    out = {}
+    for name, shape in shapes.items():
+        arr = np.asarray(given[name])
+        if arr.shape != shape or arr.dtype.kind != "f":
+            raise ValueError(f"params[{name!r}]: expected a float array of shape {shape}, got {describe(arr)}")
+        finite(f"params[{name!r}]", arr)
+        out[name] = arr.astype(dtype, copy=True)
+    return out

@@ -89,7 +89,7 @@ def run(args):
     output.line(f"{verdict}: {result['metric_name']} {_g(result['metric'])} on {result['eval_size']} held-out "
                 f"sequences (baseline {result['baseline']:.4g}, solved when {result['criterion']}) after "
                 f"{result['updates']} updates ({result['sequences_seen']} sequences), {result['seconds']:.1f} s")
-    profile = ", lag_profile.png" if result["lag_ratio"] is not None else ""
+    profile = ", lag_profile.png" if result.get("lag_ratio") is not None and task.model != "seq2seq" else ""
     output.line(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png{profile}")
     if "interrupted" in result:
         error_line(f"bptt: interrupted by {signal_name(result['interrupted'])} at update {result['updates']}; "

@@ -14,6 +14,9 @@ Every task has a baseline (what a model that remembers nothing scores) and a cri
     copy            Arjovsky, Shah & Bengio (2016), sec. 4.1 (the copying memory problem).
     lookahead       a sequence-labelling task whose label at t is an input after t: what a
                     bidirectional RNN (Goodfellow et al. 10.3) reads and a causal one cannot.
+    reverse, sort   sequence to sequence (Goodfellow et al. 10.4; Sutskever, Vinyals & Le 2014
+                    reverse their inputs; Vinyals, Bengio & Kudlur 2016 sort numbers): a
+                    ``Pairs`` batch for ``Seq2Seq``, scored by free-running decoding.
 
 Shape legend: T time, B batch, I inputs, O outputs. Steps count from 0.
 """
@@ -262,6 +265,7 @@ class Task:
     # Where the metric is the fraction of sequences that fail: what a sequence that passes is
     # ("recalled whole"), so the criterion reads as the share that must pass. "": a plain bound.
     passes: str = ""
+    model: str = "network"          # what reads its batches: a Network (a PairTask's: "seq2seq")
 
     def solved(self, metric: float) -> bool:
         return bool(metric <= self.threshold if self.inclusive else metric < self.threshold)
@@ -330,6 +334,106 @@ TASKS = {t.name: t for t in (
          paper="Goodfellow et al. 2016, sec. 10.3 (bidirectional RNNs)",
          max_lag=lambda T: LOOKAHEAD),                            # the label 3 steps ahead, read backwards
 )}
+
+
+# ------------------------------------------------------------------- sequence to sequence
+PAIR_SYMBOLS = 8                          # token ids 0..7 in x and y
+PAIR_END, PAIR_START = 8, 9               # y's end-of-sequence token, the decoder's start token
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """A batch of sequence pairs, as ``Seq2Seq`` reads it: ``forward(x, y_in, x_lengths)`` and
+    ``backward(trace, y, mask)``. x int (Tx, B), padded with 0 after each sequence's
+    x_lengths[b] (B,) symbols; y int (Ty, B) = the answer, then PAIR_END, Ty = Tx + 1; y_in the
+    teacher-forced inputs (PAIR_START, then y shifted by one); mask (Ty, B): 1 up to and with the
+    end token."""
+
+    x: np.ndarray
+    x_lengths: np.ndarray
+    y_in: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+
+
+def _pairs(length, batch, rng, answer) -> Pairs:
+    lengths = rng.integers(1, length + 1, size=batch)                 # (B,) in [1, length]
+    Tx = int(lengths.max())
+    x = rng.integers(0, PAIR_SYMBOLS, size=(Tx, batch))               # (Tx, B)
+    pad = np.arange(Tx)[:, None] >= lengths[None, :]
+    x[pad] = 0
+    y = np.full((Tx + 1, batch), PAIR_END, dtype=np.intp)             # (Ty, B)
+    for b in range(batch):
+        y[:lengths[b], b] = answer(x[:lengths[b], b])
+    y_in = np.concatenate([np.full((1, batch), PAIR_START, dtype=np.intp), y[:-1]])
+    mask = (np.arange(Tx + 1)[:, None] <= lengths[None, :]).astype(float)
+    y_in[~mask.astype(bool)] = PAIR_END                              # after the end: nothing to read
+    return Pairs(x, lengths, y_in, y, mask)
+
+
+def reverse(length: int, batch: int, rng: np.random.Generator) -> Pairs:
+    """Reverse a sequence: x of n symbols (n uniform in [1, length]) from 8, y its n symbols
+    last first, then the end token. Sutskever et al. (2014) fed their encoder reversed
+    sentences; here the reversal is the task."""
+    return _pairs(length, batch, rng, lambda s: s[::-1])
+
+
+def sort(length: int, batch: int, rng: np.random.Generator) -> Pairs:
+    """Sort a sequence: x of n symbols (n uniform in [1, length]) from 8, y the same symbols in
+    ascending order, then the end token (Vinyals et al. 2016 sort numbers with a seq2seq)."""
+    return _pairs(length, batch, rng, np.sort)
+
+
+def not_whole(pred, batch: Pairs) -> float:
+    """Fraction of sequences not returned whole: pred int (T, B), free-running decoding's tokens;
+    sequence b is whole when its first x_lengths[b] + 1 tokens (the end included) are y's."""
+    T = pred.shape[0]
+    need = batch.mask != 0                                            # (Ty, B)
+    if T < need.shape[0]:
+        return 1.0
+    wrong = (pred[:need.shape[0]] != batch.y) & need
+    return float(np.mean(wrong.any(axis=0)))
+
+
+@dataclass(frozen=True)
+class PairTask:
+    """A sequence-to-sequence task for ``Seq2Seq``: generate(length, batch, rng) -> Pairs; the
+    metric is ``not_whole`` on free-running decoding (lower is better), solved when at most
+    ``threshold``. baseline(length): the metric of guessing each symbol uniformly, the end
+    known; loss_baseline(length): that guess's cross-entropy per target step (nats)."""
+
+    name: str
+    generate: Callable
+    paper: str
+    n_in: int = PAIR_SYMBOLS
+    n_out: int = PAIR_START + 1
+    start: int = PAIR_START
+    output: str = "softmax"
+    min_length: int = 1
+    layout: str = "sequences of 1 to length symbols"
+    metric_name: str = "not whole"
+    threshold: float = 0.01
+    inclusive: bool = True
+    baseline_means: str = "guessing each symbol uniformly, the end known"
+    passes: str = "returned whole (free-running)"
+    model: str = "seq2seq"
+
+    metric = staticmethod(not_whole)
+    solved = Task.solved
+    criterion = Task.criterion
+    check_length = Task.check_length
+
+    def baseline(self, length) -> float:
+        return 1.0 - float(np.mean([PAIR_SYMBOLS ** -n for n in range(1, length + 1)]))
+
+    def loss_baseline(self, length) -> float:
+        n = (length + 1) / 2                                          # the mean length
+        return math.log(PAIR_SYMBOLS) * n / (n + 1)
+
+
+PAIR_TASKS = {t.name: t for t in (PairTask("reverse", reverse, paper="Sutskever et al. 2014, reversed"),
+                                  PairTask("sort", sort, paper="Vinyals et al. 2016"))}
+TASKS.update(PAIR_TASKS)
 
 
 def get(name: str) -> Task:

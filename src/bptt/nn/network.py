@@ -322,18 +322,7 @@ class Network:
 
     def set_params(self, params) -> None:
         """Replace the parameters, checking names, shapes and finiteness; cast to the model's dtype."""
-        shapes = self.param_shapes()
-        if set(params) != set(shapes):
-            raise ValueError(f"params: expected the keys {', '.join(shapes)}, got {', '.join(sorted(params))}")
-        new = {}
-        for name, shape in shapes.items():
-            arr = np.asarray(params[name])
-            if arr.shape != shape or arr.dtype.kind != "f":
-                raise ValueError(f"params[{name!r}]: expected a float array of shape {shape}, "
-                                 f"got {check.describe(arr)}")
-            check.finite(f"params[{name!r}]", arr)
-            new[name] = arr.astype(self.dtype, copy=True)
-        self.params = new
+        self.params = check.params(params, self.param_shapes(), self.dtype)
 
     def spec(self) -> dict:
         """What rebuilds this model's shape (checkpoints store it): JSON-able."""

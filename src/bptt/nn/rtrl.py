@@ -7,7 +7,7 @@ The walk is ``online.py``'s; this module keeps the influence matrix itself, ever
 
 J(t) M(t-1) is a (Z, Z) by (Z, P) product per stream: for the simple RNN (Z = H, P = H (I + H + 1))
 that is O(H^4) time per step and O(H^3) memory, whatever T, against BPTT's O(H^2) per step and
-O(T H) memory. Its summed gradient is BPTT's, to rounding (tests/test_rtrl.py), without a
+O(T H) memory. Its summed gradient is BPTT's, to rounding (tests/nn/test_rtrl.py), without a
 backward pass. The initial states' gradient comes the same way: Phi(t) = dz(t)/dz(0) =
 J(t) Phi(t-1), dL/dz(0) += dL(t)/dz(t) Phi(t).
 

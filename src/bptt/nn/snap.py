@@ -14,7 +14,7 @@ not reach it in one step (s(t) reads no o), only through h_k(t) one step later: 
 Jacobian's pattern alone would drop that entry. Per unit the influence is then a small dense
 block, updated with J(t)'s unit-diagonal entries (the cell's D plus the diagonal entries
 W[g*H + k, k] of W's blocks): O(P) time per step, like BPTT, and exact when every block of W
-is diagonal (each unit then only ever reads its own past), as tests/test_snap.py shows.
+is diagonal (each unit then only ever reads its own past), as tests/nn/test_snap.py shows.
 
 Only n = 1 is written here: with n = 2 a parameter of unit k reaches every unit that W connects
 to k, which for the dense W of these networks is every unit: SnAp-2 is then exact RTRL

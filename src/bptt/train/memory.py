@@ -4,7 +4,7 @@ run folder is made, instead of failing with a traceback minutes (or an allocatio
 
 The estimate counts the arrays whose size grows with the flags: every step's values that one
 forward and backward pass keeps (T, B, ...), the parameters with their gradients and optimiser
-state, the held-out set, the scoring passes and the lag profile. tests/test_memory.py checks it
+state, the held-out set, the scoring passes and the lag profile. tests/train/test_memory.py checks it
 against the peak that tracemalloc measures for real passes.
 
 Shape legend: T time, B batch, I inputs, H hidden, G gate blocks of the cell, O outputs.

@@ -101,7 +101,9 @@ DEFAULTS = {
     ("copy", "lstm"): dict(init="chrono"),
     ("copy", "gru"): dict(init="chrono"),
 }
-DEFAULT_LENGTH = {"adding": 50, "adding-1997": 100, "temporal-order": 100, "copy": 50, "lookahead": 20}
+DEFAULT_LENGTH = {"adding": 50, "adding-1997": 100, "temporal-order": 100, "copy": 50, "lookahead": 20,
+                  "reverse": 20, "sort": 20}
+MODELS = ("network", "seq2seq")     # what reads the task's batches (a PairTask's: seq2seq)
 
 
 def _per(table: dict, key: str) -> str:
@@ -115,6 +117,9 @@ class TaskConfig:
     of its flag; ``default_config`` fills in the defaults tuned per task and cell."""
 
     task: str = option("adding", "the task", choices=tasks.TASKS, positional="TASK")
+    model: str | None = option(None, "network: one recurrent network reads x and answers; seq2seq: an encoder "
+                                     "reads x, a decoder trained with teacher forcing answers (reverse, sort)",
+                               choices=MODELS, says_default="the task's")
     cell: str = option("rnn", "the recurrent cell; irnn: Le et al.'s ReLU RNN started from W = I, b = 0",
                        choices=CELLS)
     length: int = option(50, "T, the lag (the sequence length for adding)",
@@ -166,6 +171,10 @@ class TaskConfig:
         """Every field checked; each error names the flag that sets it."""
         check_fields(self)
         task = tasks.get(self.task)
+        if self.model is not None and self.model != task.model:
+            raise ValueError(f"--model: expected {task.model} for {task.name}, got {self.model}")
+        if task.model == "seq2seq" and self.cell not in ("rnn", "lstm", "gru"):
+            raise ValueError(f"--cell: expected rnn, lstm or gru for --model seq2seq, got {self.cell}")
         task.check_length(self.length)
         for name in ("hidden", "layers", "batch_size", "steps", "eval_every", "eval_size", "log_every"):
             check.positive_int(flag(name), getattr(self, name))
@@ -177,6 +186,9 @@ class TaskConfig:
         if self.init is not None and self.cell not in self.INIT_CELLS[self.init]:
             raise ValueError(f"--init: expected only with --cell {' or '.join(self.INIT_CELLS[self.init])}, "
                              f"got {self.init!r} with --cell {self.cell}")
+        if self.init == "chrono" and not hasattr(task, "max_lag"):
+            raise ValueError(f"--init: expected chrono only with a task one network reads (it takes T_max from "
+                             f"the task's longest lag), got it with {task.name}")
         check_cell_options(self, self.CELL_OPTIONS)
         if self.forget_bias is not None:
             check.number_in("--forget-bias", self.forget_bias)
@@ -196,8 +208,11 @@ class TaskConfig:
         return self
 
 
-def default_config(task="adding", cell="rnn", **overrides) -> TaskConfig:
-    """The tuned defaults for a task and cell, with ``overrides`` on top (None too: clip=None is off)."""
+def default_config(task="adding", cell=None, **overrides) -> TaskConfig:
+    """The tuned defaults for a task and cell (None: rnn, lstm for a seq2seq task), with ``overrides``
+    on top (None too: clip=None is off)."""
+    if cell is None:
+        cell = "lstm" if getattr(tasks.TASKS.get(task), "model", "") == "seq2seq" else "rnn"
     values = {"task": task, "cell": cell, "length": DEFAULT_LENGTH.get(task, 50)}
     values.update(DEFAULTS.get(cell, {}))
     values.update(DEFAULTS.get((task, cell), {}))
@@ -251,6 +266,9 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
     number) in the result.
     """
     config = config.validate()
+    if tasks.get(config.task).model == "seq2seq":
+        from . import pairs
+        return pairs.train(config, out, progress=progress)
     progress = SILENT if progress is None else progress
     task = tasks.get(config.task)
     out = Path(out)

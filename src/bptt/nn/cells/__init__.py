@@ -89,7 +89,7 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     columns, and the step's parameter Jacobians are outer products: d state/dU = A[0] x(t)^T,
     d state/dW = A[-1] h(t-1)^T, d state/db = A[0]. ``step_backward``'s errors are the same
     maps applied to an error row: errors[e][:, g*H + k] = sum_i dL/dstate_i(t)[:, k] A[e][:, i, g, k]
-    (tests/test_rtrl.py checks both against central differences of ``step_forward``).
+    (tests/nn/test_rtrl.py checks both against central differences of ``step_forward``).
 ``extra_influence(errors)``
     {name: (..., *shape)} for each extra parameter: its gradient from error rows errors {name:
     (..., G*H)} of any leading axes, unsummed and linear in them (``extra_grads`` is its sum).

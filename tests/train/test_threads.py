@@ -15,7 +15,7 @@ from bptt.cli import main
 from bptt.nn.cells import CELLS
 from bptt.nn.network import Network
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 TEXT = "the quick brown fox jumps over the lazy dog. " * 200
 TINY = ["--hidden", "16", "--seq-length", "8", "--batch-size", "4", "--steps", "4", "--eval-every", "2",
         "--sample-every", "0", "--quiet"]

@@ -26,7 +26,7 @@ from bptt.check.python2 import convert, python2_signs
 from bptt.check.report import FIELDS
 from bptt.cli import main
 
-LEARNERS = Path(__file__).parent / "learners"
+LEARNERS = Path(__file__).resolve().parents[1] / "learners"
 EXPECTED = sorted(LEARNERS.glob("**/*.expected.json"))
 
 
@@ -203,7 +203,7 @@ def test_check_globals_inside_a_notebook_keeps_working(monkeypatch):
         "import bptt\nr = bptt.check(globals())\n"
         "print(r.first.function, r.first.step, r.first.file, r.first.line, r.first.source)\n"
         "print(sorted((f.function, f.status) for f in r.functions))"))
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("PYTHONPATH", str(root / "src"))
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,

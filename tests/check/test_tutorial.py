@@ -18,7 +18,7 @@ nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
 MARKDOWN = ROOT / "docs" / "tutorial.md"
 SOLUTIONS = ROOT / "tests" / "learners" / "bptt_correct.py"

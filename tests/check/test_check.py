@@ -20,7 +20,7 @@ from bptt.check import reference as ref
 from bptt.check.report import FIELDS
 from bptt.cli import main
 
-LEARNERS = Path(__file__).parent / "learners"
+LEARNERS = Path(__file__).resolve().parents[1] / "learners"
 CORRECT = sorted(LEARNERS.glob("*_correct.py")) + sorted(LEARNERS.glob("**/*_correct.ipynb"))
 PLANTED = sorted(p for p in LEARNERS.glob("*.py") if not p.name.endswith("_correct.py") and "EXPECTED = " in p.read_text())
 

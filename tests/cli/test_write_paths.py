@@ -12,7 +12,7 @@ from bptt import checkpoint
 from bptt.data import Vocab
 from bptt.nn.network import Network
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 TEXT = "the quick brown fox jumps over the lazy dog. "
 
 

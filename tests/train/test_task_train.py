@@ -138,7 +138,7 @@ def test_benchmark_tiny_grid(tmp_path):
     """benchmarks/long_lag.py end to end on one task, one short lag, two cells."""
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "long_lag.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "long_lag.py"
     spec = importlib.util.spec_from_file_location("long_lag", path)
     long_lag = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(long_lag)

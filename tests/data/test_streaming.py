@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bptt.data import text as data
 from bptt.train.text import TrainConfig, Trainer
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 _spec = importlib.util.spec_from_file_location("streaming", SRC.parent / "benchmarks" / "streaming.py")
 memory = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(memory)

@@ -16,7 +16,7 @@ from bptt.train.text import TrainConfig, Trainer
 
 import crafted
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 T = ["--quiet", "--hidden", "8", "--seq-length", "4", "--batch-size", "2", "--sample-every", "0", "--steps", "3"]
 

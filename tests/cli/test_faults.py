@@ -22,7 +22,7 @@ from bptt.train import runfiles
 from bptt.cli import main
 from bptt.train.text import TrainConfig, Trainer
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40
         + "a simple recurrent network shares its parameters across time. " * 20)
 TINY = ["--hidden", "8", "--seq-length", "4", "--batch-size", "2", "--sample-every", "0", "--quiet"]
