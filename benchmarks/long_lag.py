@@ -329,7 +329,9 @@ def docs_table(results, link, rows=None, cells=None) -> str:
             if not runs:
                 entries.append("not run")
                 continue
-            seeds = " ".join(f"[{r['seed']}]({link(r)})" for r in sorted(runs, key=lambda r: r["seed"]))
+            # MyST's download role: the record is copied beside the page (a plain link to a file
+            # outside docs/ would not resolve)
+            seeds = " ".join(f"{{download}}`{r['seed']} <{link(r)}>`" for r in sorted(runs, key=lambda r: r["seed"]))
             entries.append(f"{entry(runs)} (seeds {seeds})")
         lines.append(f"| {task} | {length} | {setup}, {budget:,} | " + " | ".join(entries)
                      + f" | {PAPERS.get((task, setup), '')} |")

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("joblib")
 pytest.importorskip("submitit")
 
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "long_lag.py"
+PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "long_lag.py"
 
 
 @pytest.fixture(scope="module")
