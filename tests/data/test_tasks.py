@@ -182,3 +182,29 @@ def test_every_criterion_reads_as_a_reader_says_it():
     }
     for t in tasks.TASKS.values():      # the words and the test agree at the threshold
         assert t.solved(t.threshold) == t.inclusive and not t.solved(t.threshold * 1.01)
+
+
+def _lags(name, T, batch):
+    """(B,) each sequence's longest lag: from the earliest input its answer needs to that answer."""
+    last = batch.mask.shape[0] - 1 - np.argmax(batch.mask[::-1], axis=0)   # each sequence's last target
+    if name in ("adding", "adding-1997"):                 # the first value marked 1
+        first = np.argmax(batch.x[..., 1] == 1, axis=0)
+    elif name == "temporal-order":                        # the first X or Y
+        X, Y = (tasks.TEMPORAL_ORDER_SYMBOLS.index(c) for c in "XY")
+        first = np.argmax((batch.x == X) | (batch.x == Y), axis=0)
+    elif name == "lookahead":                             # the offset at which the labels repeat the inputs
+        L = batch.x.shape[0]
+        k = next(k for k in range(1, L) if np.all((batch.y[:L - k] == batch.x[k:]) | (batch.mask[:L - k] == 0)))
+        return np.full(batch.x.shape[1], k)
+    else:                                                 # the first symbol (step 0) and where it is recalled
+        return np.argmax(batch.y != tasks.COPY_BLANK, axis=0) - np.argmax(batch.x != tasks.COPY_BLANK, axis=0)
+    return last - first
+
+
+@pytest.mark.parametrize("name,T", [("adding", 20), ("adding-1997", 20), ("temporal-order", 62), ("copy", 15),
+                                    ("lookahead", 20)])
+def test_max_lag_is_the_longest_lag_the_sequences_hold(name, T):
+    """T_max of the chrono initialisation: no sequence asks for more, and some ask for exactly that."""
+    task = tasks.TASKS[name]
+    lags = _lags(name, T, task.generate(T, 6000, rng(1)))
+    assert lags.max() == task.max_lag(T)

@@ -242,7 +242,8 @@ class Task:
     compare and subtract, so either works); solved when metric < threshold (or <= when
     ``inclusive``). baseline(length): the metric of a model that remembers nothing;
     loss_baseline(length): its loss per target step, in the model's own loss (1/2 squared
-    error, or cross-entropy in nats).
+    error, or cross-entropy in nats). max_lag(length): the longest lag the task asks a model to
+    bridge, in steps (T_max of the chrono initialisation).
     """
 
     name: str
@@ -260,6 +261,7 @@ class Task:
     loss_baseline: Callable
     baseline_means: str
     paper: str
+    max_lag: Callable               # length -> the most steps between an input the answer needs and the answer
     # Where the metric is the fraction of sequences that fail: what a sequence that passes is
     # ("recalled whole"), so the criterion reads as the share that must pass. "": a plain bound.
     passes: str = ""
@@ -299,7 +301,8 @@ TASKS = {t.name: t for t in (
          layout="one marker in each half", metric=mse, metric_name="mse", threshold=0.01,
          inclusive=False, baseline=lambda T: 1.0 / 6.0, loss_baseline=lambda T: 1.0 / 12.0,
          baseline_means="always answering 1",
-         paper="Le et al. 2015; Arjovsky et al. 2016"),
+         paper="Le et al. 2015; Arjovsky et al. 2016",
+         max_lag=lambda T: T - 1),                                # a marker at step 0, the answer at T - 1
     Task("adding-1997", adding_1997, n_in=2, n_out=1, output="identity", min_length=12,
          layout="a mark in the first ten steps, before the last step", metric=wrong_beyond_004,
          metric_name="wrong (|error| >= 0.04)", threshold=0.01, inclusive=True,
@@ -307,25 +310,29 @@ TASKS = {t.name: t for t in (
          # E[(S/4)^2] / 2 with Var(X) = 1/3: (0.9 * 2/3 + 0.1 * 1/3) / 32
          loss_baseline=lambda T: (0.9 * 2 / 3 + 0.1 / 3) / 32.0,
          baseline_means="always answering 0.5",
-         paper="Hochreiter & Schmidhuber 1997, experiment 4", passes="answered within 0.04"),
+         paper="Hochreiter & Schmidhuber 1997, experiment 4", passes="answered within 0.04",
+         max_lag=lambda T: T + T // 10 - 1),                      # X1 at step 0 or later, the end at most T + T/10 - 1
     Task("temporal-order", temporal_order, n_in=len(TEMPORAL_ORDER_SYMBOLS), n_out=4, output="softmax",
          min_length=T2_RANGE[1] + 2, layout=f"X/Y at steps up to {T2_RANGE[1]}, then the trigger",
          metric=wrong_class, metric_name="wrong class", threshold=0.01, inclusive=True,
          baseline=lambda T: 0.75, loss_baseline=lambda T: math.log(4),
          baseline_means="guessing among the four classes",
-         paper="Hochreiter & Schmidhuber 1997, experiment 6a", passes="classified right"),
+         paper="Hochreiter & Schmidhuber 1997, experiment 6a", passes="classified right",
+         max_lag=lambda T: T + T // 10 - 1 - T1_RANGE[0]),        # the first X/Y at step 10 or later
     Task("copy", copy_memory, n_in=COPY_DELIMITER + 1, n_out=COPY_DELIMITER + 1, output="softmax",
          min_length=1, layout="T - 1 blanks", metric=not_recalled, metric_name="not recalled whole",
          threshold=0.01, inclusive=True, baseline=lambda T: 1.0 - COPY_SYMBOLS ** -COPY_RECALL,
          loss_baseline=lambda T: COPY_RECALL * math.log(COPY_SYMBOLS) / (T + 2 * COPY_RECALL),
          baseline_means="blanks, then a uniform guess among the 8 symbols",
-         paper="Arjovsky et al. 2016", passes="recalled whole"),
+         paper="Arjovsky et al. 2016", passes="recalled whole",
+         max_lag=lambda T: T + COPY_RECALL),                      # symbol k at step k, recalled at T + 10 + k
     Task("lookahead", lookahead, n_in=LOOKAHEAD_SYMBOLS, n_out=LOOKAHEAD_SYMBOLS, output="softmax",
          min_length=LOOKAHEAD + 1, layout=f"labels {LOOKAHEAD} steps ahead", metric=wrong_labels,
          metric_name="wrong labels", threshold=0.01, inclusive=True,
          baseline=lambda T: 1.0 - 1.0 / LOOKAHEAD_SYMBOLS, loss_baseline=lambda T: math.log(LOOKAHEAD_SYMBOLS),
          baseline_means="guessing among the 8 symbols (what a model that reads only the past can do)",
-         paper="Goodfellow et al. 2016, sec. 10.3 (bidirectional RNNs)"),
+         paper="Goodfellow et al. 2016, sec. 10.3 (bidirectional RNNs)",
+         max_lag=lambda T: LOOKAHEAD),                            # the label 3 steps ahead, read backwards
 )}
 
 

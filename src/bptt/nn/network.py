@@ -370,16 +370,17 @@ class LSTM(Network):
 
     U (4H, I), W (4H, H), b (4H,) in PyTorch's gate order i, f, g, o; V (O, H), c (O,).
     ``forget_bias`` is added to the forget gate's bias at initialisation (1.0, Jozefowicz et
-    al. 2015); ``from_torch`` keeps whatever the module holds. The trace carries h and the
-    cell state s for every step and the gates; backward returns dh0 and ds0. Other
-    arguments as ``Network``.
+    al. 2015); ``chrono=T_max`` draws the forget and input gates' biases as Tallec & Ollivier
+    (2018) instead (``LSTMCell.adjust_init``); ``from_torch`` keeps whatever the module holds.
+    The trace carries h and the cell state s for every step and the gates; backward returns
+    dh0 and ds0. Other arguments as ``Network``.
     """
 
     CELL = "lstm"
 
-    def __init__(self, n_in, n_hidden, n_out, *, layers=1, forget_bias=1.0, output="softmax",
+    def __init__(self, n_in, n_hidden, n_out, *, layers=1, forget_bias=1.0, chrono=None, output="softmax",
                  seed=None, dtype=np.float64, bidirectional=False):
-        super().__init__(LSTMCell(forget_bias), n_in, n_hidden, n_out, layers=layers, output=output,
+        super().__init__(LSTMCell(forget_bias, chrono), n_in, n_hidden, n_out, layers=layers, output=output,
                          seed=seed, dtype=dtype, bidirectional=bidirectional)
 
 
@@ -387,14 +388,15 @@ class GRU(Network):
     """The gated recurrent unit (``cells.GRUCell``, PyTorch's formulation) with a dense readout.
 
     U (3H, I), W (3H, H), b (3H,) in PyTorch's gate order r, z, n, and b_hn (H,), the n block's
-    recurrent bias, which r multiplies; V (O, H), c (O,). Other arguments as ``Network``.
+    recurrent bias, which r multiplies; V (O, H), c (O,). ``chrono=T_max`` draws the update
+    gate's bias as Tallec & Ollivier (2018) (``GRUCell.adjust_init``). Other arguments as ``Network``.
     """
 
     CELL = "gru"
 
-    def __init__(self, n_in, n_hidden, n_out, *, layers=1, output="softmax", seed=None, dtype=np.float64,
-                 bidirectional=False):
-        super().__init__(GRUCell(), n_in, n_hidden, n_out, layers=layers, output=output, seed=seed,
+    def __init__(self, n_in, n_hidden, n_out, *, layers=1, chrono=None, output="softmax", seed=None,
+                 dtype=np.float64, bidirectional=False):
+        super().__init__(GRUCell(chrono), n_in, n_hidden, n_out, layers=layers, output=output, seed=seed,
                          dtype=dtype, bidirectional=bidirectional)
 
 

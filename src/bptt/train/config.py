@@ -77,13 +77,14 @@ def check_cell_options(config, cell_options: dict) -> None:
                          f"got {value!r} with --cell {config.cell}")
 
 
-def build_network(config, n_in: int, n_out: int, *, output: str = "softmax") -> Network:
+def build_network(config, n_in: int, n_out: int, *, output: str = "softmax", **more) -> Network:
     """The network ``config`` describes (its cell, hidden, layers, bidirectional, seed and dtype), from n_in inputs
     to n_out outputs; its cell's options are the config's fields of the same names (None: the cell's
-    default)."""
+    default), and ``more`` (options the config derives rather than holds: chrono's T_max)."""
     cell = CELLS[config.cell]
     options = {f.name: getattr(config, f.name) for f in dataclasses.fields(cell)
                if getattr(config, f.name, None) is not None}
+    options.update(more)
     return Network.create(config.cell, n_in, config.hidden, n_out, cell_options=options, layers=config.layers,
                           output=output, seed=config.seed, dtype=config.dtype,
                           bidirectional=getattr(config, "bidirectional", False))

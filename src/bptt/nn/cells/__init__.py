@@ -51,6 +51,12 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     extra leading axes, so the diagnostics can push many chains through one step at once.
 ``adjust_init(params, H, rng)``
     Changes the initial parameters after the uniform draw (the LSTM's forget-gate bias), or not.
+    ``rng`` is the Generator that drew them; a cell that draws more takes it from there.
+``chrono`` (a field, only on a cell with a gate that sets how long its state is kept)
+    None, or T_max, the longest lag the task asks for: ``adjust_init`` then draws that gate's
+    bias as log(u), u ~ uniform[1, T_max - 1] (Tallec & Ollivier 2018; ``_chrono.py``): the
+    LSTM's forget gate (and its input gate's bias -log(u)), the GRU's update gate z. The RNN
+    has no such gate and no such field; ``CHRONO`` names the cells that have one.
 ``torch``, ``torch_options()``
     The PyTorch module's class name and constructor options, named as the module's attributes
     (``from_torch`` reads the options of a default cell back from a module's);
@@ -98,11 +104,15 @@ it below and add it to ``CELLS``, and add its name to ``CELLS`` in ``tests/cells
 else changes: ``Network.create("<name>", ...)`` builds a ``Network`` of it.
 """
 
+from dataclasses import fields
+
 from ._page import from_next_step
 from .gru import GRUCell
 from .lstm import LSTMCell
 from .rnn import RNNCell
 
 CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell)}
+# the cells that offer the chrono initialisation: those with a ``chrono`` field
+CHRONO = tuple(name for name, cls in CELLS.items() if "chrono" in {f.name for f in fields(cls)})
 
-__all__ = ["CELLS", "RNNCell", "LSTMCell", "GRUCell", "from_next_step"]
+__all__ = ["CELLS", "CHRONO", "RNNCell", "LSTMCell", "GRUCell", "from_next_step"]
