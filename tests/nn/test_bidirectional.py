@@ -230,7 +230,7 @@ def test_streaming_paths_refuse_a_bidirectional_model():
     with pytest.raises(ValueError, match="model: expected a unidirectional network"):
         next(bptt.truncated_bptt(model, x, x, k1=2, k2=2))
     with pytest.raises(ValueError, match="model: expected a unidirectional network for generation"):
-        bptt.nn.stages.step(model, x[0], [{"h": np.zeros((1, 2))}], [None])
+        bptt.nn.stages.stepper(model)
 
 
 # ---- a task that needs the future -----------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 
 from bptt.nn.dense import dense_backward, dense_forward, dense_grads, dense_step_forward
 from bptt.nn.embedding import (embedding_backward, embedding_backward_per_step, embedding_forward,
-                               scatter_rows)
+                               embedding_table, scatter_rows)
 
 
 def problem(n=6, n_out=5, T=4, B=3, seed=0):
@@ -29,6 +29,10 @@ def test_forward_is_the_dense_layer_on_one_hot_inputs(n):
     np.testing.assert_allclose(out, dense_forward(onehot(ids, n), M, v), rtol=1e-13, atol=1e-13)
     # the gather of columns (fewer ids than tokens) and the table of M^T + v give the same bits
     np.testing.assert_array_equal(embedding_forward(ids[:1, :1], M, v), out[:1, :1])
+    # row i of the table is M x + v for x one-hot at i, to the bit: what one step of generation reads
+    table = embedding_table(M, v)
+    assert table.shape == (n, 5) and table.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(table[ids], out)
     buffer = np.empty_like(out)
     assert embedding_forward(ids, M, v, out=buffer) is buffer and np.array_equal(buffer, out)
 

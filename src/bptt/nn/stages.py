@@ -5,7 +5,7 @@
     3. readout, all T at once:             o(t) = c + V h(t), yhat   readout, readout_loss
 Backward runs them in reverse: readout_backward over all T; each layer's reverse loop from the
 top down, then its dU, dW, db as single products over all steps (layer_backward,
-backward_layers); per_step_grads keeps each step's contribution apart. ``step`` and
+backward_layers); per_step_grads keeps each step's contribution apart. ``stepper`` and
 ``step_readout`` are the stages for one time step, as generation runs them.
 
 ``Network.forward``/``backward`` are these functions put together; truncated BPTT, recomputing
@@ -36,7 +36,7 @@ import numpy as np
 
 from .cells._scratch import fresh
 from .dense import dense_backward, dense_backward_per_step, dense_forward, dense_grads, dense_step_forward
-from .embedding import embedding_backward, embedding_backward_per_step, embedding_forward
+from .embedding import embedding_backward, embedding_backward_per_step, embedding_forward, embedding_table
 from .losses import LOSSES, OUTPUTS
 from .unroll import Weights, backward_through_time, forward_through_time
 
@@ -395,30 +395,37 @@ def stack_states(per_layer) -> dict:
 
 
 # ------------------------------------------------------ one step at a time (generation)
-def step(model, x_t, state, weights) -> list:
-    """Stages 1 and 2 for one time step of every layer: the states after it.
+def stepper(model, B=1):
+    """Stages 1 and 2 one time step at a time, as generation runs them: ``step = stepper(model)``,
+    then ``state = step(x_t, state)`` for each step.
 
     x_t: token ids int (B,) or vectors float (B, I); state: [{name: (B, H)}] per layer, the
-    states before the step (left as they are); weights: [model.weights(layer) per layer],
-    made once for all the steps (each makes its C-contiguous W^T once). For a few rows stage
-    1 gathers U's columns for the ids and multiplies by U^T as a view (``dense_step_forward``).
+    states before the step (left as they are). ``step`` returns the states after it in arrays
+    of its own, two sets used in turn (nothing allocated per step): the step after next writes
+    over them, so copy a state to keep it longer. What every step reads is made once here:
+    each layer's W^T (C-contiguous), U and b, layer 0's embedding table (b + U x(t) for one-hot
+    x(t) is its row x(t)) and the arrays the cell keeps; make a new stepper when the parameters
+    change. For vectors and the layers above, stage 1 multiplies by U^T as a view
+    (``dense_step_forward``). Per step this costs what the loop written inline would.
     """
     one_direction(model, "generation")
-    cell, H = model.cell, model.n_hidden
-    new, below = [], x_t
-    for layer in range(model.layers):
-        lp = layer_params(model, layer)
-        if below.dtype.kind in "iu":
-            xu = embedding_forward(below, lp["U"], lp["b"])                             # (B, G*H)
-        else:
-            xu = dense_step_forward(below, lp["U"], lp["b"])
-        prev = [state[layer][n] for n in cell.states]
-        after = {n: np.empty_like(v) for n, v in zip(cell.states, prev)}
-        keeps = [np.empty((xu.shape[0], w * H), dtype=xu.dtype) for _, w in cell.keeps]
-        cell.step_forward(weights[layer], xu, *prev, *after.values(), *keeps)
-        new.append(after)
-        below = after["h"]
-    return new
+    cell, p, H = model.cell, model.params, model.n_hidden
+    names = cell.states
+    layers = [(model.weights(layer), p[param_name("U", layer)], p[param_name("b", layer)],
+               [np.empty((B, w * H), dtype=model.dtype) for _, w in cell.keeps])     # scratch (B, width*H)
+              for layer in range(model.layers)]
+    table = embedding_table(p["U"], p["b"])                                           # (I, G*H)
+    sets = [[{n: np.empty((B, H), dtype=model.dtype) for n in names} for _ in layers] for _ in range(2)]
+
+    def step(x_t, state):
+        new = sets[1] if state is sets[0] else sets[0]
+        below = x_t
+        for (P, U, b, keeps), prev, after in zip(layers, state, new):
+            xu = table[below] if below.dtype.kind in "iu" else dense_step_forward(below, U, b)   # (B, G*H)
+            cell.step_forward(P, xu, *map(prev.__getitem__, names), *after.values(), *keeps)
+            below = after["h"]
+        return new
+    return step
 
 
 def step_readout(model, state):
