@@ -113,5 +113,7 @@ def run(args):
     with writing("--out", out):
         page.save(out)
     d = page.data
-    Output().line(f"bptt explain: {origin} on {text!r}: {len(d['x'])} steps, L = {d['loss']:.4f}; wrote {out}")
+    tx = d["model"]["tx"]
+    steps = f"{tx} encoder and {len(d['x']) - tx} decoder steps" if seq else f"{len(d['x'])} steps"
+    Output().line(f"bptt explain: {origin} on {text!r}: {steps}, L = {d['loss']:.4f}; wrote {out}")
     return 0
