@@ -646,3 +646,35 @@ def test_an_encoder_decoder_at_1024_px(browser, tmp_path):
     assert len(back) == Tx and all(x2 < x1 for x1, x2 in back)      # the decoder's links and the context's
     assert errors == [], errors
     page.close()
+
+
+@pytest.mark.parametrize("name", [pytest.param("gru2-bidirectional", marks=pytest.mark.slow),   # about 5 s
+                                  "rnn-seq2seq", "gru-seq2seq"])
+def test_other_cells_bidirectional_and_seq2seq_pages_at_a_few_stages(browser, tmp_path, name):
+    """The other cells' pages at 1024 px: no console error, numbers as in the JSON at a few
+    stages of every shown layer (a 2-layer stack reads both directions of the layer below)."""
+    V = len(set(TEXT))
+    model = (bptt.GRU(V, 5, V, layers=2, bidirectional=True, seed=1) if name.startswith("gru2")
+             else bptt.Seq2Seq(4, 5, 5, cell=name.split("-")[0], seed=1))
+    explanation = bptt.explain(model, TEXT if name.startswith("gru2") else "helo")
+    data = explanation.data
+    page, requests, errors = open_page(browser, explanation, tmp_path / "page.html")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    entries = page.eval_on_selector_all("#layer option", "os => os.map((o) => o.value)") if page.is_visible("#layer") else [None]
+    n = int(page.get_attribute("#slider", "max")) + 1
+    for entry in entries:
+        if entry is not None:
+            page.select_option("#layer", entry)
+        for i in (0, 2, n // 2, n // 2 + 3, n - 2, n - 1):             # by the slider
+            page.evaluate(f"(() => {{ const s = document.getElementById('slider'); s.value = {i}; "
+                          f"s.dispatchEvent(new Event('input')); }})()")
+            check_numbers(page, data, f"{name}, {entry}, stage {i}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    if name.startswith("gru2"):
+        page.select_option("#layer", "2")                             # layer 1 forward reads [h0 forward; h0 reverse]
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press("End")
+        assert hover_value(page, '#net g[data-strip="below.3"] rect >> nth=6') == data["layers"][1]["h"][3][1]
+    assert errors == [], errors
+    assert requests == [(tmp_path / "page.html").as_uri()], requests
+    page.close()
