@@ -268,7 +268,7 @@ def build_data(model, text: str, *, vocab: Vocab | None = None, lr: float = 0.1,
     cell = model.cell
     readout = (lambda a: padded(a[:, 0])) if seq else (lambda a: f(a[:, 0]))
     data = {
-        "format": "bptt-explain", "version": 3,
+        "format": "bptt-explain", "version": 2,   # new fields only: version 2 pages read as before
         "text": text, "vocab": out_vocab, "x": columns_in.tolist(), "y": targets,
         "model": {"kind": "seq2seq" if seq else "network", "n_in": model.n_in, "n_hidden": H, "n_out": O,
                   "nonlinearity": getattr(model, "nonlinearity", None) or ("tanh" if cell.name == "rnn" else None),
