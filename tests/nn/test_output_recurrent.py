@@ -212,3 +212,50 @@ def test_bad_input_names_the_argument():
         orn.forward(params, x, np.zeros((4, 2, 2)))
     with pytest.raises(ValueError, match="^y: expected class ids in"):
         orn.teacher_feedback(np.full((4, 2), 3), 3)
+
+
+def calls_during(fn) -> int:
+    """How many Python and builtin function calls ``fn()`` makes (sys.setprofile's call events)."""
+    import sys
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_the_backward_does_the_same_work_at_any_length_where_bptt_loops():
+    """No loop over time: the teacher-forced backward makes as many calls for T = 50 as for T = 5
+    (whole-sequence products), while a SimpleRNN's BPTT backward makes more with every step."""
+    counts, bptt_counts = [], []
+    for T in (5, 50):
+        params, x, y, mask = problem(T, 3, 4, 5, 4, seed=10)
+        trace = orn.forward(params, x, orn.teacher_feedback(y, 4))
+        counts.append(calls_during(lambda: orn.backward(params, trace, y, mask)))
+        net = bptt.SimpleRNN(4, 5, 4, seed=10)
+        net_trace = net.forward(x)
+        bptt_counts.append(calls_during(lambda: net.backward(net_trace, y, mask)))
+    assert counts[0] == counts[1]
+    assert bptt_counts[1] >= bptt_counts[0] + 45          # at least one call per step
+
+
+def test_greedy_free_running_is_whole_exactly_when_teacher_forcing_is():
+    """Up to a sequence's first wrong token both runs read the same feedback, so a sequence is
+    right whole free-running exactly when every teacher-forced prediction is right."""
+    T, B, I, H, O = 6, 40, 4, 6, 3
+    params, x, _, _ = problem(T, B, I, H, O, seed=11, mask=False)
+    y = orn.free_run(params, x).o.argmax(-1)                   # its own answers: whole for every sequence
+    rng = np.random.default_rng(11)
+    flip = rng.random((T, B)) < 0.05
+    y = np.where(flip, (y + 1) % O, y)                         # some sequences now have a wrong token
+    free = orn.free_run(params, x).o.argmax(-1) != y
+    forced = orn.forward(params, x, orn.teacher_feedback(y, O)).o.argmax(-1) != y
+    np.testing.assert_array_equal(free.any(axis=0), forced.any(axis=0))
+    assert 0 < free.any(axis=0).sum() < B
