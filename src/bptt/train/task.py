@@ -130,6 +130,8 @@ class TaskConfig:
     steps: int = option(2000, "the update budget")
     lr: float = option(1e-3, "learning rate", says_default=f"per cell: {_per({c: v for c, v in DEFAULTS.items() if c in CELLS}, 'lr')}")
     optimizer: str = option("adam", "the update rule, as torch.optim's", choices=OPTIMIZERS)
+    lr_decay: float = option(1.0, "multiply the learning rate by this every --lr-decay-every updates")
+    lr_decay_every: int = option(1000, "updates between decays")
     clip: float | None = option(1.0, "clip the global gradient norm to this (Pascanu et al. 2013); 0: off",
                                 zero_is_none=True)
     nonlinearity: str | None = option(None, "f in h(t) = f(a(t))", choices=ACTIVATIONS, says_default="tanh")
@@ -176,11 +178,13 @@ class TaskConfig:
         if task.model == "seq2seq" and self.cell not in ("rnn", "lstm", "gru"):
             raise ValueError(f"--cell: expected rnn, lstm or gru for --model seq2seq, got {self.cell}")
         task.check_length(self.length)
-        for name in ("hidden", "layers", "batch_size", "steps", "eval_every", "eval_size", "log_every"):
+        for name in ("hidden", "layers", "batch_size", "steps", "eval_every", "eval_size", "log_every",
+                     "lr_decay_every"):
             check.positive_int(flag(name), getattr(self, name))
         check.nonnegative_int("--seed", self.seed)
         check.boolean("--bidirectional", self.bidirectional)
         check.number_in("--lr", self.lr, 0)
+        check.number_in("--lr-decay", self.lr_decay, 0, 1, hi_open=False)
         if self.clip is not None:
             check.number_in("--clip", self.clip, 0, lo_open=False, note="0 turns clipping off")
         if self.init is not None and self.cell not in self.INIT_CELLS[self.init]:
@@ -275,7 +279,8 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     model = build_model(config)
     opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
-    updates = Updates(opt, lr=config.lr, clip=config.clip)
+    updates = Updates(opt, lr=config.lr, clip=config.clip, lr_decay=config.lr_decay,
+                      lr_decay_every=config.lr_decay_every)
     rng = np.random.default_rng([config.seed, 0])                # training batches
     signs = np.random.default_rng([config.seed, 2])              # UORO's random signs
     held_out = task.generate(config.length, config.eval_size, np.random.default_rng([config.seed, 1]))
@@ -355,6 +360,8 @@ def _config_record(config: TaskConfig) -> dict:
         del record["bidirectional"]
     if record["forget_bias"] is None:           # likewise a run that did not set it
         del record["forget_bias"]
+    if record["lr_decay"] == 1.0:               # and a constant learning rate
+        del record["lr_decay"], record["lr_decay_every"]
     return record
 
 
