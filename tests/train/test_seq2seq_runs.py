@@ -11,8 +11,7 @@ import bptt
 from bptt.cli import main
 from bptt.train import checkpoint
 
-pytestmark = pytest.mark.slow          # each CLI run draws its learning curve: about 15 s for the module
-
+SLOW = pytest.mark.slow          # each CLI run draws its learning curve: about 15 s for the runs below
 SMALL = ["reverse", "--model", "seq2seq", "--length", "5", "--hidden", "12", "--batch-size", "16",
          "--eval-every", "10", "--eval-size", "40", "--quiet"]
 
@@ -35,6 +34,7 @@ def runs(tmp_path_factory):
     return straight, resumed, first
 
 
+@SLOW
 def test_the_checkpoint_loads_back_as_the_seq2seq(runs, tmp_path):
     straight, _, _ = runs
     ck = checkpoint.load(straight)
@@ -52,6 +52,7 @@ def test_the_checkpoint_loads_back_as_the_seq2seq(runs, tmp_path):
     assert np.array_equal(back.generate(x, 9, 4), model.generate(x, 9, 4))
 
 
+@SLOW
 def test_a_resumed_run_is_bit_identical_to_one_that_never_stopped(runs):
     straight, resumed, first = runs
     assert first.meta["run"]["step"] == 10
@@ -67,6 +68,7 @@ def test_a_resumed_run_is_bit_identical_to_one_that_never_stopped(runs):
     assert ra["sequences_seen"] == rb["sequences_seen"]
 
 
+@SLOW
 def test_sample_decodes_with_an_encoder_decoder(runs, tmp_path, capsys):
     straight, _, _ = runs
     model = checkpoint.load(straight).model
@@ -79,6 +81,7 @@ def test_sample_decodes_with_an_encoder_decoder(runs, tmp_path, capsys):
     assert printed == [str(t) for t in want]
 
 
+@SLOW
 @pytest.mark.parametrize("argv", [
     ["diagnose", "{run}", "--out", "{tmp}/d"],
     ["explain", "{run}", "--out", "{tmp}/e.html"],
@@ -101,6 +104,7 @@ def test_a_tool_that_cannot_take_it_says_so_in_one_line(runs, tmp_path, capsys, 
     assert "Traceback" not in err
 
 
+@SLOW
 def test_resume_refuses_a_network_task_run(tmp_path, capsys):
     run = tmp_path / "net"
     assert main(["task", "copy", "--length", "3", "--hidden", "4", "--steps", "2", "--eval-every", "2",
@@ -109,3 +113,11 @@ def test_resume_refuses_a_network_task_run(tmp_path, capsys):
     assert main(["task", "copy", "--resume", str(run), "--steps", "4"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "expected an encoder-decoder checkpoint" in err and "got a network" in err
+
+
+@pytest.mark.parametrize("flag, value", [("--lr-decay", "0"), ("--lr-decay", "1.5"), ("--lr-decay-every", "0")])
+def test_a_bad_learning_rate_schedule_is_one_line(tmp_path, capsys, flag, value):
+    assert main(["task", "reverse", flag, value, "--steps", "1", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{flag}: expected" in err and f"got {float(value) if flag == '--lr-decay' else value}" in err
+    assert not (tmp_path / "r").exists()
