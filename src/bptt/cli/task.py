@@ -71,7 +71,9 @@ def run(args):
     baseline = task.baseline(config.length)
     output.line(f"{task.name} (after {task.paper}), T = {config.length}, cell {config.cell}: H={config.hidden}, "
                 f"layers {config.layers}{', bidirectional' if config.bidirectional else ''}, B={config.batch_size}, at most {config.steps} updates, "
-                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}"
+                f"{config.optimizer} lr={config.lr:g}"
+                f"{f' times {config.lr_decay:g} every {config.lr_decay_every} updates' if config.lr_decay != 1 else ''}"
+                f", clip {config.clip}, seed {config.seed}"
                 f"{'' if config.gradient == 'bptt' else f', gradient {config.gradient} ' + (f'every {config.seq_length} steps' if config.seq_length else 'once per sequence')}"
                 f"; solved when "
                 f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
