@@ -78,9 +78,9 @@ def _diagnose(args):
         if where.is_dir() and (where / METRICS).is_file():
             metrics_path = where / METRICS
             if (where / checkpoint.FILENAME).is_file():
-                ck = checkpoint.load(where)
+                ck = checkpoint.load(where, accept=("network",))
         else:
-            ck = checkpoint.load(where)
+            ck = checkpoint.load(where, accept=("network",))
         if ck is not None:
             source = f"checkpoint {str(ck.path)!r}"
             _require_character_model(ck)
@@ -143,7 +143,7 @@ def _beside(option, model, vocab, seed, checkpoint):
         other = Network.create(option, model.n_in, model.n_hidden, model.n_out, layers=model.layers, seed=seed,
                                bidirectional=model.bidirectional)
         return f"random {type(other).__name__} (seed {seed})", other
-    ck = checkpoint.load(option, name="--beside")
+    ck = checkpoint.load(option, name="--beside", accept=("network",))
     if ck.vocab is None or not set(vocab.chars) <= set(ck.vocab.chars):
         raise ValueError(f"--beside {option!r}: expected a character model whose vocabulary holds the "
                          f"{len(vocab)} characters of the first model, got "

@@ -386,7 +386,7 @@ def explain(model, text: str | None = None, *, vocab: Vocab | None = None,
     """
     if isinstance(model, (str, os.PathLike)):
         from ..train import checkpoint
-        ck = checkpoint.load(model, name="model")
+        ck = checkpoint.load(model, name="model", accept=("network",))
         if ck.vocab is None:
             raise ValueError(f"model {str(ck.path)!r}: expected a character model with a vocabulary, "
                              f"got a checkpoint without one")
