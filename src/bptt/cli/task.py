@@ -25,7 +25,7 @@ def add(sub):
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
                    help="continue the seq2seq run in DIR (bptt task reverse or sort) from its checkpoint, bit for "
                         "bit as if it had not stopped; only --steps, --eval-every, --log-every and --threads may "
-                        "change")
+                        "change (default: a new run)")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.set_defaults(run=run)
 

@@ -127,7 +127,7 @@ def plot_lags_beside(profiles, path, *, title="", note="") -> Path:
     if finite.size:
         ax.set_ylim(max(finite.min(), 10.0 ** -DECADES) / 3, min(finite.max(), 10.0 ** DECADES) * 3)
     ax.set_xlim(0, max(len(v) for v in shown) - 1)
-    if any(p.direction == "reverse" for p in profiles.values()):
+    if any(getattr(p, "direction", "forward") == "reverse" for p in profiles.values()):
         ax.set_xlabel("lag |t - k| (to k = t - lag along a forward chain, k = t + lag along a reverse one)")
     else:
         ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
