@@ -1,0 +1,87 @@
+"""Which kernels the gated cells' steps run: NumPy (the reference) or numba-compiled ones.
+
+``pip install "bptt[fast]"`` installs numba; the LSTM's and GRU's steps then run their
+elementwise gate work as compiled loops (``_fast_lstm.py``, ``_fast_gru.py``), one pass where
+NumPy makes a dozen calls, while the matrix products and the transcendental functions (NumPy's
+vectorised exp and tanh) stay NumPy's. The compiled loops do the same float operations in the
+same order as the NumPy code they replace, so the two paths give the same bits
+(tests/nn/test_kernels.py checks it in float32 and float64).
+
+The switch: ``BPTT_KERNELS=numpy`` in the environment (read at import), or ``use("numpy")``,
+turns them off; ``use("numba")`` turns them on (an error if numba is absent); the default,
+"auto", uses numba where it is installed. ``active()`` says which path runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+CHOICES = ("auto", "numba", "numpy")
+_choice = os.environ.get("BPTT_KERNELS", "auto").strip().lower() or "auto"
+if _choice not in CHOICES:
+    raise ValueError(f"BPTT_KERNELS: expected one of {', '.join(CHOICES)}, got {_choice!r}")
+_HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+_on = _HAVE_NUMBA and _choice != "numpy"
+
+
+def available() -> bool:
+    """Whether numba is installed (the ``fast`` extra)."""
+    return _HAVE_NUMBA
+
+
+def use(name: str) -> str:
+    """Choose the kernels: "numba", "numpy" or "auto" (numba if installed). Returns the previous choice."""
+    global _on, _choice
+    if name not in CHOICES:
+        raise ValueError(f"kernels: expected one of {', '.join(CHOICES)}, got {name!r}")
+    if name == "numba" and not _HAVE_NUMBA:
+        raise ValueError('kernels: "numba" needs numba installed (pip install "bptt[fast]")')
+    previous, _choice = _choice, name
+    _on = _HAVE_NUMBA and name != "numpy"
+    return previous
+
+
+def active() -> str:
+    """"numba" or "numpy": the path the gated cells' steps take now."""
+    return "numba" if _on else "numpy"
+
+
+def fast(narrow, wide=(), ndim=2) -> bool:
+    """Whether a step on these arrays takes the compiled path: on, every array of ``narrow``
+    the same shape ((B, H) for a step, (T, B, H) for ``backward_locals``: ``ndim``), every array
+    of ``wide`` (B, G*H) or (T, B, G*H) beside them, one float dtype throughout. Anything else
+    (the diagnostics push extra leading axes through a step) stays on NumPy's path."""
+    if not _on:
+        return False
+    shape, dtype = narrow[0].shape, narrow[0].dtype
+    if len(shape) != ndim or dtype.kind != "f" or dtype.itemsize < 4:
+        return False
+    return (all(a.shape == shape and a.dtype == dtype for a in narrow)
+            and all(a.shape[:-1] == shape[:-1] and a.ndim == ndim and a.dtype == dtype for a in wide))
+
+
+# error_model="numpy": a float division is IEEE's (inf, nan), as NumPy's, not Python's check for
+# zero, whose branch keeps LLVM from vectorising the loop (4x slower). No fastmath: the compiled
+# loops must round as NumPy does, so no reassociation and no fused multiply-adds.
+OPTIONS = dict(nogil=True, error_model="numpy")
+
+
+def jit(fn):
+    """numba.njit(fn), compiled on its first call for the dtypes it is called with. Cached on
+    disk where the package's folder is writable (numba finds another cache folder or none).
+    The loops are written over 1-D rows (``x[b]``): LLVM vectorises those, not x[b, k]."""
+    compiled = None
+
+    def call(*args):
+        nonlocal compiled
+        if compiled is None:
+            import numba
+            try:
+                compiled = numba.njit(cache=True, **OPTIONS)(fn)
+            except RuntimeError:                   # no writable cache location: compile each process
+                compiled = numba.njit(**OPTIONS)(fn)
+            call.compiled = compiled
+        return compiled(*args)
+    call.__name__, call.__doc__, call.py_func = fn.__name__, fn.__doc__, fn
+    return call
