@@ -19,11 +19,20 @@ import os
 import sys
 
 CHOICES = ("auto", "numba", "numpy")
-_choice = os.environ.get("BPTT_KERNELS", "auto").strip().lower() or "auto"
-if _choice not in CHOICES:
-    raise ValueError(f"BPTT_KERNELS: expected one of {', '.join(CHOICES)}, got {_choice!r}")
 _HAVE_NUMBA = importlib.util.find_spec("numba") is not None
-_on = _HAVE_NUMBA and _choice != "numpy"
+_choice, _on = None, None          # read from BPTT_KERNELS on first use, so that a bad value is an
+                                   # error where the CLI reports it (one line), not at import
+
+
+def _from_environment() -> bool:
+    global _choice, _on
+    value = os.environ.get("BPTT_KERNELS", "auto").strip().lower() or "auto"
+    if value not in CHOICES:
+        raise ValueError(f"BPTT_KERNELS: expected one of {', '.join(CHOICES)}, got {value!r}")
+    if value == "numba" and not _HAVE_NUMBA:
+        raise ValueError('BPTT_KERNELS: "numba" needs numba installed (pip install "bptt[fast]")')
+    _choice, _on = value, _HAVE_NUMBA and value != "numpy"
+    return _on
 
 
 def available() -> bool:
@@ -38,6 +47,8 @@ def use(name: str) -> str:
         raise ValueError(f"kernels: expected one of {', '.join(CHOICES)}, got {name!r}")
     if name == "numba" and not _HAVE_NUMBA:
         raise ValueError('kernels: "numba" needs numba installed (pip install "bptt[fast]")')
+    if _on is None:
+        _from_environment()
     previous, _choice = _choice, name
     _on = _HAVE_NUMBA and name != "numpy"
     return previous
@@ -45,7 +56,8 @@ def use(name: str) -> str:
 
 def active() -> str:
     """"numba" or "numpy": the path the gated cells' steps take now."""
-    return "numba" if _on else "numpy"
+    on = _from_environment() if _on is None else _on
+    return "numba" if on else "numpy"
 
 
 def fast(narrow, wide=(), ndim=2) -> bool:
@@ -53,7 +65,7 @@ def fast(narrow, wide=(), ndim=2) -> bool:
     the same shape ((B, H) for a step, (T, B, H) for ``backward_locals``: ``ndim``), every array
     of ``wide`` (B, G*H) or (T, B, G*H) beside them, one float dtype throughout. Anything else
     (the diagnostics push extra leading axes through a step) stays on NumPy's path."""
-    if not _on:
+    if not (_from_environment() if _on is None else _on):
         return False
     first = narrow[0]
     shape, dtype = first.shape, first.dtype
