@@ -138,8 +138,8 @@ def plant_compiled_derivative(monkeypatch):
         D[..., 2 * H:3 * H] = _wrong_tanh_derivative(g) * i
         A[...] = _wrong_tanh_derivative(tanh_s) * o
 
-    def gru(gates, hn, h_prev, N, Dz, R):
-        gru_locals(gates, hn, h_prev, N, Dz, R)
+    def gru(gates, hn, h_prev, N, Dz, R, r, z):
+        gru_locals(gates, hn, h_prev, N, Dz, R, r, z)
         H = N.shape[-1]
         N[...] = _wrong_tanh_derivative(gates[..., 2 * H:]) * (1 - gates[..., H:2 * H])
     monkeypatch.setattr(fast_lstm, "backward_locals", lstm)

@@ -64,37 +64,53 @@ def step_forward(P, xu_t, h_prev, h_t, gates_t, hn_t):
 
 
 @jit
-def _locals(gates, hn, h_prev, N, Dz, R, one):
-    """N = (1 - n^2)(1 - z), Dz = (1 - z) z (h(t-1) - n), R = (1 - r) r hn."""
+def _locals(gates, hn, h_prev, N, Dz, R, r_out, z_out, one):
+    """N = (1 - n^2)(1 - z), Dz = (1 - z) z (h(t-1) - n), R = (1 - r) r hn; r and z copied out
+    contiguous for the steps. One loop per output: with one store and few loads LLVM can check
+    that the arrays do not overlap and vectorise; with all of them in one loop it gives up."""
     T, B, H = N.shape
     for t in range(T):
         for b in range(B):
-            g3, o, hp, nb, dz, rb = gates[t, b], hn[t, b], h_prev[t, b], N[t, b], Dz[t, b], R[t, b]
+            gr, gz, gn = gates[t, b, :H], gates[t, b, H:2 * H], gates[t, b, 2 * H:]
+            o, hp, nb, dz, rb, ro, zo = hn[t, b], h_prev[t, b], N[t, b], Dz[t, b], R[t, b], r_out[t, b], z_out[t, b]
             for k in range(H):
-                r, z, n = g3[k], g3[H + k], g3[2 * H + k]
-                nb[k] = (one - n * n) * (one - z)
-                dz[k] = ((one - z) * z) * (hp[k] - n)
-                rb[k] = ((one - r) * r) * o[k]
+                nb[k] = (one - gn[k] * gn[k]) * (one - gz[k])
+            for k in range(H):
+                dz[k] = ((one - gz[k]) * gz[k]) * (hp[k] - gn[k])
+            for k in range(H):
+                rb[k] = ((one - gr[k]) * gr[k]) * o[k]
+            for k in range(H):
+                ro[k] = gr[k]
+            for k in range(H):
+                zo[k] = gz[k]
 
 
-def backward_locals(gates, hn, h_prev, N, Dz, R):
-    _locals(gates, hn, h_prev, N, Dz, R, gates.dtype.type(1))
+def backward_locals(gates, hn, h_prev, N, Dz, R, r_out, z_out):
+    _locals(gates, hn, h_prev, N, Dz, R, r_out, z_out, gates.dtype.type(1))
 
 
 @jit
 def _errors(carry_h, dout, dh, N, Dz, R, r, da, dahh):
-    """dL/dh(t), dL/da(t) (input side) and the recurrent side's [da_r, da_z, da_n r]."""
+    """dL/dh(t), dL/da(t) (input side) and the recurrent side's [da_r, da_z, da_n r] (one loop per output)."""
     B, H = dh.shape
     for b in range(B):
-        ch, do, eh, nb, dz, rb, rr, e3, f3 = carry_h[b], dout[b], dh[b], N[b], Dz[b], R[b], r[b], da[b], dahh[b]
+        ch, do, eh, nb, dz, rb, rr = carry_h[b], dout[b], dh[b], N[b], Dz[b], R[b], r[b]
+        ar, az, an = da[b, :H], da[b, H:2 * H], da[b, 2 * H:]
+        hr, hz, hn = dahh[b, :H], dahh[b, H:2 * H], dahh[b, 2 * H:]
         for k in range(H):
-            e_h = do[k] + ch[k]
-            eh[k] = e_h
-            da_n = e_h * nb[k]
-            da_z = e_h * dz[k]
-            da_r = da_n * rb[k]
-            e3[k], e3[H + k], e3[2 * H + k] = da_r, da_z, da_n
-            f3[k], f3[H + k], f3[2 * H + k] = da_r, da_z, da_n * rr[k]
+            eh[k] = do[k] + ch[k]
+        for k in range(H):
+            an[k] = eh[k] * nb[k]
+        for k in range(H):
+            az[k] = eh[k] * dz[k]
+        for k in range(H):
+            ar[k] = an[k] * rb[k]
+        for k in range(H):
+            hr[k] = ar[k]
+        for k in range(H):
+            hz[k] = az[k]
+        for k in range(H):
+            hn[k] = an[k] * rr[k]
 
 
 @jit
