@@ -131,15 +131,15 @@ def plant_compiled_derivative(monkeypatch):
     fast_gru = importlib.import_module("bptt.nn.cells._fast_gru")
     lstm_locals, gru_locals = fast_lstm.backward_locals, fast_gru.backward_locals
 
-    def lstm(gates, tanh_s, s_prev, A, D, F):
-        lstm_locals(gates, tanh_s, s_prev, A, D, F)
+    def lstm(gates, tanh_s, s_prev, A, D):
+        lstm_locals(gates, tanh_s, s_prev, A, D)
         H = A.shape[-1]
         i, g, o = gates[..., :H], gates[..., 2 * H:3 * H], gates[..., 3 * H:]
         D[..., 2 * H:3 * H] = _wrong_tanh_derivative(g) * i
         A[...] = _wrong_tanh_derivative(tanh_s) * o
 
-    def gru(gates, hn, h_prev, N, Dz, R, r, z):
-        gru_locals(gates, hn, h_prev, N, Dz, R, r, z)
+    def gru(gates, hn, h_prev, N, Dz, R):
+        gru_locals(gates, hn, h_prev, N, Dz, R)
         H = N.shape[-1]
         N[...] = _wrong_tanh_derivative(gates[..., 2 * H:]) * (1 - gates[..., H:2 * H])
     monkeypatch.setattr(fast_lstm, "backward_locals", lstm)

@@ -64,29 +64,25 @@ def step_forward(P, xu_t, h_prev, h_t, gates_t, hn_t):
 
 
 @jit
-def _locals(gates, hn, h_prev, N, Dz, R, r_out, z_out, one):
-    """N = (1 - n^2)(1 - z), Dz = (1 - z) z (h(t-1) - n), R = (1 - r) r hn; r and z copied out
-    contiguous for the steps. One loop per output: with one store and few loads LLVM can check
+def _locals(gates, hn, h_prev, N, Dz, R, one):
+    """N = (1 - n^2)(1 - z), Dz = (1 - z) z (h(t-1) - n), R = (1 - r) r hn. One loop per output: with one store and few loads LLVM can check
     that the arrays do not overlap and vectorise; with all of them in one loop it gives up."""
     T, B, H = N.shape
     for t in range(T):
         for b in range(B):
             gr, gz, gn = gates[t, b, :H], gates[t, b, H:2 * H], gates[t, b, 2 * H:]
-            o, hp, nb, dz, rb, ro, zo = hn[t, b], h_prev[t, b], N[t, b], Dz[t, b], R[t, b], r_out[t, b], z_out[t, b]
+            o, hp, nb, dz, rb = hn[t, b], h_prev[t, b], N[t, b], Dz[t, b], R[t, b]
             for k in range(H):
                 nb[k] = (one - gn[k] * gn[k]) * (one - gz[k])
             for k in range(H):
                 dz[k] = ((one - gz[k]) * gz[k]) * (hp[k] - gn[k])
             for k in range(H):
                 rb[k] = ((one - gr[k]) * gr[k]) * o[k]
-            for k in range(H):
-                ro[k] = gr[k]
-            for k in range(H):
-                zo[k] = gz[k]
 
 
-def backward_locals(gates, hn, h_prev, N, Dz, R, r_out, z_out):
-    _locals(gates, hn, h_prev, N, Dz, R, r_out, z_out, gates.dtype.type(1))
+def backward_locals(gates, hn, h_prev, N, Dz, R):
+    """Into N, Dz and R, the NumPy path's arrays (train/memory.py's estimate holds for both)."""
+    _locals(gates, hn, h_prev, N, Dz, R, gates.dtype.type(1))
 
 
 @jit

@@ -62,8 +62,8 @@ def step_forward(P, xu_t, h_prev, s_prev, h_t, s_t, gates_t, tanh_s_t):
 
 
 @jit
-def _locals(gates, tanh_s, s_prev, A, D, F, one):
-    """A = o (1 - tanh(s)^2); D = g i (1 - i), s(t-1) f (1 - f), i (1 - g^2), tanh(s) o (1 - o); F = f.
+def _locals(gates, tanh_s, s_prev, A, D, one):
+    """A = o (1 - tanh(s)^2); D = g i (1 - i), s(t-1) f (1 - f), i (1 - g^2), tanh(s) o (1 - o).
 
     One loop per output: with one store and few loads LLVM can check that the arrays do not
     overlap and vectorise; with all of them in one loop it gives up (3x slower)."""
@@ -72,7 +72,7 @@ def _locals(gates, tanh_s, s_prev, A, D, F, one):
         for b in range(B):
             gi, gf, gg, go = gates[t, b, :H], gates[t, b, H:2 * H], gates[t, b, 2 * H:3 * H], gates[t, b, 3 * H:]
             di, df, dg, do = D[t, b, :H], D[t, b, H:2 * H], D[t, b, 2 * H:3 * H], D[t, b, 3 * H:]
-            ts, sp, a, fo = tanh_s[t, b], s_prev[t, b], A[t, b], F[t, b]
+            ts, sp, a = tanh_s[t, b], s_prev[t, b], A[t, b]
             for k in range(H):
                 di[k] = ((one - gi[k]) * gi[k]) * gg[k]
             for k in range(H):
@@ -83,12 +83,11 @@ def _locals(gates, tanh_s, s_prev, A, D, F, one):
                 do[k] = ((one - go[k]) * go[k]) * ts[k]
             for k in range(H):
                 a[k] = (one - ts[k] * ts[k]) * go[k]
-            for k in range(H):
-                fo[k] = gf[k]
 
 
-def backward_locals(gates, tanh_s, s_prev, A, D, F):
-    _locals(gates, tanh_s, s_prev, A, D, F, gates.dtype.type(1))
+def backward_locals(gates, tanh_s, s_prev, A, D):
+    """Into A and D (no array besides the NumPy path's: train/memory.py's estimate holds for both)."""
+    _locals(gates, tanh_s, s_prev, A, D, gates.dtype.type(1))
 
 
 @jit

@@ -108,8 +108,7 @@ class GRUCell:
         r, z, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
         N, Dz, R = (scratch(name, hn.shape, hn.dtype) for name in ("N", "Dz", "R"))   # (T, B, H) each
         if _kernels.fast((hn, h_prev, N, Dz, R), (gates,), ndim=3):
-            r, z = (scratch(name, hn.shape, hn.dtype) for name in ("r", "z"))   # contiguous for the steps
-            _fast_gru.backward_locals(gates, hn, h_prev, N, Dz, R, r, z)   # the same bits, one pass
+            _fast_gru.backward_locals(gates, hn, h_prev, N, Dz, R)   # the same bits, one pass
             return N, Dz, R, r, z
         tanh_derivative(n, out=N)
         np.subtract(1, z, out=Dz)

@@ -120,9 +120,8 @@ class LSTMCell:
         A = scratch("A", tanh_s.shape, tanh_s.dtype)                 # (T, B, H)
         D = errors["a"]                                               # (T, B, 4H)
         if _kernels.fast((tanh_s, s_prev, A), (gates, D), ndim=3):
-            F = scratch("F", tanh_s.shape, tanh_s.dtype)             # f, contiguous for the compiled step
-            _fast_lstm.backward_locals(gates, tanh_s, s_prev, A, D, F)   # the same bits, one pass
-            return A, D, F
+            _fast_lstm.backward_locals(gates, tanh_s, s_prev, A, D)   # the same bits, one pass
+            return A, D, f
         D_i, D_f, D_g, D_o = (D[..., k * H:(k + 1) * H] for k in range(4))
         sigmoid_derivative(i, out=D_i)
         D_i *= g                                                      # g i (1 - i)
