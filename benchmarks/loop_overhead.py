@@ -10,6 +10,9 @@ Python calls. Rounds alternate between the four, the median is kept; the clock i
 process's CPU time, so other jobs on a busy machine do not inflate it.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/loop_overhead.py --sizes 256x64x100,512x64x100
+
+The gated cells take their compiled path where numba is installed; ``BPTT_KERNELS=numpy`` in
+front of the command times the NumPy path instead.
 """
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ unbatched NumPy loop (RNN rows), one recurrent product's rate and sampling speed
     python benchmarks/speed.py                           # every cell and size (many minutes)
     python benchmarks/speed.py --quick --cells lstm      # fewer rounds, one cell
     OPENBLAS_NUM_THREADS=1 python benchmarks/speed.py    # numpy and torch on one thread each
+
+Where numba is installed (``pip install "bptt[fast]"``), bptt runs twice in the same rounds: on
+its NumPy path ("bptt numpy", the reference, BPTT_KERNELS=numpy) and on its compiled gate
+kernels ("bptt fast", the default then); the RNN has no compiled path, its two rows are one.
+``--kernels numpy`` times the NumPy path alone.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from bptt.train.optim import Adam, clip_global_norm  # noqa: E402
 from bptt.train.sample import sample  # noqa: E402
 from bptt.data import Vocab  # noqa: E402
 from bptt.nn.truncated import TruncatedBPTT  # noqa: E402
+from bptt.nn.cells import _kernels  # noqa: E402
 
 V = 65
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
@@ -59,7 +65,11 @@ CELLS = {"rnn": ("SimpleRNN", "RNN", 1), "lstm": ("LSTM", "LSTM", 4), "gru": ("G
 
 
 class BpttRunner:
-    def __init__(self, cell, H, B, T, rounds):
+    """One bptt update per call, on the kernels named (``bptt.nn.cells._kernels``): "numpy" or
+    "numba", switched on for the call and back after it, so two runners interleave."""
+
+    def __init__(self, cell, H, B, T, rounds, kernels="numpy"):
+        self.kernels = kernels
         rng = np.random.default_rng(0)
         self.T = T
         stream = rng.integers(0, V, size=(T * (rounds + 4) + 1, B))
@@ -68,9 +78,13 @@ class BpttRunner:
         self.opt = Adam(self.model.params, 1e-3)
 
     def __call__(self):
-        u = self.walk.next_update()
-        clip_global_norm(u.grads, 5.0)
-        self.opt.step(self.model.params, u.grads)
+        previous = _kernels.use(self.kernels)
+        try:
+            u = self.walk.next_update()
+            clip_global_norm(u.grads, 5.0)
+            self.opt.step(self.model.params, u.grads)
+        finally:
+            _kernels.use(previous)
 
 
 class TorchRunner:
@@ -248,6 +262,28 @@ def product_rates(shapes=((64, 256), (64, 512), (128, 1024)), reps=200):
     return rows
 
 
+def step_products(cell, H, B, reps=300):
+    """us per recurrent product of one step, numpy (as the loop runs it: into a buffer, W^T
+    contiguous) against torch.mm (as nn.LSTM/nn.GRU's CPU kernel runs it): forward (B, H) @
+    (H, G*H) and backward (B, G*H) @ (G*H, H); the median of reps."""
+    G = CELLS[cell][2]
+    W = torch.randn(G * H, H)
+    h, g, c = torch.randn(B, H), torch.empty(B, G * H), torch.empty(B, H)
+    da = torch.randn(B, G * H)
+    Wn, W_Tn, hn, gn, cn, dan = W.numpy(), np.ascontiguousarray(W.numpy().T), h.numpy(), g.numpy(), c.numpy(), da.numpy()
+
+    def med(f):
+        f()
+        ts = []
+        for _ in range(reps):
+            t = clock()
+            f()
+            ts.append(clock() - t)
+        return 1e6 * statistics.median(ts)
+    return (med(lambda: np.matmul(hn, W_Tn, out=gn)), med(lambda: torch.mm(h, W.t(), out=g)),
+            med(lambda: np.matmul(dan, Wn, out=cn)), med(lambda: torch.mm(da, W, out=c)))
+
+
 def sampling_speed(H, n=2000):
     model = SimpleRNN(V, H, V, seed=0, dtype=np.float32)
     vocab = Vocab("".join(chr(33 + i) for i in range(V)))
@@ -279,6 +315,9 @@ def main(argv=None):
     ap.add_argument("--clock", default="wall", choices=tuple(CLOCKS),
                     help="wall: elapsed time; cpu: this process's CPU time, which other jobs on a "
                          "busy machine do not inflate (with one thread each, the same on an idle one)")
+    ap.add_argument("--kernels", default="both", choices=("both", "numpy"),
+                    help="both: bptt on its NumPy path and on its compiled kernels (numba, where installed); "
+                         "numpy: the NumPy path alone")
     args = ap.parse_args(argv)
     global clock
     clock = CLOCKS[args.clock]
@@ -292,8 +331,11 @@ def main(argv=None):
     print(f"float32 matmul rate (2048x2048 @ 2048x2048, numpy, best of 10, {args.clock} clock): {rate / 1e9:.1f} GFLOP/s")
     print("bound: the update's matrix products alone, each timed at its own shape in the same rounds "
           "(ProductBound); % = bound time / update time")
-    print(f"{'cell':>4} {'H':>5} {'B':>4} {'T':>4} | {'bptt tok/s':>11} {'torch tok/s':>12} {'bptt/torch':>10} | "
-          f"{'bound tok/s':>11} {'bptt %':>6} {'torch %':>7} | {'min-char tok/s':>14} {'bptt/min-char':>13}")
+    fast = args.kernels == "both" and _kernels.available()
+    print(f"bptt kernels: numpy{' and numba (bptt fast)' if fast else ' only (numba not installed or --kernels numpy)'}")
+    print(f"{'cell':>4} {'H':>5} {'B':>4} {'T':>4} | {'bptt tok/s':>11} {'fast tok/s':>11} {'torch tok/s':>12} "
+          f"{'bptt/torch':>10} {'fast/torch':>10} | {'bound tok/s':>11} {'bptt %':>6} {'fast %':>6} {'torch %':>7} | "
+          f"{'min-char tok/s':>14} {'bptt/min-char':>13}")
     for cell in cells:
         for H, B, T in sizes:
             big = H * B * CELLS[cell][2] >= 512 * 64
@@ -301,17 +343,30 @@ def main(argv=None):
             n = (rounds + 1) * 4 + 2                          # updates each runner makes
             runners = {"bptt": BpttRunner(cell, H, B, T, n), "torch": TorchRunner(cell, H, B, T, n),
                        "bound": ProductBound(cell, H, B, T)}
+            if fast and cell != "rnn":                       # the RNN's step has no compiled path
+                runners["fast"] = BpttRunner(cell, H, B, T, n, kernels="numba")
             if cell == "rnn" and (B == 1 or H <= 256):
                 runners["minchar"] = MinCharRunner(H, B, T, n)
             t = measure(runners, rounds)
             t["bound"] = runners["bound"].seconds()
             tok = {k: (B if k != "minchar" else 1) * T / v for k, v in t.items()}
             mc = tok.get("minchar")
-            print(f"{cell:>4} {H:>5} {B:>4} {T:>4} | {tok['bptt']:>11,.0f} {tok['torch']:>12,.0f} "
-                  f"{tok['bptt'] / tok['torch']:>9.2f}x | {tok['bound']:>11,.0f} "
-                  f"{100 * t['bound'] / t['bptt']:>5.0f}% {100 * t['bound'] / t['torch']:>6.0f}% | "
+            f_tok = f"{tok['fast']:>11,.0f}" if "fast" in tok else f"{'-':>11}"
+            f_ratio = f"{tok['fast'] / tok['torch']:>9.2f}x" if "fast" in tok else f"{'-':>10}"
+            f_pct = f"{100 * t['bound'] / t['fast']:>5.0f}%" if "fast" in t else f"{'-':>6}"
+            print(f"{cell:>4} {H:>5} {B:>4} {T:>4} | {tok['bptt']:>11,.0f} {f_tok} {tok['torch']:>12,.0f} "
+                  f"{tok['bptt'] / tok['torch']:>9.2f}x {f_ratio} | {tok['bound']:>11,.0f} "
+                  f"{100 * t['bound'] / t['bptt']:>5.0f}% {f_pct} {100 * t['bound'] / t['torch']:>6.0f}% | "
                   f"{(f'{mc:,.0f}' if mc else '-'):>14} {(f'{tok[chr(98)+chr(112)+chr(116)+chr(116)] / mc:.1f}x' if mc else '-'):>13}",
                   flush=True)
+    for cell in cells:
+        if cell == "rnn":
+            continue
+        for H, B, T in sizes:
+            fn, ft, bn, bt = step_products(cell, H, B)
+            print(f"{cell} H={H} B={B}: one step's recurrent product, us (median): forward numpy {fn:.1f}, "
+                  f"torch.mm {ft:.1f}; backward numpy {bn:.1f}, torch.mm {bt:.1f}; over T={T} steps "
+                  f"numpy takes {T * (fn + bn - ft - bt) / 1e3:+.2f} ms an update against torch.mm", flush=True)
     for B, H, ours, theirs in product_rates():
         print(f"one recurrent product ({B}x{H}) @ ({H}x{H}), float32: numpy {ours:.0f} GFLOP/s, "
               f"torch.mm {theirs:.0f} GFLOP/s")

@@ -15,7 +15,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
@@ -29,6 +29,8 @@ from cells import CELLS  # noqa: E402
 from torch_reference import loss_fn, run_module, run_module_stepwise, torch_grads, torch_inputs  # noqa: E402
 
 RTOL = 1e-10
+# every proof below on both paths of the gated cells' steps: NumPy's and the compiled kernels (conftest)
+pytestmark = pytest.mark.usefixtures("kernels")
 
 
 def close(actual, expected, what, rtol=RTOL):
@@ -104,6 +106,7 @@ def plant(monkeypatch, cell, bug):
         for module in ("lstm", "gru"):
             monkeypatch.setattr(importlib.import_module(f"bptt.nn.cells.{module}"), "tanh_derivative",
                                 _wrong_tanh_derivative)
+        plant_compiled_derivative(monkeypatch)
         return
 
     def forgetful(self, P, *args):
@@ -119,6 +122,28 @@ def plant(monkeypatch, cell, bug):
         carry_h += e @ (blocks_T - P.W)             # e W_blocks^T where the step computed e W
 
     monkeypatch.setattr(cls, "step_backward", {"no_recurrence": forgetful, "transposed_W": transposed}[bug])
+
+
+def plant_compiled_derivative(monkeypatch):
+    """The same wrong tanh derivative in the compiled path's backward_locals (which computes 1 - h^2
+    inside its loops): the LSTM's g and tanh(s) terms and the GRU's n term, rewritten after it."""
+    fast_lstm = importlib.import_module("bptt.nn.cells._fast_lstm")
+    fast_gru = importlib.import_module("bptt.nn.cells._fast_gru")
+    lstm_locals, gru_locals = fast_lstm.backward_locals, fast_gru.backward_locals
+
+    def lstm(gates, tanh_s, s_prev, A, D):
+        lstm_locals(gates, tanh_s, s_prev, A, D)
+        H = A.shape[-1]
+        i, g, o = gates[..., :H], gates[..., 2 * H:3 * H], gates[..., 3 * H:]
+        D[..., 2 * H:3 * H] = _wrong_tanh_derivative(g) * i
+        A[...] = _wrong_tanh_derivative(tanh_s) * o
+
+    def gru(gates, hn, h_prev, N, Dz, R):
+        gru_locals(gates, hn, h_prev, N, Dz, R)
+        H = N.shape[-1]
+        N[...] = _wrong_tanh_derivative(gates[..., 2 * H:]) * (1 - gates[..., H:2 * H])
+    monkeypatch.setattr(fast_lstm, "backward_locals", lstm)
+    monkeypatch.setattr(fast_gru, "backward_locals", gru)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -185,7 +210,8 @@ def test_masks_agree(cell, kind, output):
     compare(dataclasses.replace(case, mask=mixed))
 
 
-@settings(max_examples=25, deadline=None)
+# the kernels fixture sets a switch once for all the examples, which is what it should do
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(net=st.sampled_from(MODULES), T=st.integers(1, 30), B=st.integers(1, 5), I=st.integers(1, 7),
        H=st.integers(1, 12), O=st.integers(1, 7), layers=st.integers(1, 3), seed=st.integers(0, 2**16),
        kind=st.sampled_from(["tokens", "vectors"]), output=st.sampled_from(["softmax", "identity"]),

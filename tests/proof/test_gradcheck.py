@@ -9,6 +9,8 @@ import bptt
 from bptt.proof.random_cases import random_case, random_problem
 from cells import CELLS
 
+pytestmark = pytest.mark.usefixtures("kernels")     # on both paths of the gated cells' steps (conftest)
+
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_gradcheck_of_a_float32_model_checks_in_float64_and_leaves_it_alone(cell):

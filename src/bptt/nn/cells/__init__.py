@@ -99,6 +99,15 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     condition sigma_max(W) < 1/gamma, which the diagnostics and the radius sweep use; a gated
     cell returns None and the diagnostics report the bound as not applicable.
 
+The compiled path (``pip install "bptt[fast]"``): the LSTM's and GRU's ``step_forward``,
+``backward_locals`` and ``step_backward`` hand their elementwise work to numba-compiled loops in
+a sibling module (``_fast_lstm.py``, ``_fast_gru.py``) when ``_kernels.fast(...)`` says so: numba
+installed, not switched off (``BPTT_KERNELS=numpy``, ``_kernels.use("numpy")``), and plain (B, H)
+arrays. The loops do NumPy's float operations in NumPy's order, so the two paths give the same
+bits (tests/nn/test_kernels.py), and every proof runs on both (the ``kernels`` fixture). The
+loop over time stays the one in ``unroll.py``; the NumPy code in the cell's module is the
+reference. A new cell needs no compiled path.
+
 Adding a cell: write ``cells/<name>.py`` with the above (its PyTorch mapping included), import
 it below and add it to ``CELLS``, and add its name to ``CELLS`` in ``tests/cells.py``. Nothing
 else changes: ``Network.create("<name>", ...)`` builds a ``Network`` of it.

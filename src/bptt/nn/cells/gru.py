@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _fast_gru, _kernels
 from ._chrono import chrono_biases, chrono_t_max
 from ._page import from_next_step
 from ._scratch import fresh
@@ -83,6 +84,8 @@ class GRUCell:
     # ------------------------------------------------------------------ the step pair
     def step_forward(self, P, xu_t, h_prev, h_t, gates_t, hn_t):
         """xu_t = b + U x(t) (B, 3H), h_prev (B, H) -> writes h(t), the gates r, z, n and W_n h(t-1) + b_hn."""
+        if _kernels.fast((h_prev, h_t, hn_t), (xu_t, gates_t)):
+            return _fast_gru.step_forward(P, xu_t, h_prev, h_t, gates_t, hn_t)   # the same bits
         H = h_prev.shape[-1]
         np.matmul(h_prev, P.W_T, out=gates_t)                    # W h(t-1), all three blocks at once
         np.add(gates_t[..., 2 * H:], P.extra["b_hn"], out=hn_t)  # W_n h(t-1) + b_hn, kept for backward
@@ -104,6 +107,9 @@ class GRUCell:
         H = hn.shape[-1]
         r, z, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
         N, Dz, R = (scratch(name, hn.shape, hn.dtype) for name in ("N", "Dz", "R"))   # (T, B, H) each
+        if _kernels.fast((hn, h_prev, N, Dz, R), (gates,), ndim=3):
+            _fast_gru.backward_locals(gates, hn, h_prev, N, Dz, R)   # the same bits, one pass
+            return N, Dz, R, r, z
         tanh_derivative(n, out=N)
         np.subtract(1, z, out=Dz)
         N *= Dz                                       # (1 - z)(1 - n^2)
@@ -116,6 +122,8 @@ class GRUCell:
 
     def step_backward(self, P, carry_h, dout_t, dh_t, N_t, Dz_t, R_t, r_t, z_t, da_t, dahh_t):
         """carry_h = what step t+1 sends back to h(t) on entry -> what step t sends to h(t-1) on exit."""
+        if _kernels.fast((carry_h, dout_t, dh_t, N_t, Dz_t, R_t, r_t, z_t), (da_t, dahh_t)):
+            return _fast_gru.step_backward(P, carry_h, dout_t, dh_t, N_t, Dz_t, R_t, r_t, z_t, da_t, dahh_t)
         H = dh_t.shape[-1]
         np.add(dout_t, carry_h, out=dh_t)                        # dL/dh(t)
         da_n = da_t[..., 2 * H:]

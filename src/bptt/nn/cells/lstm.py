@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _fast_lstm, _kernels
 from ._chrono import chrono_biases, chrono_t_max
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
 from ._page import from_next_step
@@ -94,6 +95,8 @@ class LSTMCell:
     # ------------------------------------------------------------------ the step pair
     def step_forward(self, P, xu_t, h_prev, s_prev, h_t, s_t, gates_t, tanh_s_t):
         """xu_t = b + U x(t) (B, 4H), h_prev, s_prev (B, H) -> writes h(t), s(t), the gates, tanh(s(t))."""
+        if _kernels.fast((h_prev, s_prev, h_t, s_t, tanh_s_t), (xu_t, gates_t)):
+            return _fast_lstm.step_forward(P, xu_t, h_prev, s_prev, h_t, s_t, gates_t, tanh_s_t)   # the same bits
         H = h_prev.shape[-1]
         np.matmul(h_prev, P.W_T, out=gates_t)                    # W h(t-1), all four blocks at once
         gates_t += xu_t
@@ -116,6 +119,9 @@ class LSTMCell:
         i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
         A = scratch("A", tanh_s.shape, tanh_s.dtype)                 # (T, B, H)
         D = errors["a"]                                               # (T, B, 4H)
+        if _kernels.fast((tanh_s, s_prev, A), (gates, D), ndim=3):
+            _fast_lstm.backward_locals(gates, tanh_s, s_prev, A, D)   # the same bits, one pass
+            return A, D, f
         D_i, D_f, D_g, D_o = (D[..., k * H:(k + 1) * H] for k in range(4))
         sigmoid_derivative(i, out=D_i)
         D_i *= g                                                      # g i (1 - i)
@@ -131,6 +137,8 @@ class LSTMCell:
 
     def step_backward(self, P, carry_h, carry_s, dout_t, dh_t, ds_t, A_t, D_t, f_t, da_t):
         """carry_h = W^T dL/da(t+1), carry_s = f(t+1) dL/ds(t+1) on entry -> the same for step t on exit."""
+        if _kernels.fast((carry_h, carry_s, dout_t, dh_t, ds_t, A_t, f_t), (D_t, da_t)):
+            return _fast_lstm.step_backward(P, carry_h, carry_s, dout_t, dh_t, ds_t, A_t, D_t, f_t, da_t)
         H = dh_t.shape[-1]
         np.add(dout_t, carry_h, out=dh_t)                         # dL/dh(t)
         np.multiply(dh_t, A_t, out=ds_t)
