@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 import bptt  # noqa: E402
 from bptt.proof.random_cases import random_case  # noqa: E402
 from cells import CELLS  # noqa: E402
-from torch_reference import loss_fn, run_module, run_module_stepwise, torch_inputs  # noqa: E402
+from torch_reference import loss_fn, own_extras, run_module, run_module_stepwise, torch_inputs, torch_modules  # noqa: E402
 
 RTOL = 1e-10
 
@@ -141,7 +141,7 @@ def test_every_steps_errors_equal_autograd(cell, layers):
 def truncated_reference(model, x, y, state0, k1, k2):
     """For the update ending at `stop`: the states at stop - k2 come from a full forward and are
     detached; steps before the cut see only detached states, so their losses reach V and c alone."""
-    module, readout = bptt.to_torch(model)
+    module, readout = torch_modules(model)
     xt = torch_inputs(x, model.n_in)
     T, B = x.shape[:2]
     lstm = model.cell.name == "lstm"
@@ -180,6 +180,9 @@ def truncated_reference(model, x, y, state0, k1, k2):
             if g_ih is None:
                 g_ih = g_hh = torch.zeros_like(getattr(module, "bias_ih" + k))
             grads.update({n + sfx: v.numpy().copy() for n, v in model.cell.torch_bias_grads(g_ih, g_hh).items()})
+            for n in own_extras(model, module):
+                g = getattr(module, n + k).grad
+                grads[n + sfx] = np.zeros_like(model.params[n + sfx]) if g is None else g.numpy().copy()
         grads["V"], grads["c"] = readout.weight.grad.numpy().copy(), readout.bias.grad.numpy().copy()
         results.append((loss.item(), grads))
     return results
@@ -247,6 +250,10 @@ def test_recomputing_bptt_equals_the_plain_path(cell, layers, segment):
 @pytest.mark.parametrize("layers", [1, 3])
 def test_bridge_round_trip(cell, layers):
     case = random_case(cell, layers=layers, I=4, H=5, O=3, seed=1)
+    if case.model.cell.torch is None:            # torch.nn has no such module: refused in one line
+        with pytest.raises(ValueError, match=f"^model: torch.nn has no module for the {cell} cell"):
+            bptt.to_torch(case.model)
+        return
     module, readout = bptt.to_torch(case.model)
     assert module.num_layers == layers
     back = bptt.from_torch(module, readout)
@@ -258,6 +265,10 @@ def test_bridge_round_trip(cell, layers):
 @pytest.mark.parametrize("cell", CELLS)
 def test_from_torch_refuses_what_it_cannot_map(cell):
     cls = type(random_case(cell).model)
+    if bptt.nn.cells.CELLS[cell].torch is None:
+        with pytest.raises(ValueError, match=f"^cell: torch.nn has no module for the {cell} cell"):
+            bptt.from_torch(torch.nn.RNN(2, 3), torch.nn.Linear(3, 2), cell=cell)
+        return
     kind = getattr(torch.nn, bptt.nn.cells.CELLS[cell].torch)
     for options, match in (({"bidirectional": True}, "bidirectional=False"),
                            ({"batch_first": True}, "batch_first=False")):

@@ -146,24 +146,27 @@ def layer_backward(cell, lp, x, lt: LayerTrace, dh_out, carry=None, scratch=fres
     h_prev = lt.states["h"][:-1]                                                      # (T, B, H)
     dW = errs[cell.errors[-1]].reshape(-1, GH).T @ h_prev.reshape(-1, H)              # (G*H, H)
     dx, dU, db = project_inputs_backward(errs[cell.errors[0]], x, lp["U"], send_down)
-    grads = {"U": dU, "W": dW, "b": db, **cell.extra_grads(errs)}
-    return grads, {**dstates, **errs}, carry0, dx
+    errors = {**dstates, **errs}
+    grads = {"U": dU, "W": dW, "b": db, **cell.extra_grads(lp, lt.states, lt.keeps, errors)}
+    return grads, errors, carry0, dx
 
 
-def layer_grads_per_step(cell, x, errors, h_prev, n_in) -> dict:
+def layer_grads_per_step(cell, lp, x, lt: LayerTrace, errors, n_in) -> dict:
     """Each step's contribution to one layer's gradients, leading T axis: {"U" (T, G*H, n),
     "W" (T, G*H, H), "b" (T, G*H), extras}; they sum over T to ``layer_backward``'s grads.
 
-    x: the layer's input, int (T, B) or float (T, B, n); errors: ``layer_backward``'s;
-    h_prev (T, B, H): h(t-1); n_in: the vocabulary size for token ids.
+    lp: the layer's {"U", "W", "b", extras}; x: its input, int (T, B) or float (T, B, n); lt: its
+    LayerTrace; errors: ``layer_backward``'s; n_in: the vocabulary size for token ids.
     """
     da, dr = errors[cell.errors[0]], errors[cell.errors[-1]]
     if x.dtype.kind in "iu":
         dU_t, db_t = embedding_backward_per_step(da, x, n_in)
     else:
         dU_t, db_t = dense_backward_per_step(da, x)
+    h_prev = lt.states["h"][:-1]                                                      # (T, B, H)
     dW_t = dense_backward_per_step(dr, h_prev)[0]
-    return {"U": dU_t, "W": dW_t, "b": db_t, **cell.extra_grads(errors, per_step=True)}
+    extras = cell.extra_grads(lp, lt.states, lt.keeps, errors, per_step=True)
+    return {"U": dU_t, "W": dW_t, "b": db_t, **extras}
 
 
 # ------------------------------------------------------------------------ the stack
@@ -214,7 +217,8 @@ def per_step_grads(model, x, layers, layer_errors, do) -> dict:
     steps = {}
     for layer, lt in enumerate(layers):
         below = x if layer == 0 else layers[layer - 1].states["h"][1:]
-        g = layer_grads_per_step(model.cell, below, layer_errors[layer], lt.states["h"][:-1], model.n_in)
+        g = layer_grads_per_step(model.cell, layer_params(model, layer), below, lt, layer_errors[layer],
+                                 model.n_in)
         steps.update({param_name(name, layer): v for name, v in g.items()})
     steps["V"], steps["c"] = dense_backward_per_step(do, layers[-1].states["h"][1:])     # (T, O, H), (T, O)
     return {name: steps[name] for name in model.params}

@@ -34,10 +34,13 @@ def from_torch(module, readout, *, output="softmax", cell=None):
     """
     expect = cell
     torch = _torch()
-    kinds = {getattr(torch.nn, cls.torch): name for name, cls in CELLS.items()}
+    mapped = {name: cls for name, cls in CELLS.items() if cls.torch is not None}   # cells torch.nn has
+    if expect in CELLS and expect not in mapped:
+        raise ValueError(f"cell: torch.nn has no module for the {expect} cell; expected one of {', '.join(mapped)}")
+    kinds = {getattr(torch.nn, cls.torch): name for name, cls in mapped.items()}
     cell_name = next((name for kind, name in kinds.items() if type(module) is kind), None)
     arg = expect or "module"          # from_torch(rnn, ..., cell="rnn") names the kind it expected
-    wanted = " or ".join(f"torch.nn.{CELLS[n].torch}" for n in ([expect] if expect else CELLS))
+    wanted = " or ".join(f"torch.nn.{mapped[n].torch}" for n in ([expect] if expect else mapped))
     if cell_name is None or (expect is not None and cell_name != expect):
         raise ValueError(f"{arg}: expected a {wanted}, got {type(module).__name__}")
     if not isinstance(readout, torch.nn.Linear):
@@ -81,8 +84,11 @@ def from_torch(module, readout, *, output="softmax", cell=None):
 
 def to_torch(model):
     """(torch module, torch.nn.Linear) holding ``model``'s weights; bias_hh is zero (except the GRU's n block)."""
-    torch = _torch()
     cell = model.cell
+    if cell.torch is None:
+        raise ValueError(f"model: torch.nn has no module for the {cell.name} cell, so it cannot be exported "
+                         f"to PyTorch (cells it has: {', '.join(n for n, c in CELLS.items() if c.torch)})")
+    torch = _torch()
     tdtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[model.dtype]
     module = getattr(torch.nn, cell.torch)(model.n_in, model.n_hidden, num_layers=model.layers,
                                             dtype=tdtype, **cell.torch_options())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,8 @@ from . import checkpoint as ckpt
 from . import runfiles, signals
 from ..data import tasks
 from ..nn.activations import ACTIVATIONS
-from ..nn.network import GRU, LSTM, SimpleRNN, suffix
+from ..nn.cells import CELLS as NN_CELLS
+from ..nn.network import GRU, LSTM, Network, SimpleRNN, suffix
 from .config import DTYPES, build_network, check_cell_options, check_fields, flag, option, options_of
 from .evaluate import scored_chunks
 from .optim import OPTIMIZERS
@@ -54,13 +56,15 @@ def irnn(n_in, n_hidden, n_out, **options):
     return model
 
 
-# cell name -> constructor(n_in, n_hidden, n_out, *, output, layers, seed, dtype)
+# cell name -> constructor(n_in, n_hidden, n_out, *, output, layers, seed, dtype): every cell of
+# bptt.nn.cells (a cell without a named class, the leaky unit, is a Network of it) and the IRNN.
 CELLS = {
     "rnn": SimpleRNN,       # Goodfellow et al. ch. 10: tanh, uniform(-1/sqrt(H), 1/sqrt(H))
     "irnn": irnn,           # Le et al. 2015
     "lstm": LSTM,           # Hochreiter & Schmidhuber 1997, with the forget gate (bias 1)
     "gru": GRU,             # Cho et al. 2014
 }
+CELLS.update({name: partial(Network.create, name) for name in NN_CELLS if name not in CELLS})
 INITS = ("uniform", "identity")
 
 # Per cell, then per (task, cell): what differs from TaskConfig's defaults. Measured on adding

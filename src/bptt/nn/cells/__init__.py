@@ -25,9 +25,12 @@ for every cell:
     the pre-activations, which the input side uses (dU, db, and what goes down to the layer
     below); the last is what the recurrent side uses (dW = sum_t e(t)^T h(t-1), and
     W^T e(t) sent back to h(t-1)). A cell whose two coincide (RNN, LSTM) names one.
-``extra_params(H)``, ``extra_grads(errors, per_step=False)``
-    {name: shape} of parameters besides U, W, b (the GRU's recurrent bias b_hn); usually {}; and
-    their gradients from the step errors (summed over T and B, or over B only per step).
+``extra_params(H)``, ``extra_grads(lp, states, keeps, errors, per_step=False)``
+    {name: shape} of parameters besides U, W, b (the GRU's recurrent bias b_hn, the leaky cell's
+    alpha_logit); usually {}; and their gradients (summed over T and B, or over B only per step)
+    from the layer's parameters ``lp`` {"U", "W", "b", extras}, its trace (``states``, ``keeps``,
+    as the forward loop left them) and its errors (``layer_backward``'s: the total error at each
+    state, "h", ..., and the cell's ``errors``).
 
 The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) is h_prev @ W.T):
 
@@ -53,7 +56,12 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     Changes the initial parameters after the uniform draw (the LSTM's forget-gate bias), or not.
 ``torch``, ``torch_options()``
     The PyTorch module's class name and constructor options, named as the module's attributes
-    (``from_torch`` reads the options of a default cell back from a module's);
+    (``from_torch`` reads the options of a default cell back from a module's). ``torch = None``:
+    torch.nn has no module for the cell (the leaky unit); ``to_torch`` and the export refuse it
+    in one line, ``from_torch`` never produces it, and the tests check it against a module
+    written in torch for them (``tests/torch_reference.py``, ``TORCH_MODULES``: its parameters
+    named as nn.RNN's, weight_ih_l<k>, weight_hh_l<k>, bias_ih_l<k>, bias_hh_l<k>, and each
+    extra parameter as <name>_l<k>).
     ``from_torch_biases(b_ih, b_hh)``, ``to_torch_biases(params)`` and ``torch_bias_grads(g_ih,
     g_hh)`` map PyTorch's two biases (and their gradients) onto the cell's (b = b_ih + b_hh,
     except where the cell keeps one apart).
@@ -70,15 +78,18 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     cell returns None and the diagnostics report the bound as not applicable.
 
 Adding a cell: write ``cells/<name>.py`` with the above (its PyTorch mapping included), import
-it below and add it to ``CELLS``, and add its name to ``CELLS`` in ``tests/cells.py``. Nothing
-else changes: ``Network.create("<name>", ...)`` builds a ``Network`` of it.
+it below and add it to ``CELLS``, and add its name to ``CELLS`` in ``tests/cells.py`` (a cell
+with ``torch = None`` also adds its torch module to the tests' ``TORCH_MODULES``). Nothing else
+changes: ``Network.create("<name>", ...)`` builds a ``Network`` of it, ``--cell <name>`` trains
+it (``bptt train``, ``bptt task``) with its options' defaults.
 """
 
 from ._page import from_next_step
 from .gru import GRUCell
+from .leaky import LeakyCell
 from .lstm import LSTMCell
 from .rnn import RNNCell
 
-CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell)}
+CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell, LeakyCell)}
 
-__all__ = ["CELLS", "RNNCell", "LSTMCell", "GRUCell", "from_next_step"]
+__all__ = ["CELLS", "RNNCell", "LSTMCell", "GRUCell", "LeakyCell", "from_next_step"]

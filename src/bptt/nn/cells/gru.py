@@ -55,7 +55,7 @@ class GRUCell:
     def adjust_init(self, params, H, rng) -> None:
         pass
 
-    def extra_grads(self, errors, per_step=False) -> dict:
+    def extra_grads(self, lp, states, keeps, errors, per_step=False) -> dict:
         a_hh = errors["a_hh"]
         H = a_hh.shape[-1] // 3
         n_side = a_hh[..., 2 * H:]                              # da_n * r, (T, B, H)

@@ -64,7 +64,7 @@ class LSTMCell:
         starts by keeping its state, so errors travel back from the first update on."""
         params["b"][H:2 * H] += params["b"].dtype.type(self.forget_bias)
 
-    def extra_grads(self, errors, per_step=False) -> dict:
+    def extra_grads(self, lp, states, keeps, errors, per_step=False) -> dict:
         return {}
 
     # ------------------------------------------------------------------ the step pair

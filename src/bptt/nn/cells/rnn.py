@@ -44,7 +44,7 @@ class RNNCell:
     def adjust_init(self, params, H, rng) -> None:
         pass
 
-    def extra_grads(self, errors, per_step=False) -> dict:
+    def extra_grads(self, lp, states, keeps, errors, per_step=False) -> dict:
         return {}
 
     # ------------------------------------------------------------------ the step pair
