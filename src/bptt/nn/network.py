@@ -32,7 +32,7 @@ from .cells import CELLS, GRUCell, LSTMCell, RNNCell
 from .losses import OUTPUTS
 from .stages import (LayerTrace, backward_layers, forward_layers, layer_params, param_name,
                      param_shapes, per_step_grads, readout, readout_backward, readout_loss, stack_states,
-                     suffix)
+                     suffix, upward)
 from .unroll import Weights
 
 PARAM_NAMES = ("U", "W", "b", "V", "c")          # a one-layer simple RNN's parameters
@@ -47,7 +47,8 @@ class Trace:
     """Everything forward propagation keeps, one entry per step (leading T axis).
 
     x: the validated input, int (T, B) or float (T, B, I); layers: one LayerTrace per layer;
-    o, yhat (T, B, O). The properties read the top layer: hs (T+1, B, H) = h0 followed by h;
+    o, yhat (T, B, O); dropout: the masks forward was given (one (T, B, H) per layer), or None.
+    The properties read the top layer: hs (T+1, B, H) = h0 followed by h (before dropout);
     a (T, B, H), the RNN's pre-activations; s, ss, the LSTM's cell state; gates.
     """
 
@@ -55,6 +56,7 @@ class Trace:
     layers: tuple
     o: np.ndarray
     yhat: np.ndarray
+    dropout: tuple | None = None
 
     @property
     def hs(self) -> np.ndarray:
@@ -177,7 +179,7 @@ class Network:
         return getattr(self.cell, "nonlinearity", None)
 
     # ----------------------------------------------------------------------------- forward
-    def forward(self, x, h0=None, s0=None) -> Trace:
+    def forward(self, x, h0=None, s0=None, dropout=None) -> Trace:
         """Unfold the network over the T steps of x and keep every step's values.
 
         Args:
@@ -185,11 +187,16 @@ class Network:
                 or real vectors, float (T, B, I).
             h0: optional initial state, (B, H) for one layer or (L, B, H) for a stack; zeros if None.
             s0: the same for the LSTM's cell state.
+            dropout: None (off), or one mask (T, B, H) per layer, which multiplies what that layer
+                sends up to the layer above or the readout (Zaremba et al. 2014; ``dropout_masks``
+                draws them); ``backward`` applies the same masks.
         """
         x = check.inputs(x, self.n_in, self.dtype)
-        layers = forward_layers(self, x, self.initial_states(x.shape[1], h0=h0, s0=s0))   # stages 1, 2
-        o, yhat = readout(self, layers[-1].states["h"][1:])                               # stage 3
-        return Trace(x=x, layers=tuple(layers), o=o, yhat=yhat)
+        if dropout is not None:
+            dropout = check.dropout_masks(dropout, self.layers, (*x.shape[:2], self.n_hidden), self.dtype)
+        layers = forward_layers(self, x, self.initial_states(x.shape[1], h0=h0, s0=s0), dropout=dropout)  # 1, 2
+        o, yhat = readout(self, upward(layers, -1, dropout))                              # stage 3
+        return Trace(x=x, layers=tuple(layers), o=o, yhat=yhat, dropout=dropout)
 
     def initial_states(self, B, **given) -> list:
         """[{name: (B, H)} per layer] from h0=, s0= as the caller gives them (None: zeros)."""
@@ -235,20 +242,21 @@ class Network:
         y = check.targets(y, self.output, T, B, self.n_out, self.dtype)
         mask = check.mask(mask, T, B, self.dtype)
         loss, do, losses = readout_loss(self, trace.o, trace.yhat, y, mask)          # do (T, B, O)
-        dh_out, dV, dc = readout_backward(self, do, trace.h)                         # stage 3 in reverse
-        grads, layer_errors, carry = backward_layers(self, trace.x, trace.layers, dh_out)   # 2 and 1
+        dh_out, dV, dc = readout_backward(self, do, upward(trace.layers, -1, trace.dropout))   # stage 3
+        grads, layer_errors, carry = backward_layers(self, trace.x, trace.layers, dh_out,
+                                                     dropout=trace.dropout)                  # 2 and 1
         grads.update({"V": dV, "c": dc})
         grads = {name: grads[name] for name in self.params}                          # params' order
         layer_errors[-1]["o"] = do
-        steps = per_step_grads(self, trace.x, trace.layers, layer_errors, do) if per_step else None
+        steps = per_step_grads(self, trace.x, trace.layers, layer_errors, do, trace.dropout) if per_step else None
         d0 = stack_states(carry)
         return Backward(loss=float(loss), losses=losses, grads=grads, dh0=d0["h0"], ds0=d0.get("s0"),
                         errors=layer_errors[-1], per_step=steps, layer_errors=tuple(layer_errors))
 
     # ------------------------------------------------------------------------- conveniences
-    def loss(self, x, y, h0=None, mask=None, s0=None) -> float:
-        """L for inputs x and targets y (forward and the loss only)."""
-        trace = self.forward(x, h0, s0)
+    def loss(self, x, y, h0=None, mask=None, s0=None, dropout=None) -> float:
+        """L for inputs x and targets y (forward and the loss only); dropout: masks, as ``forward``'s."""
+        trace = self.forward(x, h0, s0, dropout=dropout)
         T, B, _ = trace.o.shape
         y = check.targets(y, self.output, T, B, self.n_out, self.dtype)
         mask = check.mask(mask, T, B, self.dtype)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +28,8 @@ from ..data import tasks
 from ..nn.activations import ACTIVATIONS
 from ..nn.cells import CELLS as NN_CELLS
 from ..nn.network import GRU, LSTM, Network, SimpleRNN, suffix
-from .config import DTYPES, build_network, check_cell_options, check_fields, flag, option, options_of
+from ..nn.dropout import dropout_masks
+from .config import DROPOUT_HELP, DTYPES, build_network, check_cell_options, check_fields, flag, option, options_of, written
 from .evaluate import scored_chunks
 from .optim import OPTIMIZERS
 from .progress import SILENT, Progress
@@ -98,6 +99,7 @@ class TaskConfig:
                          says_default=f"the paper's: {_per(DEFAULT_LENGTH, '')}")
     hidden: int = option(64, "H, hidden units")
     layers: int = option(1, "recurrent layers stacked")
+    dropout: float = option(0.0, DROPOUT_HELP)
     batch_size: int = option(50, "B, fresh sequences per update")
     steps: int = option(2000, "the update budget")
     lr: float = option(1e-3, "learning rate", says_default=f"per cell: {_per(DEFAULTS, 'lr')}")
@@ -127,6 +129,7 @@ class TaskConfig:
             check.positive_int(flag(name), getattr(self, name))
         check.nonnegative_int("--seed", self.seed)
         check.number_in("--lr", self.lr, 0)
+        check.number_in("--dropout", self.dropout, 0, 1, lo_open=False)
         if self.clip is not None:
             check.number_in("--clip", self.clip, 0, lo_open=False, note="0 turns clipping off")
         check_cell_options(self, self.CELL_OPTIONS)
@@ -203,7 +206,10 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
     with signals.noted() as stop:
         while step < config.steps and not solved and stop.signum is None:
             batch = task.generate(config.length, config.batch_size, rng)
-            trace = model.forward(batch.x)
+            masks = None if not config.dropout else dropout_masks(    # this update's, from (seed, step, t)
+                config.dropout, (config.seed, 2, step), 0, batch.x.shape[0], model.layers, batch.x.shape[1],
+                model.n_hidden, model.dtype)
+            trace = model.forward(batch.x, dropout=masks)
             result = model.backward(trace, _targets(batch.y, model), mask=batch.mask)
             sequences += config.batch_size
             if not updates.accept(result.loss, result.grads, step):
@@ -234,7 +240,7 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
                   "criterion": task.criterion, "threshold": task.threshold, "loss": _number(held_loss),
                   "loss_baseline": task.loss_baseline(config.length), "seconds": seconds,
                   "skipped": updates.skipped, "eval_size": config.eval_size, "paper": task.paper,
-                  "config": asdict(config)}
+                  "config": written(config)}
         if stop.signum is not None:
             result["interrupted"] = stop.signum
         ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta={"task_result": result})
