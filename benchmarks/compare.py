@@ -29,8 +29,12 @@ def worker(clock):
     import numpy as np
 
     import bptt
-    from bptt.train.optim import Adam, clip_global_norm
-    from bptt.nn.truncated import TruncatedBPTT
+    try:                                    # the layout by level
+        from bptt.train.optim import Adam, clip_global_norm
+        from bptt.nn.truncated import TruncatedBPTT
+    except ImportError:                     # before it (a baseline checkout)
+        from bptt.optim import Adam, clip_global_norm
+        from bptt.truncated import TruncatedBPTT
 
     step = None
     for line in sys.stdin:

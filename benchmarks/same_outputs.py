@@ -42,7 +42,8 @@ COMMANDS = {
     "explain-random-lstm2": ["explain", "--cell", "lstm", "--layers", "2", "--hidden", "6"],
 }
 SKIP_KEYS = {"seconds", "wall_seconds", "cpu_seconds", "elapsed", "tokens_per_second", "time",
-             "created", "path", "file", "run", "started", "finished", "out", "tok_per_s", "speed"}
+             "created", "path", "file", "run", "started", "finished", "out", "tok_per_s", "speed",
+             "threads"}   # a machine setting (--threads), not an output: the count changes the time, not the numbers
 
 
 def _numbers(obj, prefix=""):
@@ -82,13 +83,13 @@ def fingerprint(path: Path, root: Path) -> dict:
                                         + np.ascontiguousarray(z[name]).tobytes()).hexdigest()[:16]
                    for name in sorted(z.files) if name != "meta.json"}
             if "meta.json" in z.files:
-                out["meta.json"] = _digest(json.dumps(_numbers(json.loads(bytes(z["meta.json"]))), sort_keys=True))
+                out.update({f"meta.json{k}": v for k, v in _numbers(json.loads(bytes(z["meta.json"]))).items()})
             return out
     if path.suffix == ".json":
         record = json.loads(path.read_text())
         if path.name == "diagnostics.json":   # which layer and W a profile follows was added: no number changed
             record = _without(record, {"layer", "W"})
-        return {"numbers": _digest(json.dumps(_numbers(record), sort_keys=True))}
+        return _numbers(record)
     if path.suffix == ".jsonl":
         rows = [_numbers(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
         return {"numbers": _digest(json.dumps(rows, sort_keys=True))}
@@ -97,7 +98,7 @@ def fingerprint(path: Path, root: Path) -> dict:
         page = path.read_text()
         start = page.index('<script type="application/json" id="bptt-data">')
         data = page[page.index(">", start) + 1:page.index("</script>", start)]
-        return {"numbers": _digest(data.replace(str(root), "{out}"))}
+        return _numbers(json.loads(data.replace(str(root), "{out}").replace("<\\/", "</")))
     if path.name == "samples.txt":
         return {"bytes": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
     return {}
@@ -134,15 +135,27 @@ def run(out: Path) -> None:
 def compare(a: Path, b: Path) -> int:
     fa = json.loads((a / "fingerprints.json").read_text())
     fb = json.loads((b / "fingerprints.json").read_text())
-    differ = 0
+    differ = added_only = 0
     for name in sorted(set(fa) | set(fb)):
-        if fa.get(name) != fb.get(name):
+        ka, kb = fa.get(name), fb.get(name)
+        if ka == kb:
+            continue
+        if ka is None or kb is None:
             differ += 1
-            ka, kb = fa.get(name, {}), fb.get(name, {})
-            keys = sorted(k for k in set(ka) | set(kb) if ka.get(k) != kb.get(k))
-            print(f"differs: {name}: {', '.join(keys) if ka and kb else 'only in one'}")
-    same = len(set(fa) & set(fb)) - sum(1 for n in set(fa) & set(fb) if fa[n] != fb[n])
-    print(f"{same} files identical, {differ} differ")
+            print(f"differs: {name}: only in {'the second' if ka is None else 'the first'}")
+            continue
+        changed = sorted(k for k in ka if k in kb and ka[k] != kb[k])
+        gone = sorted(k for k in ka if k not in kb)
+        new = sorted(k for k in kb if k not in ka)
+        if changed or gone:
+            differ += 1
+            print(f"differs: {name}: changed {changed[:8]}{' ...' if len(changed) > 8 else ''}, "
+                  f"gone {gone[:8]}")
+        else:
+            added_only += 1
+            print(f"added keys only: {name}: {new[:6]}{' ...' if len(new) > 6 else ''}")
+    print(f"{len(set(fa) | set(fb)) - differ - added_only} files identical, {added_only} with added keys only "
+          f"(every earlier array and number the same), {differ} differ")
     return 1 if differ else 0
 
 

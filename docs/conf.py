@@ -27,7 +27,7 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
-# tutorial.md is the notebook's Markdown export (tests/test_tutorial.py keeps it in sync): the
+# tutorial.md is the notebook's Markdown export (tests/check/test_tutorial.py keeps it in sync): the
 # site renders the notebook itself.
 exclude_patterns = ["_build", "tutorial.md", "Thumbs.db", ".DS_Store"]
 root_doc = "index"

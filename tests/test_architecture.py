@@ -47,6 +47,8 @@ def test_a_broken_contract_is_caught(monkeypatch, tmp_path):
     ("nn/embedding.py", "from . import stages"),                     # a layer pair reaching up to the stages
     ("diagnose/analysis.py", "from ..explain import terms"),        # a diagnostic reaching up to a tool
     ("train/text.py", "from ..proof import gradcheck"),             # training reaching up to a tool
+    ("nn/online.py", "from . import rtrl"),                          # the shared walk reaching up to a method
+    ("nn/snap.py", "from . import uoro"),                            # one method leaning on a sibling
 ])
 def test_an_import_against_the_levels_is_caught(monkeypatch, tmp_path, module, line):
     assert _lint_copy_with(monkeypatch, tmp_path, module, line) != 0

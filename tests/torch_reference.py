@@ -1,8 +1,9 @@
-"""The same unfolded RNN written with torch autograd, step by step, for the oracle tests.
+"""The unfolded network written with torch autograd, for the oracle tests.
 
-Built from torch.nn.RNN's own weights (via SimpleRNN.to_torch), and run two ways: the fused
-nn.RNN module, and an explicit loop whose h(t) and a(t) are retained so that autograd's
-dL/dh(t) and dL/da(t) can be compared with the errors bptt returns.
+``run_module`` and ``run_module_stepwise``: torch.nn.RNN / LSTM / GRU (via ``bptt.to_torch``) +
+nn.Linear on the model's weights, fused or one step and one layer at a time, for every cell.
+``run_loop``: the simple RNN as an explicit loop whose a(t), h(t) and o(t) are retained, so that
+autograd's dL/da(t) can be compared for every nonlinearity (linear included, which nn.RNN lacks).
 """
 
 import numpy as np
@@ -28,29 +29,6 @@ def loss_fn(o, y, output, mask):
     if mask is not None:
         l = l * mask
     return l.sum() / B
-
-
-def run_fused(model, x, y, h0, mask):
-    """nn.RNN + nn.Linear: h, yhat, loss, grads (bptt names) and dL/dh0."""
-    rnn, readout = bptt.to_torch(model)
-    xt = torch_inputs(x, model.n_in).to(rnn.weight_ih_l0.dtype)
-    h0t = torch.tensor(h0, requires_grad=True)
-    h, _ = rnn(xt, h0t[None])
-    o = readout(h)
-    yhat = torch.softmax(o, -1) if model.output == "softmax" else o
-    yt = torch.from_numpy(np.asarray(y))
-    mt = None if mask is None else torch.from_numpy(np.asarray(mask, dtype=np.float64)).to(o.dtype)
-    loss = loss_fn(o, yt, model.output, mt)
-    loss.backward()
-    grads = {
-        "U": rnn.weight_ih_l0.grad, "W": rnn.weight_hh_l0.grad,
-        "b": rnn.bias_ih_l0.grad, "V": readout.weight.grad, "c": readout.bias.grad,
-    }
-    # bias_hh enters a(t) exactly as bias_ih does, so both receive dL/db.
-    assert torch.allclose(rnn.bias_ih_l0.grad, rnn.bias_hh_l0.grad)
-    as_np = lambda t: t.detach().numpy()
-    return {"h": as_np(h), "yhat": as_np(yhat), "loss": loss.item(),
-            "grads": {k: as_np(v) for k, v in grads.items()}, "dh0": as_np(h0t.grad)}
 
 
 def run_loop(model, x, y, h0, mask):
@@ -171,16 +149,21 @@ def _call(module, model, xt, st):
     return module(xt, st["h0"])
 
 
-def _torch_grads(model, module, readout):
+def torch_grads(model, module, readout):
     """The torch modules' gradients under bptt's parameter names."""
     grads = {}
     for layer in range(model.layers):
-        s, k = ("" if layer == 0 else f"_l{layer}"), f"_l{layer}"
-        grads["U" + s] = getattr(module, "weight_ih" + k).grad
-        grads["W" + s] = getattr(module, "weight_hh" + k).grad
-        g_ih, g_hh = getattr(module, "bias_ih" + k).grad, getattr(module, "bias_hh" + k).grad
-        grads.update({n + s: v for n, v in model.cell.torch_bias_grads(g_ih, g_hh).items()})
-        grads.update({n + s: getattr(module, n + k).grad for n in own_extras(model, module)})
+        for rev in ("", "_reverse")[:getattr(model, "directions", 1)]:
+            s, k = ("" if layer == 0 else f"_l{layer}") + rev, f"_l{layer}" + rev
+            grads["U" + s] = getattr(module, "weight_ih" + k).grad
+            grads["W" + s] = getattr(module, "weight_hh" + k).grad
+            g_ih, g_hh = getattr(module, "bias_ih" + k).grad, getattr(module, "bias_hh" + k).grad
+            # where bias_hh enters the pre-activation exactly as bias_ih does, both receive dL/db
+            # (every row but the GRU's n block, which r multiplies)
+            merged = slice(0, 2 * model.n_hidden) if model.cell.name == "gru" else slice(None)
+            assert torch.allclose(g_ih[merged], g_hh[merged])
+            grads.update({n + s: v for n, v in model.cell.torch_bias_grads(g_ih, g_hh).items()})
+            grads.update({n + s: getattr(module, n + k).grad for n in own_extras(model, module)})
     grads["V"], grads["c"] = readout.weight.grad, readout.bias.grad
     return {k: v.detach().numpy() for k, v in grads.items()}
 
@@ -199,7 +182,7 @@ def run_module(model, x, y, state0, mask):
     loss.backward()
     d0 = {name: (t.grad.numpy() if model.layers > 1 else t.grad.numpy()[0]) for name, t in st.items()}
     return {"h": h.detach().numpy(), "yhat": yhat.detach().numpy(), "loss": loss.item(),
-            "grads": _torch_grads(model, module, readout), "d0": d0}
+            "grads": torch_grads(model, module, readout), "d0": d0}
 
 
 def run_module_stepwise(model, x, y, state0, mask):
@@ -246,3 +229,31 @@ def run_module_stepwise(model, x, y, state0, mask):
         errors[name] = np.array([[grad(step[l][i] if lstm else step[l]) for step in kept]
                                  for l in range(model.layers)])                       # (L, T, B, H)
     return {"errors": errors, "loss": loss.item()}
+
+
+def run_packed(model, x, y, state0, mask, lengths):
+    """The model's torch module (bidirectional or not) on a padded batch of sequences of their
+    own lengths: pack_padded_sequence(enforce_sorted=False), the module, pad_packed_sequence
+    (zeros on padded steps), nn.Linear, the loss. h (T, B, D*H), yhat, loss, every gradient,
+    the initial states' gradients (as bptt shapes them) and the final states (h_n, c_n)."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    module, readout = bptt.to_torch(model)
+    xt = torch_inputs(x, model.n_in).to(module.weight_ih_l0.dtype)
+    T = xt.shape[0]
+    n = model.layers * model.directions
+    st = {name: torch.tensor(v if n > 1 else v[None], requires_grad=True) for name, v in state0.items()}
+    lengths_t = torch.as_tensor(np.asarray(lengths), dtype=torch.int64)
+    packed = pack_padded_sequence(xt, lengths_t, enforce_sorted=False)
+    out, final = _call(module, model, packed, st)
+    h, _ = pad_packed_sequence(out, total_length=T)
+    o = readout(h)
+    yhat = torch.softmax(o, -1) if model.output == "softmax" else o
+    mt = None if mask is None else torch.from_numpy(np.asarray(mask, dtype=np.float64)).to(o.dtype)
+    loss = loss_fn(o, torch.from_numpy(np.asarray(y)), model.output, mt)
+    loss.backward()
+    d0 = {name: (t.grad.numpy() if n > 1 else t.grad.numpy()[0]) for name, t in st.items()}
+    finals = final if model.cell.name == "lstm" else (final,)
+    final = {name: (v.detach().numpy() if n > 1 else v.detach().numpy()[0])
+             for name, v in zip(model.cell.states, finals)}
+    return {"h": h.detach().numpy(), "yhat": yhat.detach().numpy(), "loss": loss.item(),
+            "grads": torch_grads(model, module, readout), "d0": d0, "final": final}

@@ -43,11 +43,11 @@ def finite(name: str, arr: np.ndarray) -> None:
         raise ValueError(f"{name}: expected finite values, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
 
 
-def token_ids(name: str, x: np.ndarray, n_tokens: int, what: str = "token ids") -> np.ndarray:
+def token_ids(name: str, x: np.ndarray, n_tokens: int, what: str = "token ids", where: str = "") -> np.ndarray:
     lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
     if lo < 0 or hi >= n_tokens:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"{name}: expected {what} in [0, {n_tokens - 1}], got {bad}")
+        raise ValueError(f"{name}: expected {what} in [0, {n_tokens - 1}]{where}, got {bad}")
     return x.astype(np.intp, copy=False)
 
 
@@ -77,17 +77,33 @@ def state(name: str, h0, B: int, H: int, dtype: np.dtype) -> np.ndarray:
     return h0.astype(dtype, copy=False)
 
 
-def targets(y, output: str, T: int, B: int, O: int, dtype: np.dtype) -> np.ndarray:
+def targets(y, output: str, T: int, B: int, O: int, dtype: np.dtype, mask=None) -> np.ndarray:
+    """y: class ids int (T, B) for the softmax output, real vectors float (T, B, O) for the identity.
+
+    mask: the validated mask (``mask`` below) or None. Where it is 0 a step carries no loss, so
+    its target is not read: any value is accepted there (-1, the usual padding of many-to-one
+    targets, or NaN), and the losses give what they give with any valid target there.
+    """
     y = np.asarray(y)
+    read = None if mask is None else mask != 0                   # (T, B): the steps whose targets count
     if output == "softmax":
         if y.dtype.kind not in "iu" or y.shape != (T, B):
             raise ValueError(f"y: expected class ids as an int array of shape (T, B) = ({T}, {B}) "
                              f"for the softmax output, got {describe(y)}")
-        return token_ids("y", y, O, "class ids")
+        if read is None or read.all():
+            return token_ids("y", y, O, "class ids")
+        token_ids("y", y[read], O, "class ids", " where the mask is not 0")
+        return y.astype(np.intp, copy=False)
     if y.dtype.kind != "f" or y.shape != (T, B, O):
         raise ValueError(f"y: expected a float array of shape (T, B, O) = ({T}, {B}, {O}) "
                          f"for the identity output, got {describe(y)}")
-    finite("y", y)
+    if read is None or read.all():
+        finite("y", y)
+    else:
+        bad = ~np.isfinite(y) & read[..., None]
+        if bad.any():
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"y: expected finite values where the mask is not 0, got {y[at]} at index {at}")
     return y.astype(dtype, copy=False)
 
 
@@ -99,6 +115,25 @@ def mask(m, T: int, B: int, dtype: np.dtype):
         raise ValueError(f"mask: expected an array of shape (T, B) = ({T}, {B}) of 0/1 or weights, got {describe(m)}")
     finite("mask", m)
     return m.astype(dtype)
+
+
+def boolean(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {describe(value)}")
+    return bool(value)
+
+
+def lengths(value, T: int, B: int):
+    """Each sequence's own length, int (B,) in [1, T]; None: every sequence T steps."""
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iu" or arr.shape != (B,):
+        raise ValueError(f"lengths: expected integers as an int array of shape (B,) = ({B},), got {describe(arr)}")
+    if arr.size and (arr.min() < 1 or arr.max() > T):
+        bad = arr.min() if arr.min() < 1 else arr.max()
+        raise ValueError(f"lengths: expected each in [1, T] = [1, {T}], got {int(bad)}")
+    return arr.astype(np.intp, copy=False)
 
 
 def nonnegative_int(name: str, value) -> int:
@@ -140,3 +175,18 @@ def dropout_masks(masks, layers: int, shape: tuple, dtype: np.dtype) -> tuple:
         finite(f"dropout[{layer}]", m)
         out.append(m.astype(dtype, copy=False))
     return tuple(out)
+
+
+def params(given, shapes, dtype) -> dict:
+    """``given`` {name: array} checked against ``shapes`` {name: shape} (names, shapes, float,
+    finite) and copied to ``dtype``, in the order of ``shapes``."""
+    if set(given) != set(shapes):
+        raise ValueError(f"params: expected the keys {', '.join(shapes)}, got {', '.join(sorted(given))}")
+    out = {}
+    for name, shape in shapes.items():
+        arr = np.asarray(given[name])
+        if arr.shape != shape or arr.dtype.kind != "f":
+            raise ValueError(f"params[{name!r}]: expected a float array of shape {shape}, got {describe(arr)}")
+        finite(f"params[{name!r}]", arr)
+        out[name] = arr.astype(dtype, copy=True)
+    return out

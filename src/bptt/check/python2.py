@@ -82,16 +82,9 @@ def _next_significant(tokens, k):
 def _print_call(tokens, k):
     """Edits turning ``print a, b`` / ``print >>f, a`` / ``print a,`` into a call, on the same lines."""
     start = tokens[k]
-    depth, body = 0, []              # the statement's tokens, up to its NEWLINE or a ';' at depth 0
-    for tok in tokens[k + 1:]:
-        if tok.type in (token.NEWLINE, token.ENDMARKER) or (tok.string == ";" and depth == 0):
-            break
-        if tok.type == token.OP and tok.string in "([{":
-            depth += 1
-        elif tok.type == token.OP and tok.string in ")]}":
-            depth -= 1
-        if tok.type not in (token.COMMENT, token.NL):
-            body.append((tok, depth))
+    # the statement's tokens, up to its NEWLINE or a ';' at depth 0
+    body = _tokens_until(tokens[k + 1:], lambda tok, depth: tok.type in (token.NEWLINE, token.ENDMARKER)
+                         or (tok.string == ";" and depth == 0))
     if not body:                                        # a bare "print": an empty line
         return [(start.start[0], start.start[1], len("print"), "print()")]
     edits, extra = [], []
@@ -118,17 +111,24 @@ def _print_call(tokens, k):
 
 def _except_comma(tokens, k):
     """The comma of ``except E, e:`` (Python 2's binding), not of ``except (A, B):``."""
-    depth, parts = 0, []
-    for tok in tokens[k + 1:]:
-        if tok.string == ":" and depth == 0:
+    parts = _tokens_until(tokens[k + 1:], lambda tok, depth: tok.string == ":" and depth == 0)
+    commas = [tok for tok, d in parts if tok.string == "," and d == 0]
+    if len(commas) == 1 and parts and parts[-1][0].type == token.NAME:
+        return commas[0]
+    return None
+
+
+def _tokens_until(tokens, stop) -> list:
+    """[(token, bracket depth)] from the start up to the first token where ``stop(token, depth)``
+    holds, comments and line continuations left out."""
+    depth, out = 0, []
+    for tok in tokens:
+        if stop(tok, depth):
             break
         if tok.type == token.OP and tok.string in "([{":
             depth += 1
         elif tok.type == token.OP and tok.string in ")]}":
             depth -= 1
         if tok.type not in (token.COMMENT, token.NL):
-            parts.append((tok, depth))
-    commas = [tok for tok, d in parts if tok.string == "," and d == 0]
-    if len(commas) == 1 and parts and parts[-1][0].type == token.NAME:
-        return commas[0]
-    return None
+            out.append((tok, depth))
+    return out

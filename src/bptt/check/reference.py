@@ -9,7 +9,7 @@ The reference is bptt's own code: a layer's stages forward and backward (``stage
 contributions (``stages.layer_grads_per_step``), the ones ``SimpleRNN.backward`` returns. The simple RNN's cell is
 ``cells.RNNCell``; the LSTM's is the library's
 cell, ``cells.LSTMCell`` (gate order i, f, g, o), through the same loop (tested against
-``torch.nn.LSTMCell`` in ``tests/test_check.py``).
+``torch.nn.LSTMCell`` in ``tests/check/test_check.py``).
 
 Shape legend: T time, B batch, I inputs, H hidden, O outputs.
 """

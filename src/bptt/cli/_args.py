@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -133,3 +135,30 @@ def check_writable(out, flag="--out"):
         probe.unlink()
     except OSError as err:
         raise PermissionError(f"{flag}: expected a writable folder, got {str(out)!r} ({err.strerror})") from None
+
+
+def check_file_path(path, flag, what="a file"):
+    """A path a command will write: not a folder, in a folder that exists and can be written,
+    checked before any work is done, or the flag named in one line."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{flag}: expected {what} path, got {str(path)!r}, which is a directory")
+    folder = path.parent
+    if not folder.is_dir():
+        why = "is a file" if folder.exists() else "does not exist"
+        raise FileNotFoundError(f"{flag}: expected {what} path in an existing folder, got {str(path)!r}, "
+                                f"whose folder {str(folder)!r} {why}")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"{flag}: expected {what} path in a writable folder, got {str(path)!r}, "
+                              f"whose folder {str(folder)!r} is not writable")
+
+
+@contextmanager
+def writing(flag, path):
+    """Errors while writing ``path`` as one line naming the flag: a path the user can fix exits 2
+    (missing folder, no permission), a failing disk 1; never a temporary file's name."""
+    try:
+        yield
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as err:
+        raise type(err)(f"{flag}: expected a writable file path, got {str(path)!r} ({err.strerror or err})") from None
+    except OSError as err:
+        raise OSError(f"{flag}: could not write {str(path)!r} ({err.strerror or err})") from None

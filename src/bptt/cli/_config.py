@@ -28,6 +28,9 @@ def add_config_flags(parser, config_cls) -> None:
         if cells and len(cells) < len(cell_options):      # an option of some cells only
             help = f"{' or '.join(f'--cell {c}' for c in cells)} only: {help}"
         kwargs = {}
+        if _kind(hints[f.name]) is bool:           # a switch: given means True, absent None
+            parser.add_argument(flag(f.name), action="store_const", const=True, default=None, help=help)
+            continue
         if meta["choices"] is not None:
             kwargs["choices"] = meta["choices"]
         else:

@@ -44,10 +44,19 @@ def add(sub):
                         "beside.png: a checkpoint or run folder, or rnn/lstm/gru for a random one of the "
                         "same size (default: a random simple RNN beside a gated model, nothing beside an RNN)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for diagnostics.json and the PNGs (required)")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="the most BLAS threads a product uses (default: OPENBLAS_NUM_THREADS or "
+                        "OMP_NUM_THREADS if set, else the cores other processes leave free)")
     p.set_defaults(run=run)
 
 
 def run(args):
+    from .. import _threads
+    with _threads.for_update(args.threads):
+        return _diagnose(args)
+
+
+def _diagnose(args):
     from ..train import checkpoint
     from ..data.text import Vocab, default_corpus, read_text, run_source
     from ..diagnose import load_metrics
@@ -228,6 +237,9 @@ def _fmt(value):
 
 def _require_character_model(ck):
     m = ck.model
+    if m.bidirectional:
+        raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a unidirectional model (the diagnostics follow "
+                         f"one direction's chain back in time), got a bidirectional {m.cell.name}")
     if ck.vocab is None or m.output != "softmax":
         raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a character model (softmax output with "
                          f"a vocabulary), got output={m.output!r} and "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._args import positive_float, positive_int, random_model_flags, refuse_beside_checkpoint
+from ._args import (check_file_path, positive_float, positive_int, random_model_flags, refuse_beside_checkpoint,
+                    writing)
 from ._output import Output
 
 
@@ -42,8 +43,7 @@ def run(args):
     random_given = random_model_flags(args, {"hidden": 8, "seed": 0})
     text = check_text(args.text, name="--text")
     out = Path(args.out)
-    if out.is_dir():
-        raise IsADirectoryError(f"--out: expected an HTML file path, got {str(out)!r}, which is a directory")
+    check_file_path(out, "--out", "an HTML file")
     if args.checkpoint is None:
         cell, layers = args.cell or "rnn", args.layers or 1
         if args.nonlinearity is not None and cell != "rnn":
@@ -58,6 +58,10 @@ def run(args):
         origin = f"a random {cell} model ({', '.join(described)})"
     else:
         ckpt = checkpoint.load(args.checkpoint)
+        if ckpt.model.bidirectional:
+            raise ValueError(f"CHECKPOINT {str(ckpt.path)!r}: expected a unidirectional model (the page draws one "
+                             f"direction; bidirectional models are not drawn yet), got a bidirectional "
+                             f"{ckpt.model.cell.name}")
         if ckpt.vocab is None:
             raise ValueError(f"CHECKPOINT {str(ckpt.path)!r}: expected a character model with a vocabulary, "
                              f"got a checkpoint without one")
@@ -74,7 +78,8 @@ def run(args):
         layers = f"{model.layers} layers, " if model.layers > 1 else ""
         origin = f"{ckpt.path} ({model.cell.name}, {layers}H={model.n_hidden}, vocabulary of {len(vocab)})"
     page = explain(model, text, vocab=vocab, lr=args.lr, seed=seed, source=source)
-    page.save(out)
+    with writing("--out", out):
+        page.save(out)
     d = page.data
     Output().line(f"bptt explain: {origin} on {text!r}: {len(d['x'])} steps, L = {d['loss']:.4f}; wrote {out}")
     return 0

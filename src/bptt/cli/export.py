@@ -4,19 +4,54 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._args import check_file_path, writing
 from ._output import Output
+
+LOSS = {"softmax": "cross-entropy", "identity": "squared error, 1/2 ||o(t) - y(t)||^2"}
 
 
 def add(sub):
     p = sub.add_parser("export", help="write a run's model as a PyTorch state_dict",
                        description="Write the model of a run (or checkpoint) as a PyTorch state_dict of its "
-                                   "torch modules (for the simple RNN: torch.nn.RNN + torch.nn.Linear, inputs "
-                                   "one-hot), with its vocabulary beside it as JSON, and print the Python that "
-                                   "loads it. Needs PyTorch, imported only here.")
+                                   "torch modules (torch.nn.RNN, LSTM or GRU + torch.nn.Linear), with what "
+                                   "the model reads and predicts beside it as JSON (a text run's vocabulary, "
+                                   "a task run's inputs, output and loss), and print the Python that loads "
+                                   "it. Needs PyTorch, imported only here.")
     p.add_argument("checkpoint", metavar="RUN", help="a run folder or a checkpoint file (required)")
     p.add_argument("--torch", required=True, type=Path, metavar="FILE.pt",
-                   help="the state_dict file to write (required); the vocabulary goes to FILE.vocab.json")
+                   help="the state_dict file to write (required); beside it FILE.vocab.json (a text run's "
+                        "vocabulary) or FILE.model.json (a task run's inputs, output, loss and task)")
     p.set_defaults(run=run)
+
+
+def describe(ck) -> dict:
+    """What the checkpoint's model reads and predicts, as the JSON beside the state_dict holds it.
+
+    A text run (a vocabulary): one-hot characters in, the next character's softmax out. A task
+    run: the task's own inputs (real vectors of I features, or token ids) and output. Any other
+    checkpoint: the model's sizes and output; its inputs may be either kind.
+    """
+    from ..data import tasks
+    m = ck.model
+    about = {"n_in": m.n_in, "n_out": m.n_out, "output": m.output, "loss": LOSS[m.output],
+             "dtype": m.dtype.name}
+    if ck.vocab is not None and m.n_in == len(ck.vocab):
+        return {"vocab": ck.vocab.chars, "inputs": "one-hot: character vocab[i] is input i",
+                "input_kind": "token ids", **about}
+    result = ck.meta.get("task_result")
+    name = result.get("task") if isinstance(result, dict) else None
+    task = tasks.TASKS.get(name) if isinstance(name, str) else None
+    if task is None or (task.n_in, task.n_out, task.output) != (m.n_in, m.n_out, m.output):
+        return {"task": None, "inputs": f"token ids in [0, {m.n_in}) (one-hot) or real vectors of {m.n_in} "
+                                        f"features", "input_kind": "token ids or vectors", **about}
+    import numpy as np
+    tokens = task.generate(task.min_length, 1, np.random.default_rng(0)).x.dtype.kind in "iu"
+    inputs = (f"token ids in [0, {m.n_in}), (T, B) int64, read as one-hot rows" if tokens
+              else f"real vectors of {m.n_in} features, (T, B, {m.n_in}) {m.dtype.name}")
+    length = result.get("length")
+    return {"task": task.name, "paper": task.paper, "length": length if isinstance(length, int) else None,
+            "criterion": task.criterion, "inputs": inputs, "input_kind": "token ids" if tokens else "vectors",
+            **about}
 
 
 def run(args):
@@ -24,34 +59,48 @@ def run(args):
     import os
 
     from ..train import checkpoint
-    from ..proof.torch_bridge import save_state_dict
+    from ..proof.torch_bridge import outputs_line, save_state_dict
 
     out = args.torch
-    if out.is_dir():
-        raise IsADirectoryError(f"--torch: expected a file path, got {str(out)!r}, which is a directory")
+    check_file_path(out, "--torch", "a file")        # before the run is read and torch imported
     ck = checkpoint.load(args.checkpoint, name="RUN")
+    about = describe(ck)
     try:
-        lines = save_state_dict(ck.model, out)
+        with writing("--torch", out):
+            lines = save_state_dict(ck.model, out)
     except ImportError:
         raise ValueError("--torch: expected PyTorch to be installed (pip install torch), got no module "
                          "named torch") from None
     except ValueError as err:   # a model torch has no module for (a linear nonlinearity)
         raise ValueError(f"RUN {str(ck.path)!r}: {err}") from None
-    except OSError as err:
-        raise OSError(f"--torch: could not write {str(out)!r} ({err.strerror or err})") from None
-    vocab_path = out.with_suffix(".vocab.json")
-    tmp = vocab_path.with_name(f".{vocab_path.name}.tmp")
+    side = out.with_suffix(".vocab.json" if "vocab" in about else ".model.json")
+    tmp = side.with_name(f".{side.name}.tmp")
     try:
-        tmp.write_text(json.dumps({"vocab": ck.vocab.chars if ck.vocab else None,
-                                   "inputs": "one-hot: character vocab[i] is input i"}))
-        os.replace(tmp, vocab_path)
-    except OSError as err:
+        with writing("--torch", side):
+            tmp.write_text(json.dumps(about))
+            os.replace(tmp, side)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise OSError(f"--torch: could not write {str(vocab_path)!r} ({err.strerror or err})") from None
     output = Output()
     modules = lines[1].split(" = ", 1)[1].replace(", torch.nn.Linear", " + torch.nn.Linear")
-    output.line(f"wrote {out} (state_dict of {modules}) and {vocab_path}")
-    output.line("load it in PyTorch with:")
+    output.line(f"wrote {out} (state_dict of {modules}) and {side}")
+    m = ck.model
+    if "vocab" in about:
+        output.line(f"inputs: one-hot rows of the {m.n_in} characters of {side.name}; outputs: softmax over "
+                    f"them, the next character (cross-entropy)")
+        output.line("load it in PyTorch with:")
+        for line in lines:
+            output.line(f"    {line}")
+        return 0
+    what = f"the {about['task']} task's model" if about["task"] else "the model"
+    tokens = about["input_kind"] == "token ids"
+    shape = f"(T, B, {m.n_out})"
+    gives = (f"{shape} class probabilities (cross-entropy)" if m.output == "softmax"
+             else f"{shape} values (squared error)")
+    output.line(f"{what}: inputs {about['inputs']}; outputs {m.output} ({about['loss']})")
+    output.line("load it in PyTorch, and compute its outputs, with:")
     for line in lines:
         output.line(f"    {line}")
+    x = f"x (T, B) int64 token ids" if tokens else f"x (T, B, {m.n_in}) {m.dtype.name}"
+    output.line(f"    {outputs_line(m, tokens)}    # {x} -> {gives}")
     return 0

@@ -25,6 +25,8 @@ def add(sub):
                    help="softmax with cross-entropy, or identity with squared error")
     p.add_argument("--nonlinearity", choices=("tanh", "relu", "linear"), default="tanh",
                    help="the rnn cell's f in h(t) = f(a(t))")
+    p.add_argument("--bidirectional", action="store_true",
+                   help="a bidirectional network (both directions checked; default: one direction)")
     p.add_argument("--mask", action="store_true", help="put the loss on the last step only (default: every step)")
     p.add_argument("--hidden", type=positive_int, default=4, help="H, hidden units")
     p.add_argument("--vocab", type=positive_int, default=5, help="I and O, input and output sizes")
@@ -52,7 +54,8 @@ def run(args):
     for cell, kind, output, f, mask in combos:
         case = random_case(cell, kind, output, mask, layers=args.layers, I=args.vocab, H=args.hidden,
                            O=args.vocab, T=args.steps, B=args.batch, seed=args.seed,
-                           cell_options={"nonlinearity": f} if cell == "rnn" else None)
+                           cell_options={"nonlinearity": f} if cell == "rnn" else None,
+                           bidirectional=args.bidirectional)
         report = gradcheck(case.model, case.x, case.y, mask=case.mask, eps=args.eps, tol=args.tol,
                            max_entries=args.max_entries, seed=args.seed, **case.state0)
         failed += not report.passed
@@ -65,6 +68,6 @@ def run(args):
               ("cell", "input", "output", "f", "mask", "arrays", "max rel err", "worst", "ok"), rows,
               right=("arrays", "max rel err"), styles=styles)
     out.line(f"largest relative error over every parameter and initial state; {len(combos) - failed}/"
-             f"{len(combos)} passed (layers={args.layers}, H={args.hidden}, I=O={args.vocab}, "
+             f"{len(combos)} passed (layers={args.layers}{', bidirectional' if args.bidirectional else ''}, H={args.hidden}, I=O={args.vocab}, "
              f"T={args.steps}, B={args.batch})")
     return 0 if failed == 0 else 1

@@ -50,24 +50,30 @@ class _Progress:
 
 def run(args):
     from ..data import tasks
+    from .. import _threads
+    from ..train import memory
     from ..train.task import Diverged, TaskConfig, default_config, train
     from ._output import Output, error_line
 
     config = default_config(**given(args, TaskConfig)).validate()
+    memory.check_task_run(config)       # before the run folder is made: a run that cannot fit leaves nothing
     task = tasks.get(config.task)
-    out = args.out or Path("runs") / f"{config.task}-{config.cell}-T{config.length}-{time.strftime('%Y%m%d-%H%M%S')}"
+    kind = f"{config.cell}-bi" if config.bidirectional else config.cell
+    out = args.out or Path("runs") / f"{config.task}-{kind}-T{config.length}-{time.strftime('%Y%m%d-%H%M%S')}"
     _check_out(out)
     output = Output()
     baseline = task.baseline(config.length)
     output.line(f"{task.name} (after {task.paper}), T = {config.length}, cell {config.cell}: H={config.hidden}, "
-                f"layers {config.layers}, B={config.batch_size}, at most {config.steps} updates, "
-                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}; solved when "
+                f"layers {config.layers}{', bidirectional' if config.bidirectional else ''}, B={config.batch_size}, at most {config.steps} updates, "
+                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}"
+                f"{'' if config.gradient == 'bptt' else f', gradient {config.gradient} ' + (f'every {config.seq_length} steps' if config.seq_length else 'once per sequence')}"
+                f"; solved when "
                 f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
                 f"{task.baseline_means})")
     # Outside train's loop a signal stops at once, in one line; inside it, train's own handlers
     # let the update in flight finish, then the model so far is scored and written.
     try:
-        with stopping_at_once():
+        with stopping_at_once(), _threads.for_update(config.threads):   # each update sets its own
             if args.quiet:
                 result = train(config, out)
             else:
@@ -83,7 +89,8 @@ def run(args):
     output.line(f"{verdict}: {result['metric_name']} {_g(result['metric'])} on {result['eval_size']} held-out "
                 f"sequences (baseline {result['baseline']:.4g}, solved when {result['criterion']}) after "
                 f"{result['updates']} updates ({result['sequences_seen']} sequences), {result['seconds']:.1f} s")
-    output.line(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png, lag_profile.png")
+    profile = ", lag_profile.png" if result.get("lag_ratio") is not None and task.model != "seq2seq" else ""
+    output.line(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png{profile}")
     if "interrupted" in result:
         error_line(f"bptt: interrupted by {signal_name(result['interrupted'])} at update {result['updates']}; "
                    f"the model so far and its score are in {out}")

@@ -55,6 +55,9 @@ def add(sub):
                    help="a new run on FILE starting from the weights of the run in DIR (fine-tuning): shared "
                         "characters keep their weights, new ones start fresh (default: fresh weights)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or samples on the screen")
+    p.add_argument("--bidirectional", action="store_true",
+                   help="refused: a language model predicts the next character, which a reverse direction "
+                        "would already have read (bidirectional models: bptt task NAME --bidirectional)")
     p.set_defaults(run=run)
 
 
@@ -198,8 +201,13 @@ def _number(value, spec):
 
 def _setup(args, output, folder):
     """Check the flags, read the text, and make (or resume, or fine-tune) the Trainer."""
+    from ..train import memory
     from ..train.text import TrainConfig, Trainer, fine_tune_config, steps_for_epochs
 
+    if args.bidirectional:
+        raise ValueError("--bidirectional: expected a unidirectional model for a text language model (it predicts "
+                         "each next character, which a reverse direction would already have read), got "
+                         "--bidirectional; bidirectional models train on tasks: bptt task lookahead --bidirectional")
     if args.file and args.data:
         raise ValueError(f"FILE: expected either FILE or --data, got both ({args.file!r} and --data {args.data})")
     if args.steps is not None:
@@ -211,8 +219,10 @@ def _setup(args, output, folder):
     if args.resume is not None:
         return _resume(args, given, output, folder)
     config = TrainConfig(**given).validate()   # bad flags are named before a big file is read
+    sized = config
     if args.init_from is not None:      # so are a bad run and a flag against its model
-        fine_tune_config(args.init_from, given)
+        sized = fine_tune_config(args.init_from, given)[1]
+    memory.check_text_run(sized, vocab_size=1)      # and sizes that cannot fit with any text
     out = args.out
     if out is None:
         out = _new_run_folder(Path("runs"))
@@ -229,6 +239,7 @@ def _setup(args, output, folder):
     source = args.file or args.data or "the embedded corpus (pydoc_data)"
     encoding, newline = args.encoding or "utf-8", args.newline or "normalize"
     corpus = _read_corpus(args.file or args.data, encoding, newline, out, output, args.quiet)
+    memory.check_text_run(sized, len(corpus.vocab))  # with its vocabulary (refused: the folder is taken back)
     if args.epochs is not None:
         given["steps"] = steps_for_epochs(args.epochs, len(corpus), config)
     if args.init_from is not None:
@@ -242,7 +253,8 @@ def _setup(args, output, folder):
     data.remember_source(out, args.file, args.data, encoding, newline, corpus.identity())
     layers = f"{config.layers}-layer " if config.layers > 1 else ""
     output.line(f"training on {source}: {len(corpus):,} characters, vocabulary {len(trainer.vocab)}, "
-                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, k2={config.k2}, "
+                f"{layers}{config.cell}, H={config.hidden}, k1={config.seq_length}, "
+                f"{f'k2={config.k2}' if config.gradient == 'bptt' else f'gradient {config.gradient}'}, "
                 f"B={config.batch_size}, {config.steps} updates, {config.optimizer} lr={config.lr:g}, {config.dtype}")
     return trainer
 

@@ -12,6 +12,11 @@ Every task has a baseline (what a model that remembers nothing scores) and a cri
                     9(8), experiment 4 (the adding problem).
     temporal-order  the same paper, experiment 6a (two relevant, widely separated symbols).
     copy            Arjovsky, Shah & Bengio (2016), sec. 4.1 (the copying memory problem).
+    lookahead       a sequence-labelling task whose label at t is an input after t: what a
+                    bidirectional RNN (Goodfellow et al. 10.3) reads and a causal one cannot.
+    reverse, sort   sequence to sequence (Goodfellow et al. 10.4; Sutskever, Vinyals & Le 2014
+                    reverse their inputs; Vinyals, Bengio & Kudlur 2016 sort numbers): a
+                    ``Pairs`` batch for ``Seq2Seq``, scored by free-running decoding.
 
 Shape legend: T time, B batch, I inputs, O outputs. Steps count from 0.
 """
@@ -171,6 +176,28 @@ def copy_memory(length: int, batch: int, rng: np.random.Generator) -> Batch:
     return Batch(x, y, np.ones((T + 2 * R, B)))
 
 
+LOOKAHEAD_SYMBOLS, LOOKAHEAD = 8, 3
+
+
+def lookahead(length: int, batch: int, rng: np.random.Generator) -> Batch:
+    """Label each step with the symbol that comes 3 steps later (sequence labelling).
+
+    T symbols drawn uniformly and independently from 8 (token ids 0..7); the label at step t is
+    x(t + 3), for t < T - 3 (the last 3 steps carry no target). The label depends only on an
+    input after t, independent of everything up to t: a unidirectional model, whose h(t) has
+    read x(0..t), can only guess, wrong 7 times in 8 (cross-entropy ln 8); the reverse direction
+    of a bidirectional one has read x(T-1..t) and needs to hold x(t + 3) for 3 steps. Solved
+    here: at most 1% of the labelled steps of 1,000 fresh sequences wrong.
+    """
+    T, B = length, batch
+    x = rng.integers(0, LOOKAHEAD_SYMBOLS, size=(T, B))            # (T, B)
+    y = np.zeros((T, B), dtype=x.dtype)
+    y[:T - LOOKAHEAD] = x[LOOKAHEAD:]
+    mask = np.zeros((T, B))
+    mask[:T - LOOKAHEAD] = 1.0
+    return Batch(x, y, mask)
+
+
 # ----------------------------------------------------------------------------- the scores
 def squared_errors(o, batch: Batch) -> np.ndarray:
     """(N,) the squared error (o - y)^2 at every step that carries a target (one output)."""
@@ -193,6 +220,12 @@ def wrong_class(o, batch: Batch) -> float:
     return float(np.mean(o.argmax(axis=-1)[sel] != batch.y[sel]))
 
 
+def wrong_labels(o, batch: Batch) -> float:
+    """Fraction of the labelled steps (mask 1) whose most likely class is wrong."""
+    sel = batch.mask != 0
+    return float(np.mean(o.argmax(axis=-1)[sel] != batch.y[sel]))
+
+
 def not_recalled(o, batch: Batch) -> float:
     """Fraction of sequences with any of the 10 recalled symbols wrong."""
     R = COPY_RECALL
@@ -209,7 +242,8 @@ class Task:
     compare and subtract, so either works); solved when metric < threshold (or <= when
     ``inclusive``). baseline(length): the metric of a model that remembers nothing;
     loss_baseline(length): its loss per target step, in the model's own loss (1/2 squared
-    error, or cross-entropy in nats).
+    error, or cross-entropy in nats). max_lag(length): the longest lag the task asks a model to
+    bridge, in steps (T_max of the chrono initialisation).
     """
 
     name: str
@@ -227,17 +261,19 @@ class Task:
     loss_baseline: Callable
     baseline_means: str
     paper: str
+    max_lag: Callable               # length -> the most steps between an input the answer needs and the answer
     # Where the metric is the fraction of sequences that fail: what a sequence that passes is
     # ("recalled whole"), so the criterion reads as the share that must pass. "": a plain bound.
     passes: str = ""
+    model: str = "network"          # what reads its batches: a Network (a PairTask's: "seq2seq")
 
     def solved(self, metric: float) -> bool:
         return bool(metric <= self.threshold if self.inclusive else metric < self.threshold)
 
     @property
     def criterion(self) -> str:
-        """When the task is solved, as a reader says it: "mse < 0.01", "at least 99% of sequences
-        recalled whole"."""
+        """The sentence that says when the task is solved ("mse < 0.01", "at least 99% of sequences
+        recalled whole")."""
         if self.passes:
             share = f"{round((1 - self.threshold) * 100, 6):g}%"
             return f"{'at least' if self.inclusive else 'more than'} {share} of sequences {self.passes}"
@@ -265,7 +301,8 @@ TASKS = {t.name: t for t in (
          layout="one marker in each half", metric=mse, metric_name="mse", threshold=0.01,
          inclusive=False, baseline=lambda T: 1.0 / 6.0, loss_baseline=lambda T: 1.0 / 12.0,
          baseline_means="always answering 1",
-         paper="Le et al. 2015; Arjovsky et al. 2016"),
+         paper="Le et al. 2015; Arjovsky et al. 2016",
+         max_lag=lambda T: T - 1),                                # a marker at step 0, the answer at T - 1
     Task("adding-1997", adding_1997, n_in=2, n_out=1, output="identity", min_length=12,
          layout="a mark in the first ten steps, before the last step", metric=wrong_beyond_004,
          metric_name="wrong (|error| >= 0.04)", threshold=0.01, inclusive=True,
@@ -273,20 +310,130 @@ TASKS = {t.name: t for t in (
          # E[(S/4)^2] / 2 with Var(X) = 1/3: (0.9 * 2/3 + 0.1 * 1/3) / 32
          loss_baseline=lambda T: (0.9 * 2 / 3 + 0.1 / 3) / 32.0,
          baseline_means="always answering 0.5",
-         paper="Hochreiter & Schmidhuber 1997, experiment 4", passes="answered within 0.04"),
+         paper="Hochreiter & Schmidhuber 1997, experiment 4", passes="answered within 0.04",
+         max_lag=lambda T: T + T // 10 - 1),                      # X1 at step 0 or later, the end at most T + T/10 - 1
     Task("temporal-order", temporal_order, n_in=len(TEMPORAL_ORDER_SYMBOLS), n_out=4, output="softmax",
          min_length=T2_RANGE[1] + 2, layout=f"X/Y at steps up to {T2_RANGE[1]}, then the trigger",
          metric=wrong_class, metric_name="wrong class", threshold=0.01, inclusive=True,
          baseline=lambda T: 0.75, loss_baseline=lambda T: math.log(4),
          baseline_means="guessing among the four classes",
-         paper="Hochreiter & Schmidhuber 1997, experiment 6a", passes="classified right"),
+         paper="Hochreiter & Schmidhuber 1997, experiment 6a", passes="classified right",
+         max_lag=lambda T: T + T // 10 - 1 - T1_RANGE[0]),        # the first X/Y at step 10 or later
     Task("copy", copy_memory, n_in=COPY_DELIMITER + 1, n_out=COPY_DELIMITER + 1, output="softmax",
          min_length=1, layout="T - 1 blanks", metric=not_recalled, metric_name="not recalled whole",
          threshold=0.01, inclusive=True, baseline=lambda T: 1.0 - COPY_SYMBOLS ** -COPY_RECALL,
          loss_baseline=lambda T: COPY_RECALL * math.log(COPY_SYMBOLS) / (T + 2 * COPY_RECALL),
          baseline_means="blanks, then a uniform guess among the 8 symbols",
-         paper="Arjovsky et al. 2016", passes="recalled whole"),
+         paper="Arjovsky et al. 2016", passes="recalled whole",
+         max_lag=lambda T: T + COPY_RECALL),                      # symbol k at step k, recalled at T + 10 + k
+    Task("lookahead", lookahead, n_in=LOOKAHEAD_SYMBOLS, n_out=LOOKAHEAD_SYMBOLS, output="softmax",
+         min_length=LOOKAHEAD + 1, layout=f"labels {LOOKAHEAD} steps ahead", metric=wrong_labels,
+         metric_name="wrong labels", threshold=0.01, inclusive=True,
+         baseline=lambda T: 1.0 - 1.0 / LOOKAHEAD_SYMBOLS, loss_baseline=lambda T: math.log(LOOKAHEAD_SYMBOLS),
+         baseline_means="guessing among the 8 symbols (what a model that reads only the past can do)",
+         paper="Goodfellow et al. 2016, sec. 10.3 (bidirectional RNNs)",
+         max_lag=lambda T: LOOKAHEAD),                            # the label 3 steps ahead, read backwards
 )}
+
+
+# ------------------------------------------------------------------- sequence to sequence
+PAIR_SYMBOLS = 8                          # token ids 0..7 in x and y
+PAIR_END, PAIR_START = 8, 9               # y's end-of-sequence token, the decoder's start token
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """A batch of sequence pairs, as ``Seq2Seq`` reads it: ``forward(x, y_in, x_lengths)`` and
+    ``backward(trace, y, mask)``. x int (Tx, B), padded with 0 after each sequence's
+    x_lengths[b] (B,) symbols; y int (Ty, B) = the answer, then PAIR_END, Ty = Tx + 1; y_in the
+    teacher-forced inputs (PAIR_START, then y shifted by one); mask (Ty, B): 1 up to and with the
+    end token."""
+
+    x: np.ndarray
+    x_lengths: np.ndarray
+    y_in: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+
+
+def _pairs(length, batch, rng, answer) -> Pairs:
+    lengths = rng.integers(1, length + 1, size=batch)                 # (B,) in [1, length]
+    Tx = int(lengths.max())
+    x = rng.integers(0, PAIR_SYMBOLS, size=(Tx, batch))               # (Tx, B)
+    pad = np.arange(Tx)[:, None] >= lengths[None, :]
+    x[pad] = 0
+    y = np.full((Tx + 1, batch), PAIR_END, dtype=np.intp)             # (Ty, B)
+    for b in range(batch):
+        y[:lengths[b], b] = answer(x[:lengths[b], b])
+    y_in = np.concatenate([np.full((1, batch), PAIR_START, dtype=np.intp), y[:-1]])
+    mask = (np.arange(Tx + 1)[:, None] <= lengths[None, :]).astype(float)
+    y_in[~mask.astype(bool)] = PAIR_END                              # after the end: nothing to read
+    return Pairs(x, lengths, y_in, y, mask)
+
+
+def reverse(length: int, batch: int, rng: np.random.Generator) -> Pairs:
+    """Reverse a sequence: x of n symbols (n uniform in [1, length]) from 8, y its n symbols
+    last first, then the end token. Sutskever et al. (2014) fed their encoder reversed
+    sentences; here the reversal is the task."""
+    return _pairs(length, batch, rng, lambda s: s[::-1])
+
+
+def sort(length: int, batch: int, rng: np.random.Generator) -> Pairs:
+    """Sort a sequence: x of n symbols (n uniform in [1, length]) from 8, y the same symbols in
+    ascending order, then the end token (Vinyals et al. 2016 sort numbers with a seq2seq)."""
+    return _pairs(length, batch, rng, np.sort)
+
+
+def not_whole(pred, batch: Pairs) -> float:
+    """Fraction of sequences not returned whole: pred int (T, B), free-running decoding's tokens;
+    sequence b is whole when its first x_lengths[b] + 1 tokens (the end included) are y's."""
+    T = pred.shape[0]
+    need = batch.mask != 0                                            # (Ty, B)
+    if T < need.shape[0]:
+        return 1.0
+    wrong = (pred[:need.shape[0]] != batch.y) & need
+    return float(np.mean(wrong.any(axis=0)))
+
+
+@dataclass(frozen=True)
+class PairTask:
+    """A sequence-to-sequence task for ``Seq2Seq``: generate(length, batch, rng) -> Pairs; the
+    metric is ``not_whole`` on free-running decoding (lower is better), solved when at most
+    ``threshold``. baseline(length): the metric of guessing each symbol uniformly, the end
+    known; loss_baseline(length): that guess's cross-entropy per target step (nats)."""
+
+    name: str
+    generate: Callable
+    paper: str
+    n_in: int = PAIR_SYMBOLS
+    n_out: int = PAIR_START + 1
+    start: int = PAIR_START
+    output: str = "softmax"
+    min_length: int = 1
+    layout: str = "sequences of 1 to length symbols"
+    metric_name: str = "not whole"
+    threshold: float = 0.01
+    inclusive: bool = True
+    baseline_means: str = "guessing each symbol uniformly, the end known"
+    passes: str = "returned whole (free-running)"
+    model: str = "seq2seq"
+
+    metric = staticmethod(not_whole)
+    solved = Task.solved
+    criterion = Task.criterion
+    check_length = Task.check_length
+
+    def baseline(self, length) -> float:
+        return 1.0 - float(np.mean([PAIR_SYMBOLS ** -n for n in range(1, length + 1)]))
+
+    def loss_baseline(self, length) -> float:
+        n = (length + 1) / 2                                          # the mean length
+        return math.log(PAIR_SYMBOLS) * n / (n + 1)
+
+
+PAIR_TASKS = {t.name: t for t in (PairTask("reverse", reverse, paper="Sutskever et al. 2014, reversed"),
+                                  PairTask("sort", sort, paper="Vinyals et al. 2016"))}
+TASKS.update(PAIR_TASKS)
 
 
 def get(name: str) -> Task:

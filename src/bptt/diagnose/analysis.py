@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _threads
 from .. import _validate as check
 from .._json import number, numbers
 from ..nn.network import Network
-from ..nn.stages import param_name
+from ..nn.stages import one_direction, param_name
 
 RADII = (0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
 LAGS = (1, 5, 10, 25, 50)
@@ -108,8 +109,10 @@ def lag_profile(model: Network, x, y, h0=None, mask=None, s0=None) -> LagProfile
     """Back-propagate every step's loss on its own and measure what reaches each earlier h(k).
 
     x, y, h0, mask as in ``SimpleRNN.forward``/``backward``; T >= 2. Computed in float64
-    whatever the model's dtype: the quantities of interest are tiny or huge.
+    whatever the model's dtype: the quantities of interest are tiny or huge. A bidirectional
+    model is refused: the profile follows one direction's chain back in time.
     """
+    one_direction(model, "the lag profile (it follows one direction's chain back in time)")
     model = model.copy(dtype=np.float64)
     trace = model.forward(x, h0, s0)
     T, B, _ = trace.h.shape
@@ -131,6 +134,7 @@ def radius_sweep(model: Network, x, y, radii=RADII, *, h0=None, mask=None) -> di
     Same weights direction, same inputs: only how strongly W amplifies changes, so the lag
     curves fan out from vanishing (radius < 1) to exploding (radius > 1, for a linear f).
     """
+    one_direction(model, "the radius sweep")
     radii = _radii(radii)
     W, _ = square_W(model)
     if W is None or model.layers > 1:
@@ -170,7 +174,8 @@ def element_norms(model, trace, result, max_lag):
     errs = [np.empty((T, B, GH)) for _ in cell.errors]             # scratch for dl(t)/da(k)
     dout = np.zeros((T, B, H))                                     # row t: dh_own[k] if t == k, else 0
     norms = np.full((T, T, B), np.nan)                             # (T, T, B)
-    with np.errstate(over="ignore", invalid="ignore"):           # exploding chains may reach inf
+    # exploding chains may reach inf; the steps' products are small: one BLAS thread (_threads.py)
+    with np.errstate(over="ignore", invalid="ignore"), _threads.for_steps(T * B, H, GH):
         for k in reversed(range(T)):
             hi = min(T, k + max_lag + 1)                         # sources within max_lag of k
             live = slice(k, hi)

@@ -33,7 +33,8 @@ import numpy as np
 from ..diagnose import lag_profile
 from ..data.text import Vocab
 from ..nn.network import Network
-from ..nn.stages import split_param_name
+from ..nn.stages import one_direction, split_param_name
+from .forward import forward_mode
 from .terms import VIEWS, layer_terms
 
 MAX_CHARS = 17          # 16 steps: 16 columns still fit side by side at 1024 px
@@ -151,13 +152,16 @@ def build_data(model: Network, text: str, *, vocab: Vocab | None = None, lr: flo
         "update": {"lr": float(lr), "lrs": rates, "loss_after": after},
         "lag": {"norms": [[None if k > t else float(norms[t, k]) for k in range(T)] for t in range(T)],
                 "by_lag": by_lag},
+        # The forward-mode view (one layer only): RTRL's dz(t)/dW[r, c] beside BPTT's terms (forward.py).
+        "forward": forward_mode(model, x, y, s["W"], hi),
     }
 
 
 # The page's script, one concept a file, inlined in this order into one function scope: the
 # data and drawing helpers, the shown layer, each cell's view, the network, the side panel,
-# the lag view, and the state and controls that tie them together.
-SCRIPTS = ("base.js", "layer.js", "rnn.js", "lstm.js", "gru.js", "net.js", "panels.js", "lag.js", "main.js")
+# the lag view, the forward-mode view, and the state and controls that tie them together.
+SCRIPTS = ("base.js", "layer.js", "rnn.js", "lstm.js", "gru.js", "net.js", "panels.js", "lag.js", "forward.js",
+           "main.js")
 
 
 def render(data: dict) -> str:
@@ -239,4 +243,5 @@ def explain(model, text: str = DEFAULT_TEXT, *, vocab: Vocab | None = None,
             raise ValueError(f"vocab: expected the checkpoint's vocabulary of {len(ck.vocab)} characters "
                              f"(or none), got a different one of {len(vocab)}")
         model, vocab, source = ck.model, ck.vocab, source or str(ck.path)
+    one_direction(model, "the explain page (it draws one direction; bidirectional models are not drawn yet)")
     return Explanation(build_data(model, text, vocab=vocab, lr=lr, seed=seed, source=source))

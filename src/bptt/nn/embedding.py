@@ -14,18 +14,23 @@ from __future__ import annotations
 import numpy as np
 
 
+def embedding_table(M, v):
+    """M (n_out, n_in), v (n_out,) -> (M^T + v) (n_in, n_out), C-contiguous: row i is M x + v for
+    x one-hot at i, to the bit. Small (a row per token), so gathering its rows copies whole rows
+    and v is added once per token instead of once per position."""
+    return np.add(M.T, v, order="C")
+
+
 def embedding_forward(ids, M, v, out=None):
     """ids int (...), M (n_out, n_in), v (n_out,) -> out (..., n_out), written into ``out`` if given.
 
-    With more ids than tokens, (M^T + v) is made once (n_in, n_out), small and contiguous, so
-    the gather copies whole rows and v is added once per token instead of once per position;
-    mode="clip" spares ``take`` the buffered copy of ``out`` its default mode makes to undo a
-    write on an out-of-range id (4x faster). With fewer ids (one step of generation) the
-    columns are gathered and v added to them alone. Both add the same two numbers per entry,
-    so they give the same bits.
+    With more ids than tokens, the rows of ``embedding_table(M, v)`` at the ids; mode="clip"
+    spares ``take`` the buffered copy of ``out`` its default mode makes to undo a write on an
+    out-of-range id (4x faster). With fewer ids the columns are gathered and v added to them
+    alone. Both add the same two numbers per entry, so they give the same bits.
     """
     if ids.size >= M.shape[1]:
-        return np.take(np.add(M.T, v, order="C"), ids, axis=0, out=out, mode="clip")
+        return np.take(embedding_table(M, v), ids, axis=0, out=out, mode="clip")
     return np.add(M.T[ids], v, out=out)
 
 

@@ -58,8 +58,8 @@ def low_memory_gradients(model, x, y, h0=None, mask=None, *, s0=None, segment=No
     x = check.inputs(x, model.n_in, model.dtype)
     T, B = x.shape[:2]
     state = model.initial_states(B, h0=h0, s0=s0)                       # [{name: (B, H)}] per layer
-    y = check.targets(y, model.output, T, B, model.n_out, model.dtype)
     mask = check.mask(mask, T, B, model.dtype)
+    y = check.targets(y, model.output, T, B, model.n_out, model.dtype, mask)
     itemsize = np.dtype(model.dtype).itemsize
     width = model.layers * len(cell.states) * cell.gates * model.n_hidden    # what a step keeps, roughly
     k = (check.positive_int("segment", segment) if segment is not None

@@ -5,7 +5,7 @@
     3. readout, all T at once:             o(t) = c + V h(t), yhat   readout, readout_loss
 Backward runs them in reverse: readout_backward over all T; each layer's reverse loop from the
 top down, then its dU, dW, db as single products over all steps (layer_backward,
-backward_layers); per_step_grads keeps each step's contribution apart. ``step`` and
+backward_layers); per_step_grads keeps each step's contribution apart. ``stepper`` and
 ``step_readout`` are the stages for one time step, as generation runs them. Dropout (``dropout``
 masks, ``dropout.py``) multiplies what each layer sends up (``upward``) and the error coming down.
 
@@ -18,6 +18,13 @@ fresh ones by default, a ``Workspace``'s to reuse them from one update to the ne
 
 Parameters by name (``param_name``, the one rule): layer 0's U, W, b (as the book names them),
 layer l's U_l<l>, W_l<l>, b_l<l>, and the cell's extras (b_hn) likewise; the readout's V, c.
+A bidirectional network's reverse direction has the same names with "_reverse" appended
+(U_reverse, W_l1_reverse, b_hn_reverse), as PyTorch names weight_ih_l0_reverse.
+
+Bidirectional networks and ``lengths`` (Goodfellow et al. 10.3): ``forward_directions`` and
+``backward_directions`` run every layer once forward in time and, for a bidirectional network,
+once more over each sequence reversed within its own length (an index gather, ``reverse_steps``),
+through the same ``layer_forward``/``layer_backward``, so every cell has both directions.
 
 Shape legend: T time, B batch, I inputs, H hidden, O outputs, L layers, G gate blocks.
 """
@@ -30,7 +37,7 @@ import numpy as np
 
 from .cells._scratch import fresh
 from .dense import dense_backward, dense_backward_per_step, dense_forward, dense_grads, dense_step_forward
-from .embedding import embedding_backward, embedding_backward_per_step, embedding_forward
+from .embedding import embedding_backward, embedding_backward_per_step, embedding_forward, embedding_table
 from .losses import LOSSES, OUTPUTS
 from .unroll import Weights, backward_through_time, forward_through_time
 
@@ -41,34 +48,44 @@ def suffix(layer: int) -> str:
     return "" if layer == 0 else f"_l{layer}"
 
 
-def param_name(name: str, layer: int) -> str:
-    """The name of layer ``layer``'s parameter ``name`` ("U", "W", "b", "b_hn"): U, U_l1, ..."""
-    return name + suffix(layer)
+REVERSE = "_reverse"
+
+
+def param_name(name: str, layer: int, reverse: bool = False) -> str:
+    """The name of layer ``layer``'s parameter ``name`` ("U", "W", "b", "b_hn"): U, U_l1, ...,
+    and the reverse direction's U_reverse, U_l1_reverse, ..."""
+    return name + suffix(layer) + (REVERSE if reverse else "")
 
 
 def split_param_name(name: str) -> tuple:
-    """The inverse of ``param_name``: "W_l2" -> ("W", 2), "b_hn" -> ("b_hn", 0), "V" -> ("V", 0)."""
-    base, sep, layer = name.rpartition("_l")
-    return (base, int(layer)) if sep and layer.isdigit() else (name, 0)
+    """The inverse of ``param_name``: "W_l2" -> ("W", 2), "b_hn" -> ("b_hn", 0), "V" -> ("V", 0);
+    the reverse direction's "W_l2_reverse" -> ("W_reverse", 2)."""
+    tail = REVERSE if name.endswith(REVERSE) else ""
+    base, sep, layer = name[:len(name) - len(tail)].rpartition("_l")
+    return (base + tail, int(layer)) if sep and layer.isdigit() else (name, 0)
 
 
-def param_shapes(cell, n_in, n_hidden, n_out, layers=1) -> dict:
+def param_shapes(cell, n_in, n_hidden, n_out, layers=1, bidirectional=False) -> dict:
     """{name: shape} of every parameter of ``layers`` layers of ``cell`` and the readout, layer by
-    layer: U (G*H, I) (U_l<l> (G*H, H)), W (G*H, H), b (G*H,), the cell's extras, V (O, H), c (O,)."""
+    layer: U (G*H, I) (U_l<l> (G*H, D*H)), W (G*H, H), b (G*H,), the cell's extras, V (O, D*H),
+    c (O,); D = 2 directions if ``bidirectional`` (each layer's reverse names after its forward ones)."""
     I, H, O, G = n_in, n_hidden, n_out, cell.gates
+    D = 2 if bidirectional else 1
     shapes = {}
     for layer in range(layers):
-        shapes.update({param_name("U", layer): (G * H, I if layer == 0 else H),
-                       param_name("W", layer): (G * H, H), param_name("b", layer): (G * H,)})
-        shapes.update({param_name(name, layer): shape for name, shape in cell.extra_params(H).items()})
-    shapes.update({"V": (O, H), "c": (O,)})
+        for reverse in (False, True)[:D]:
+            shapes.update({param_name("U", layer, reverse): (G * H, I if layer == 0 else D * H),
+                           param_name("W", layer, reverse): (G * H, H), param_name("b", layer, reverse): (G * H,)})
+            shapes.update({param_name(name, layer, reverse): shape for name, shape in cell.extra_params(H).items()})
+    shapes.update({"V": (O, D * H), "c": (O,)})
     return shapes
 
 
-def layer_params(model, layer) -> dict:
-    """Layer ``layer``'s parameters under layer 0's names: {"U", "W", "b", extras} (the model's arrays)."""
+def layer_params(model, layer, reverse=False) -> dict:
+    """Layer ``layer``'s parameters under layer 0's names: {"U", "W", "b", extras} (the model's
+    arrays); ``reverse``: those of its reverse direction."""
     names = ("U", "W", "b", *model.cell.extra_params(model.n_hidden))
-    return {name: model.params[param_name(name, layer)] for name in names}
+    return {name: model.params[param_name(name, layer, reverse)] for name in names}
 
 
 # ------------------------------------------------------------------- stage 1: the inputs
@@ -171,6 +188,14 @@ def layer_grads_per_step(cell, lp, x, lt: LayerTrace, errors, n_in) -> dict:
 
 
 # ------------------------------------------------------------------------ the stack
+def one_direction(model, what) -> None:
+    """Refuse a bidirectional ``model`` where only the forward direction can run (truncated and
+    recomputing BPTT over streams, generation): its reverse direction needs each whole sequence."""
+    if getattr(model, "bidirectional", False):
+        raise ValueError(f"model: expected a unidirectional network for {what} (a bidirectional one "
+                         f"reads each sequence from its end), got {model!r}")
+
+
 def upward(layers, layer, dropout=None):
     """What layer ``layer`` sends up, to the layer above or the readout: its h(t) (T, B, H), times
     its dropout mask ``dropout[layer]`` (T, B, H) if masks are given (``dropout.py``)."""
@@ -186,6 +211,7 @@ def forward_layers(model, x, state0, work=None, dropout=None) -> list:
     dropout: None, or one mask (T, B, H) per layer for what it sends up (``upward``).
     Returns [LayerTrace] bottom up.
     """
+    one_direction(model, "truncated, recomputing or streamed forward passes")
     layers, below = [], x
     for layer in range(model.layers):
         scratch = fresh if work is None else work.scratch(layer)
@@ -236,6 +262,110 @@ def per_step_grads(model, x, layers, layer_errors, do, dropout=None) -> dict:
     return {name: steps[name] for name in model.params}
 
 
+# ------------------------------------------ both directions, and sequences of their own lengths
+def reverse_steps(lengths, T) -> np.ndarray:
+    """int (T, B): where step t of each sequence reversed within its own length comes from:
+    lengths[b] - 1 - t for t < lengths[b], t itself on the padded steps after it. Applied twice
+    it is the identity, so the same gather brings the reverse direction's steps back."""
+    t = np.arange(T)[:, None]                                                         # (T, 1)
+    return np.where(t < lengths, lengths - 1 - t, t)
+
+
+def gather_steps(a, index):
+    """a (T, B, ...) -> a[index[t, b], b, ...]: each sequence's steps in the order ``index`` gives."""
+    return np.take_along_axis(a, index.reshape(index.shape + (1,) * (a.ndim - 2)), axis=0)
+
+
+def _valid(lengths, T):
+    """(T, B, 1) 1.0 on each sequence's own steps, 0.0 on the padding after them (None: no lengths)."""
+    return None if lengths is None else (np.arange(T)[:, None] < lengths)[..., None]
+
+
+def forward_directions(model, x, state0, lengths=None):
+    """Stages 1 and 2 for every layer and direction, bottom up (``Network.forward`` with
+    ``bidirectional`` or ``lengths``).
+
+    x: int (T, B) or float (T, B, I); state0: [{name: (B, H)}] per layer and direction, in
+    PyTorch's order (layer 0 forward, layer 0 reverse, layer 1 forward, ...); lengths: int (B,)
+    in [1, T] or None (every sequence T steps). The reverse direction runs ``layer_forward`` on
+    each sequence reversed within its own length, so it starts at the sequence's last step.
+    Layer l+1 reads [h_forward; h_reverse] (T, B, D*H) in the inputs' time order, zero on the
+    padded steps. Returns ([LayerTrace] in that order, each in its own direction's step order,
+    [each layer's output (T, B, D*H)] bottom up).
+    """
+    T, B = x.shape[:2]
+    D = 2 if model.bidirectional else 1
+    valid = _valid(lengths, T)
+    back = reverse_steps(np.full(B, T) if lengths is None else lengths, T) if D == 2 else None
+    traces, outputs, below = [], [], x
+    for layer in range(model.layers):
+        hs = []
+        for reverse in (False, True)[:D]:
+            seen = gather_steps(below, back) if reverse else below
+            lt = layer_forward(model.cell, layer_params(model, layer, reverse), seen, state0[len(traces)])
+            traces.append(lt)
+            h = lt.states["h"][1:]                                                    # (T, B, H)
+            hs.append(gather_steps(h, back) if reverse else h)
+        out = hs[0] if D == 1 else np.concatenate(hs, axis=2)                         # (T, B, D*H)
+        outputs.append(out if valid is None else out * valid)
+        below = outputs[-1]
+    return traces, outputs
+
+
+def backward_directions(model, x, traces, outputs, dh_top, lengths=None):
+    """``forward_directions`` in reverse, from the top layer down: each direction's reverse loop
+    (``layer_backward``) on its own step order, the reverse one's errors gathered back.
+
+    dh_top (T, B, D*H): what the readout sends to [h_forward; h_reverse]. Returns the gradients
+    {name: array}, the errors [{"h", "a", ...}] per layer and direction (PyTorch's order, each in
+    its direction's step order), and what reaches the initial states [{name: (B, H)}], likewise.
+    """
+    T, B = x.shape[:2]
+    D, H = (2 if model.bidirectional else 1), model.n_hidden
+    valid = _valid(lengths, T)
+    back = reverse_steps(np.full(B, T) if lengths is None else lengths, T) if D == 2 else None
+    n = len(traces)
+    grads, errors, carry_out = {}, [None] * n, [None] * n
+    d_out = dh_top
+    for layer in reversed(range(model.layers)):
+        if valid is not None:
+            d_out = d_out * valid                                # padded outputs were set to zero
+        below = x if layer == 0 else outputs[layer - 1]
+        d_below = None
+        for reverse in (False, True)[:D]:
+            i = D * layer + reverse
+            dh = d_out[..., reverse * H:(reverse + 1) * H]
+            seen = gather_steps(below, back) if reverse else below
+            dh = gather_steps(dh, back) if reverse else np.ascontiguousarray(dh)
+            g, errors[i], carry_out[i], dx = layer_backward(model.cell, layer_params(model, layer, reverse), seen,
+                                                            traces[i], dh, send_down=layer > 0)
+            grads.update({param_name(name, layer, reverse): v for name, v in g.items()})
+            if dx is not None:
+                dx = gather_steps(dx, back) if reverse else dx
+                d_below = dx if d_below is None else d_below + dx
+        d_out = d_below
+    return grads, errors, carry_out
+
+
+def per_step_grads_directions(model, x, traces, outputs, layer_errors, do, lengths=None) -> dict:
+    """``per_step_grads`` for ``forward_directions``' traces: each step's contribution to every
+    gradient, in ``model.params``' order (the reverse direction's step i is its i-th step, the
+    sequence's own step lengths - 1 - i); they sum over T to the gradients."""
+    T, B = x.shape[:2]
+    D = 2 if model.bidirectional else 1
+    back = reverse_steps(np.full(B, T) if lengths is None else lengths, T) if D == 2 else None
+    steps = {}
+    for i, lt in enumerate(traces):
+        layer, reverse = divmod(i, D)
+        below = x if layer == 0 else outputs[layer - 1]
+        seen = gather_steps(below, back) if reverse else below
+        g = layer_grads_per_step(model.cell, layer_params(model, layer, bool(reverse)), seen, lt, layer_errors[i],
+                                 model.n_in)
+        steps.update({param_name(name, layer, bool(reverse)): v for name, v in g.items()})
+    steps["V"], steps["c"] = dense_backward_per_step(do, outputs[-1])                 # (T, O, D*H), (T, O)
+    return {name: steps[name] for name in model.params}
+
+
 # ---------------------------------------------------------------- stage 3: the readout
 def readout(model, h, out=None):
     """Stage 3, every step at once: o(t) = c + V h(t) (10.10), yhat(t) = softmax(o(t)) (10.11; or o).
@@ -264,9 +394,13 @@ def readout_backward(model, do, h, out=None):
 
 
 # ------------------------------------------------------------------- states per layer
-def last_states(layers) -> list:
-    """[{name: (B, H)}] per layer: each state after the last step, copied (the traces can go)."""
-    return [{name: v[-1].copy() for name, v in lt.states.items()} for lt in layers]
+def last_states(layers, lengths=None) -> list:
+    """[{name: (B, H)}] per layer: each state after the last step, copied (the traces can go);
+    with ``lengths`` (B,), each sequence's state after its own last step."""
+    if lengths is None:
+        return [{name: v[-1].copy() for name, v in lt.states.items()} for lt in layers]
+    rows = np.arange(len(lengths))
+    return [{name: v[lengths, rows] for name, v in lt.states.items()} for lt in layers]
 
 
 def stack_states(per_layer) -> dict:
@@ -278,29 +412,37 @@ def stack_states(per_layer) -> dict:
 
 
 # ------------------------------------------------------ one step at a time (generation)
-def step(model, x_t, state, weights) -> list:
-    """Stages 1 and 2 for one time step of every layer: the states after it.
+def stepper(model, B=1):
+    """Stages 1 and 2 one time step at a time, as generation runs them: ``step = stepper(model)``,
+    then ``state = step(x_t, state)`` for each step.
 
     x_t: token ids int (B,) or vectors float (B, I); state: [{name: (B, H)}] per layer, the
-    states before the step (left as they are); weights: [model.weights(layer) per layer],
-    made once for all the steps (each makes its C-contiguous W^T once). For a few rows stage
-    1 gathers U's columns for the ids and multiplies by U^T as a view (``dense_step_forward``).
+    states before the step (left as they are). ``step`` returns the states after it in arrays
+    of its own, two sets used in turn (nothing allocated per step): the step after next writes
+    over them, so copy a state to keep it longer. What every step reads is made once here:
+    each layer's W^T (C-contiguous), U and b, layer 0's embedding table (b + U x(t) for one-hot
+    x(t) is its row x(t)) and the arrays the cell keeps; make a new stepper when the parameters
+    change. For vectors and the layers above, stage 1 multiplies by U^T as a view
+    (``dense_step_forward``). Per step this costs what the loop written inline would.
     """
-    cell, H = model.cell, model.n_hidden
-    new, below = [], x_t
-    for layer in range(model.layers):
-        lp = layer_params(model, layer)
-        if below.dtype.kind in "iu":
-            xu = embedding_forward(below, lp["U"], lp["b"])                             # (B, G*H)
-        else:
-            xu = dense_step_forward(below, lp["U"], lp["b"])
-        prev = [state[layer][n] for n in cell.states]
-        after = {n: np.empty_like(v) for n, v in zip(cell.states, prev)}
-        keeps = [np.empty((xu.shape[0], w * H), dtype=xu.dtype) for _, w in cell.keeps]
-        cell.step_forward(weights[layer], xu, *prev, *after.values(), *keeps)
-        new.append(after)
-        below = after["h"]
-    return new
+    one_direction(model, "generation")
+    cell, p, H = model.cell, model.params, model.n_hidden
+    names = cell.states
+    layers = [(model.weights(layer), p[param_name("U", layer)], p[param_name("b", layer)],
+               [np.empty((B, w * H), dtype=model.dtype) for _, w in cell.keeps])     # scratch (B, width*H)
+              for layer in range(model.layers)]
+    table = embedding_table(p["U"], p["b"])                                           # (I, G*H)
+    sets = [[{n: np.empty((B, H), dtype=model.dtype) for n in names} for _ in layers] for _ in range(2)]
+
+    def step(x_t, state):
+        new = sets[1] if state is sets[0] else sets[0]
+        below = x_t
+        for (P, U, b, keeps), prev, after in zip(layers, state, new):
+            xu = table[below] if below.dtype.kind in "iu" else dense_step_forward(below, U, b)   # (B, G*H)
+            cell.step_forward(P, xu, *map(prev.__getitem__, names), *after.values(), *keeps)
+            below = after["h"]
+        return new
+    return step
 
 
 def step_readout(model, state):

@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .. import _threads
 from .cells._scratch import fresh
 
 
@@ -85,8 +86,9 @@ def forward_through_time(cell, P, xu, state0, out=None):
     new = [states[n][1:] for n in cell.states]
     kept = [keeps[n] for n, _ in cell.keeps]
     step = cell.step_forward
-    for views in zip(xu, *prev, *new, *kept):        # one step's views of every buffer
-        step(P, *views)
+    with _threads.for_steps(B, H, GH):               # small per-step products: one BLAS thread (_threads.py)
+        for views in zip(xu, *prev, *new, *kept):    # one step's views of every buffer
+            step(P, *views)
     return states, keeps
 
 
@@ -117,6 +119,7 @@ def backward_through_time(cell, P, dh_out, states, keeps, carry=None, out=None, 
                else np.array(carry[n], dtype=dh_out.dtype) for n in cell.states]   # written in place
     per_step = [dh_out, *(dstates[n] for n in cell.states), *local, *(errors[n] for n in cell.errors)]
     step = cell.step_backward
-    for views in zip(*(a[::-1] for a in per_step)):         # t = T-1, ..., 0
-        step(P, *carried, *views)
+    with _threads.for_steps(B, H, GH):
+        for views in zip(*(a[::-1] for a in per_step)):     # t = T-1, ..., 0
+            step(P, *carried, *views)
     return dstates, errors, dict(zip(cell.states, carried))

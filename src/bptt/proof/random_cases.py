@@ -22,21 +22,22 @@ class Case:
 
 
 def random_case(cell="rnn", kind="tokens", output="softmax", mask=False, *, layers=1, I=5, H=4, O=5,
-                T=6, B=3, seed=0, dtype=np.float64, cell_options=None) -> Case:
+                T=6, B=3, seed=0, dtype=np.float64, cell_options=None, bidirectional=False) -> Case:
     """A random network of ``cell`` ("rnn", "lstm", "gru") and random data.
 
     kind "tokens": x int (T, B) in [0, I); "vectors": x float (T, B, I).
     output "softmax": y int (T, B) in [0, O); "identity": y float (T, B, O).
     mask True: the loss on the last step only (many-to-one), else None.
     Every initial state is random ((B, H), or (L, B, H) for a stack), so its gradient is
-    checked away from zero.
+    checked away from zero; (2L, B, H) for a bidirectional network.
     """
     rng = np.random.default_rng(seed)
     model = Network.create(cell, I, H, O, cell_options=cell_options, layers=layers, output=output,
-                           seed=seed, dtype=dtype)
+                           seed=seed, dtype=dtype, bidirectional=bidirectional)
     x = rng.integers(0, I, size=(T, B)) if kind == "tokens" else rng.normal(size=(T, B, I))
     y = rng.integers(0, O, size=(T, B)) if output == "softmax" else rng.normal(size=(T, B, O))
-    shape = (B, H) if layers == 1 else (layers, B, H)
+    n = layers * model.directions
+    shape = (B, H) if n == 1 else (n, B, H)
     state0 = {f"{name}0": rng.uniform(-0.5, 0.5, size=shape) for name in model.cell.states}
     m = None
     if mask:

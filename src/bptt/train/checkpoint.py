@@ -166,6 +166,9 @@ def _load(path: Path, where: str) -> Checkpoint:
             check.positive_int(k, v)
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
+    bidirectional = spec.get("bidirectional", False)          # written only for bidirectional models
+    if not isinstance(bidirectional, bool):
+        raise ValueError(f"{where}: bidirectional: expected true or false, got {bidirectional!r:.40}")
     if layers > 64:
         raise ValueError(f"{where}: expected at most 64 layers, got {layers}")
     try:
@@ -173,8 +176,8 @@ def _load(path: Path, where: str) -> Checkpoint:
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
     I, H, O = spec["n_in"], spec["n_hidden"], spec["n_out"]
-    shapes = param_shapes(cell, I, H, O, layers)          # the shapes to expect, before any allocation
-    described = f"a {layers}-layer {cell_name} with n_in={I}, n_hidden={H}, n_out={O}"
+    shapes = param_shapes(cell, I, H, O, layers, bidirectional)   # the shapes to expect, before any allocation
+    described = f"a {layers}-layer {'bidirectional ' if bidirectional else ''}{cell_name} with n_in={I}, n_hidden={H}, n_out={O}"
     expected = {f"params/{k}" for k in shapes}
     missing = sorted(expected - arrays.keys())
     extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
@@ -188,7 +191,7 @@ def _load(path: Path, where: str) -> Checkpoint:
                              f"({described}), got {check.describe(got)}")
     try:
         model = Network.create(cell_name, I, H, O, cell_options=options, layers=layers,
-                               output=spec["output"], dtype=spec["dtype"], seed=0)
+                               output=spec["output"], dtype=spec["dtype"], seed=0, bidirectional=bidirectional)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
     params = {k: arrays[f"params/{k}"] for k in shapes}

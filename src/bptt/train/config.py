@@ -92,12 +92,14 @@ def written(config) -> dict:
             if k not in WRITTEN_WHEN_SET or v != defaults[k]}
 
 
-def build_network(config, n_in: int, n_out: int, *, output: str = "softmax") -> Network:
-    """The network ``config`` describes (its cell, hidden, layers, seed and dtype), from n_in inputs
+def build_network(config, n_in: int, n_out: int, *, output: str = "softmax", **more) -> Network:
+    """The network ``config`` describes (its cell, hidden, layers, bidirectional, seed and dtype), from n_in inputs
     to n_out outputs; its cell's options are the config's fields of the same names (None: the cell's
-    default)."""
+    default), and ``more`` (options the config derives rather than holds: chrono's T_max)."""
     cell = CELLS[config.cell]
     options = {f.name: getattr(config, f.name) for f in dataclasses.fields(cell)
                if getattr(config, f.name, None) is not None}
+    options.update(more)
     return Network.create(config.cell, n_in, config.hidden, n_out, cell_options=options, layers=config.layers,
-                          output=output, seed=config.seed, dtype=config.dtype)
+                          output=output, seed=config.seed, dtype=config.dtype,
+                          bidirectional=getattr(config, "bidirectional", False))

@@ -75,7 +75,7 @@ def plot_task_curve(metrics_path, png_path, result) -> Path:
                      label=f"solved: {result['criterion']} (threshold {threshold:g})")
     positive = [v for _, v in evals if v > 0] + [threshold, result["baseline"]]
     a_metric.set_yscale("log")
-    a_metric.set_ylim(min(positive) / 2, max(max(positive) * 1.5, 1.05))
+    a_metric.set_ylim(min(positive) / 2, max(max(positive) * 1.5, 1.05) * 8)    # room above for the legend
     a_metric.set_xlabel("training sequences seen")
     a_metric.set_ylabel(f"{result['metric_name']} (log scale)")
     verdict = "solved" if result["solved"] else "not solved"
@@ -92,7 +92,9 @@ def plot_task_curve(metrics_path, png_path, result) -> Path:
                        label=f"baseline {result['loss_baseline']:.4g}")
     a_loss.set_yscale("log")
     a_loss.set_xlabel("training sequences seen")
-    unit = "nats" if result["task"] in ("copy", "temporal-order") else "1/2 squared error"
+    from ..data.tasks import TASKS
+    task = TASKS.get(result["task"])
+    unit = "nats" if task is None or task.output == "softmax" else "1/2 squared error"
     a_loss.set_ylabel(f"loss per target step ({unit}, log scale)")
     a_loss.set_title("Training loss")
     a_loss.grid(alpha=0.3, which="both")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as check
-from ..nn.stages import last_states, step, step_readout
+from ..nn.stages import last_states, step_readout, stepper
 
 
 def next_distribution(o, temperature) -> np.ndarray:
@@ -50,11 +50,11 @@ def sample(model, vocab, prime="", length=200, temperature=1.0, seed=None) -> st
         state = last_states(model.forward(ids[:, None]).layers)     # [{name: (1, H)}] per layer
     else:
         state = model.initial_states(1)
-    weights = [model.weights(layer) for layer in range(model.layers)]
+    step = stepper(model)
     out = []
     for _ in range(length):
         probs = next_distribution(step_readout(model, state)[0], temperature)       # from o(t) (O,)
         i = int(np.argmax(probs)) if temperature == 0 else int(rng.choice(len(probs), p=probs))
         out.append(i)
-        state = step(model, np.array([i]), state, weights)          # x(t+1) one-hot at i
+        state = step(np.array([i]), state)                           # x(t+1) one-hot at i
     return vocab.decode(out)

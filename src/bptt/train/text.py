@@ -20,6 +20,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import runfiles, signals
+from .. import _threads
 from .. import _validate as check
 from ..data.text import Corpus, Vocab, lazy_streams, split
 from ..nn.activations import ACTIVATIONS
@@ -29,6 +30,7 @@ from ..nn.truncated import TruncatedBPTT
 from .config import (DROPOUT_HELP, DTYPES, build_network, check_cell_options, check_fields, flag, foreign_options,
                      option, options_of, written)
 from .evaluate import scored_chunks
+from .online import GRADIENTS, OnlineUpdates, check_fits
 from .optim import OPTIMIZERS
 from .progress import SILENT, Progress
 from .sample import sample
@@ -39,7 +41,7 @@ METRICS = "metrics.jsonl"
 SUMMARY = "summary.json"
 # Which settings a resumed run may change. The rest are fixed by what the checkpoint holds.
 RESUMABLE = ("steps", "lr", "eval_every", "sample_every", "sample_length", "clip", "clip_value", "lr_decay",
-             "lr_decay_every", "log_every", "diagnose_every")
+             "lr_decay_every", "log_every", "diagnose_every", "threads")
 FIXED_ON_RESUME = {
     "cell": "its weights belong to that cell",
     "layers": "its weights have that many layers",
@@ -53,6 +55,7 @@ FIXED_ON_RESUME = {
     "seq_length": "its walk's position and carried state are laid out for it",
     "bptt_depth": "its walk's carried history is laid out for it",
     "batch_size": "its walk's position and carried state are laid out for it",
+    "gradient": "its walk's carried state and influence are laid out for it",
     "optimizer": "the optimiser state it saved belongs to it",
     "momentum": "the optimiser state it saved was built with it",
     "val_fraction": "it splits the text into the training and validation parts the run has used",
@@ -87,6 +90,11 @@ class TrainConfig:
     hidden: int = option(128, "H, hidden units")
     seq_length: int = option(64, "k1, characters per update (the loss window)")
     bptt_depth: int | None = option(None, "k2, steps back-propagated through", says_default="k1")
+    # bptt: truncated BPTT(k2; k1). rtrl, uoro, snap1 (train/online.py): forward in time, an update
+    # every k1 steps whose gradient reaches back to the stream's start (the influence is never cut).
+    gradient: str = option("bptt", "how each update's gradient is computed: truncated BPTT(k2; k1), or forward "
+                                   "in time every k1 steps, the past never truncated: exact RTRL, UORO, SnAp-1",
+                           choices=GRADIENTS)
     batch_size: int = option(32, "B, parallel streams through the text")
     # The default finishes in about two minutes.
     steps: int = option(4000, "updates to run in all, counted from the run's start; not with --epochs")
@@ -119,6 +127,10 @@ class TrainConfig:
     input_init_std: float | None = option(INPUT_INIT_STD, "draw the token inputs' weights U from N(0, std^2); "
                                                           "0: PyTorch's uniform(-1/sqrt(H), 1/sqrt(H))",
                                           zero_is_none=True)
+    # BLAS threads (bptt/_threads.py says why: on a busy machine more threads are slower).
+    threads: int | None = option(None, "the most BLAS threads a matrix product uses; the loop's small per-step "
+                                       "products use one", says_default="OPENBLAS_NUM_THREADS or "
+                                       "OMP_NUM_THREADS if set, else the cores other processes leave free")
 
     CELL_OPTIONS = options_of(CELLS)   # {cell: its options}: nonlinearity is the rnn's, forget_bias the lstm's
 
@@ -134,6 +146,11 @@ class TrainConfig:
             check.positive_int(flag(name), getattr(self, name))
         if self.bptt_depth is not None:
             check.positive_int("--bptt-depth", self.bptt_depth)
+            if self.gradient != "bptt":
+                raise ValueError(f"--bptt-depth: expected only with --gradient bptt ({self.gradient} never "
+                                 f"truncates the past), got {self.bptt_depth}")
+        if self.threads is not None:
+            check.positive_int("--threads", self.threads)
         for name in ("seed", "sample_every", "sample_length", "diagnose_every"):
             check.nonnegative_int(flag(name), getattr(self, name))
         check.number_in("--lr", self.lr, 0)
@@ -261,6 +278,7 @@ class Trainer:
         self.val = lazy_streams(val_ids, min(B, max(1, (len(val_ids) - 1) // k1))) if len(val_ids) > k1 else None
         V = len(self.vocab)
         self.model = build_model(config, V)
+        check_fits(config.gradient, self.model, B)
         if config.input_init_std is not None:
             init_token_inputs(self.model, config.input_init_std, config.seed)
         opt_cls = OPTIMIZERS[config.optimizer]
@@ -282,6 +300,8 @@ class Trainer:
     def _new_walk(self):
         """The walk over this epoch's text; its dropout masks are drawn from (seed, epoch, position)."""
         c = self.config
+        if c.gradient != "bptt":      # forward in time: the walk carries its influence, never truncated
+            return OnlineUpdates(self.model, self.x, self.y, c.seq_length, c.gradient, seed=[c.seed, 2, self.epoch])
         return TruncatedBPTT(self.model, self.x, self.y, c.seq_length, c.k2, lazy=True, dropout=c.dropout,
                              dropout_key=(c.seed, 3, self.epoch))
 
@@ -401,6 +421,7 @@ class Trainer:
         keep = max(self.config.seq_length, self.config.k2)
         position = int(take("walk/position", (), "iu"))
         expected = {k: v.shape for k, v in self.walk.state().items() if k != "position"}  # rows vary: n + 1 or n
+        influence = {k: take(f"walk/{k}", expected.pop(k)) for k in list(expected) if k.startswith("influence/")}
         walk = {k: take(f"walk/{k}") for k in expected}
         n = walk["hs"].shape[0] - 1 if walk["hs"].ndim == 3 else -1        # states hold n + 1 rows
         widths = {k: v[2] for k, v in expected.items()}
@@ -410,7 +431,7 @@ class Trainer:
             raise ValueError(f"{where}: expected a walk state with position in [0, {L}] and n <= {keep} steps "
                              f"of {', '.join(f'{k} {w}' for k, w in want.items())}, got position {position}, "
                              f"{', '.join(f'{k} {g}' for k, g in got.items())}")
-        self.walk.restore({"position": position, **walk})
+        self.walk.restore({"position": position, **walk, **influence})
 
     # ---- the loop ----------------------------------------------------------------------
     def _log(self, record):
@@ -468,7 +489,8 @@ class Trainer:
         window_t, window_tokens = time.perf_counter(), 0
         with signals.noted() as stop:
             while self.step < c.steps and stop.signum is None:
-                loss, tokens, norm, clipped = self.train_step()
+                with _threads.for_update(c.threads):
+                    loss, tokens, norm, clipped = self.train_step()
                 tokens_done += tokens
                 window_tokens += tokens
                 if math.isfinite(loss):
@@ -483,7 +505,8 @@ class Trainer:
                     window_t, window_tokens = now, 0
                     if evaluate_now:
                         if self.val is not None:
-                            val_loss = evaluate(self.model, *self.val)
+                            with _threads.for_update(c.threads):
+                                val_loss = evaluate(self.model, *self.val)
                             record["val_loss"] = val_loss
                             record["val_bpc"] = val_loss / math.log(2)
                         if epoch_done:

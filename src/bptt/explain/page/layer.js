@@ -25,3 +25,14 @@ function gateTabs(letters, names) {
 // Book and PyTorch notation of one equation, side by side.
 const eqRow = (torch, book, no) => `<tr><td>${torch}</td><td>${book}</td><td class="no">${no}</td></tr>`;
 const eqTable = (rows) => `<table class="eqs"><tr><th>bptt, in PyTorch's names</th><th><i>Deep Learning</i></th><th></th></tr>${rows}</table>`;
+
+// dL/dh(t) = what comes from above + W^T dL/da(t+1), per unit: the table the RNN and the LSTM share.
+function hErrorTable(t) {
+  const P = LP(), up = fromAbove();
+  let rows = "";
+  HU.forEach((u, j) => {
+    rows += `<tr><td>${u + 1}</td><td>${num(`${P}.terms.${up.key}.${t}.${j}`)}</td><td>${num(`${P}.terms.Wda.${t}.${j}`)}</td>
+      <td><b>${num(`${P}.errors.h.${t}.${j}`)}</b></td></tr>`;
+  });
+  return `<table class="nums"><tr><th>unit</th><th>${up.label}</th><th>W\u1d40\u2202L/\u2202a(t+1)</th><th>\u2202L/\u2202h(t)</th></tr>${rows}</table>`;
+}

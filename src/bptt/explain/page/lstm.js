@@ -35,15 +35,7 @@ const LSTM_VIEW = (function () {
     return `${gateTabs(G, NAMES)}<table class="nums"><tr><th>unit</th><th>b<sub>${G[k]}</sub></th><th>W<sub>${G[k]}</sub> h(t\u22121)</th>
       <th>U<sub>${G[k]}</sub> ${inputName()}</th><th>a<sub>${G[k]}</sub>(t)</th><th>${G[k]} = ${NL_[k]}(a<sub>${G[k]}</sub>)</th></tr>${rows}</table>`;
   }
-  function hTable(t) {
-    const P = LP(), up = fromAbove();
-    let rows = "";
-    HU.forEach((u, j) => {
-      rows += `<tr><td>${u + 1}</td><td>${num(`${P}.terms.${up.key}.${t}.${j}`)}</td><td>${num(`${P}.terms.Wda.${t}.${j}`)}</td>
-        <td><b>${num(`${P}.errors.h.${t}.${j}`)}</b></td></tr>`;
-    });
-    return `<table class="nums"><tr><th>unit</th><th>${up.label}</th><th>W\u1d40\u2202L/\u2202a(t+1)</th><th>\u2202L/\u2202h(t)</th></tr>${rows}</table>`;
-  }
+  const hTable = hErrorTable;
   function sTable(t) {
     const P = LP();
     let rows = "";

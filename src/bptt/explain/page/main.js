@@ -8,7 +8,7 @@ for (let t = T - 1; t >= 0; t--) stages.push({ kind: "bwd", t });
 stages.push({ kind: "sum" }, { kind: "update" });
 // layer: the layer shown (a stack shows one at a time, the top one first); gate: the gate block
 // the panel's tables show.
-const S = { i: 0, sel: null, lag: false, lr: D.update.lrs.indexOf(D.update.lr), layer: NL - 1, gate: 0 };
+const S = { i: 0, sel: null, lag: false, fwd: false, entry: 0, lr: D.update.lrs.indexOf(D.update.lr), layer: NL - 1, gate: 0 };
 
 // Short enough for the toolbar's fixed-width label at 1024 px.
 function stageLabel(st) {
@@ -70,7 +70,10 @@ function render() {
   $("first").disabled = $("prev").disabled = S.i === 0;
   $("last").disabled = $("next").disabled = S.i === stages.length - 1;
   $("lag-toggle").setAttribute("aria-pressed", String(S.lag));
-  $("net").toggleAttribute("hidden", S.lag); $("lag").toggleAttribute("hidden", !S.lag);  // SVG elements have no .hidden property
+  $("fwd-toggle").setAttribute("aria-pressed", String(S.fwd));
+  $("net").toggleAttribute("hidden", S.lag || S.fwd); $("lag").toggleAttribute("hidden", !S.lag);  // SVG elements have no .hidden property
+  $("fwd").toggleAttribute("hidden", !S.fwd);
+  if (S.fwd) { drawForward(); $("panel").innerHTML = panelForward(); fitPrecision($("panel")); hookForward(); return; }
   if (S.lag) { drawLag(); $("panel").innerHTML = panelLag(); fitPrecision($("panel")); return; }
   drawNet();
   let html = "";
@@ -132,7 +135,9 @@ $("prev").addEventListener("click", () => go(S.i - 1));
 $("next").addEventListener("click", () => go(S.i + 1));
 $("last").addEventListener("click", () => go(stages.length - 1));
 $("slider").addEventListener("input", () => go(+$("slider").value));
-$("lag-toggle").addEventListener("click", () => { S.lag = !S.lag; S.sel = null; render(); });
+$("lag-toggle").addEventListener("click", () => { S.lag = !S.lag; S.fwd = false; S.sel = null; render(); });
+$("fwd-toggle").addEventListener("click", () => { S.fwd = !S.fwd; S.lag = false; S.sel = null; render(); });
+$("fwd-toggle").hidden = !FWD;                              // forward mode follows one layer
 document.addEventListener("keydown", (e) => {
   if (e.target instanceof HTMLSelectElement || e.target === $("slider")) return;  // their own arrow keys
   const k = { ArrowRight: 1, ArrowLeft: -1 }[e.key];

@@ -3,15 +3,7 @@ const RNN_VIEW = (function () {
   const fName = { tanh: "tanh", relu: "relu", linear: "identity" }[F];
   const fPrime = { tanh: "(1 \u2212 h(t)\u00b2)", relu: "[a(t) > 0]", linear: "1" }[F];
   // Backward in two tables, one per equation, so that each fits the side panel at 1024 px.
-  function hTable(t) {
-    const P = LP(), up = fromAbove();
-    let rows = "";
-    HU.forEach((u, j) => {
-      rows += `<tr><td>${u + 1}</td><td>${num(`${P}.terms.${up.key}.${t}.${j}`)}</td><td>${num(`${P}.terms.Wda.${t}.${j}`)}</td>
-        <td><b>${num(`${P}.errors.h.${t}.${j}`)}</b></td></tr>`;
-    });
-    return `<table class="nums"><tr><th>unit</th><th>${up.label}</th><th>W\u1d40\u2202L/\u2202a(t+1)</th><th>\u2202L/\u2202h(t)</th></tr>${rows}</table>`;
-  }
+  const hTable = hErrorTable;
   function aTable(t) {
     const P = LP();
     let rows = "";

@@ -54,6 +54,12 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     extra leading axes, so the diagnostics can push many chains through one step at once.
 ``adjust_init(params, H, rng)``
     Changes the initial parameters after the uniform draw (the LSTM's forget-gate bias), or not.
+    ``rng`` is the Generator that drew them; a cell that draws more takes it from there.
+``chrono`` (a field, only on a cell with a gate that sets how long its state is kept)
+    None, or T_max, the longest lag the task asks for: ``adjust_init`` then draws that gate's
+    bias as log(u), u ~ uniform[1, T_max - 1] (Tallec & Ollivier 2018; ``_chrono.py``): the
+    LSTM's forget gate (and its input gate's bias -log(u)), the GRU's update gate z. The RNN
+    has no such gate and no such field; ``CHRONO`` names the cells that have one.
 ``torch``, ``torch_options()``
     The PyTorch module's class name and constructor options, named as the module's attributes
     (``from_torch`` reads the options of a default cell back from a module's). ``torch = None``:
@@ -72,6 +78,30 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     in its side panel (``explain/terms.py`` holds the terms every cell shares; a term of the
     next step uses ``from_next_step``). Only a cell the page has a view for
     (``explain.terms.VIEWS``, ``page/<name>.js``) is drawn; another cell may leave it out.
+``step_jacobians(P, *prev, *new, *keep)``
+    The partial Jacobians of one step, for the forward-in-time gradients (``rtrl.py``,
+    ``uoro.py``, ``snap.py``), from the values ``step_forward`` wrote. A step reads the previous
+    states, the input side b + U x(t) and the recurrent product W h(t-1); every cell here is
+    *unit-wise* apart from that product: unit k's new states read unit k's previous states and
+    the k-th entry of each gate block, nothing else. So each partial Jacobian is diagonal in the
+    unit and is returned as its diagonals (S = len(states), E = len(errors)):
+
+        D (B, S, S, H):    D[b, i, j, k] = d state_i(t)[k] / d state_j(t-1)[k], with W h(t-1)
+                           held fixed (0 for the RNN; the LSTM's f and o (1 - tanh(s)^2) f; the GRU's z)
+        A, one (B, S, G, H) array per name in ``errors``: A[e][b, i, g, k] = d state_i(t)[k] /
+                           d q_e[g*H + k], q_e the quantity whose error is ``errors[e]``: the
+                           pre-activation a(t) (input side), and for the GRU also
+                           W h(t-1) + [0, 0, b_hn] (recurrent side)
+
+    The whole Jacobian with respect to the previous states is then D plus A[-1] W on the h
+    columns, and the step's parameter Jacobians are outer products: d state/dU = A[0] x(t)^T,
+    d state/dW = A[-1] h(t-1)^T, d state/db = A[0]. ``step_backward``'s errors are the same
+    maps applied to an error row: errors[e][:, g*H + k] = sum_i dL/dstate_i(t)[:, k] A[e][:, i, g, k]
+    (tests/nn/test_rtrl.py checks both against central differences of ``step_forward``).
+``extra_influence(errors)``
+    {name: (..., *shape)} for each extra parameter: its gradient from error rows errors {name:
+    (..., G*H)} of any leading axes, unsummed and linear in them (``extra_grads`` is its sum).
+    Every extra parameter is per unit: shape (m*H,), entry j*H + k belonging to unit k.
 ``vanishing_bound(W)``
     A notion tied to one square W: the RNN returns gamma, the bound on |f'| in Pascanu et al.'s
     condition sigma_max(W) < 1/gamma, which the diagnostics and the radius sweep use; a gated
@@ -84,6 +114,8 @@ changes: ``Network.create("<name>", ...)`` builds a ``Network`` of it, ``--cell 
 it (``bptt train``, ``bptt task``) with its options' defaults.
 """
 
+from dataclasses import fields
+
 from ._page import from_next_step
 from .gru import GRUCell
 from .leaky import LeakyCell
@@ -91,5 +123,7 @@ from .lstm import LSTMCell
 from .rnn import RNNCell
 
 CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell, LeakyCell)}
+# the cells that offer the chrono initialisation: those with a ``chrono`` field
+CHRONO = tuple(name for name, cls in CELLS.items() if "chrono" in {f.name for f in fields(cls)})
 
-__all__ = ["CELLS", "RNNCell", "LSTMCell", "GRUCell", "LeakyCell", "from_next_step"]
+__all__ = ["CELLS", "CHRONO", "RNNCell", "LSTMCell", "GRUCell", "LeakyCell", "from_next_step"]

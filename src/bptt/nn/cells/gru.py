@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._chrono import chrono_biases, chrono_t_max
 from ._page import from_next_step
 from ._scratch import fresh
 from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
@@ -37,7 +38,13 @@ from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
 
 @dataclass(frozen=True)
 class GRUCell:
-    """h(t) = (1 - z) n + z h(t-1); U (3H, I), W (3H, H), b (3H,), b_hn (H,) in gate order r, z, n."""
+    """h(t) = (1 - z) n + z h(t-1); U (3H, I), W (3H, H), b (3H,), b_hn (H,) in gate order r, z, n.
+
+    chrono: T_max, the longest lag the task asks the cell to carry, or None: with it the update
+    gate's bias is drawn as Tallec & Ollivier (2018) draw the LSTM's forget gate's (``adjust_init``).
+    """
+
+    chrono: int | None = None
 
     name = "gru"
     gates = 3
@@ -46,14 +53,26 @@ class GRUCell:
     errors = ("a", "a_hh")                 # dL/da(t) on the input side; the recurrent side's
     torch = "GRU"
 
+    def __post_init__(self):
+        chrono_t_max(self.chrono)
+
     def options(self) -> dict:
-        return {}
+        return {} if self.chrono is None else {"chrono": self.chrono}
 
     def extra_params(self, H) -> dict:
         return {"b_hn": (H,)}
 
     def adjust_init(self, params, H, rng) -> None:
-        pass
+        """Nothing by default. With ``chrono`` = T_max, b_z = log(u), u ~ uniform[1, T_max - 1].
+
+        Here h(t) = z h(t-1) + (1 - z) n: z is the share of h(t-1) kept, the role the LSTM's
+        forget gate f has in s(t) = f s(t-1) + i g, and 1 - z the share of the new candidate, the
+        input gate's (tied to f here). So b_z takes the LSTM's b_f = +log(u): z starts at
+        u / (1 + u), the time constant 1 / (1 - z) = 1 + u. (Written h(t) = (1 - z) h(t-1) + z n
+        instead, z is the candidate's share and the sign flips: b_z = -log(u).) b is b_ih + b_hh
+        for the z block, so the whole draw sits in b."""
+        if self.chrono is not None:
+            params["b"][H:2 * H] = chrono_biases(self.chrono, H, rng)
 
     def extra_grads(self, lp, states, keeps, errors, per_step=False) -> dict:
         a_hh = errors["a_hh"]
@@ -125,6 +144,28 @@ class GRUCell:
         pre[..., 2 * H:] += r * hn - Wh[..., 2 * H:]                  # r (W_n h(t-1) + b_hn) for W_n h(t-1)
         return dict(pre=pre, rhn=r * hn, zn=(1 - z) * n, zh=z * states["h"][:-1], zdh=from_next_step(z * errors["h"]),
                     local=np.concatenate([R, Dz, N], axis=-1))
+
+    # ------------------------------------------------------- the step's partial Jacobians
+    def step_jacobians(self, P, h_prev, h_t, gates_t, hn_t):
+        """D = z (the direct path z h(t-1)); A for the input side a(t) and the recurrent side
+        W h(t-1) + b_hn, gate blocks r, z, n (diagonals, (B, 1, 3, H) each).
+
+        dh/da_n = N = (1 - z)(1 - n^2), dh/da_z = (h(t-1) - n) z (1 - z),
+        dh/da_r = N (W_n h + b_hn) r (1 - r); on the recurrent side the n block is N r.
+        """
+        H = h_t.shape[-1]
+        r, z, n = (gates_t[..., k * H:(k + 1) * H] for k in range(3))
+        N = (1 - z) * tanh_derivative(n)
+        dz = (h_prev - n) * sigmoid_derivative(z)
+        dr = N * hn_t * sigmoid_derivative(r)
+        a_in = np.stack([dr, dz, N], axis=-2)[..., None, :, :]                 # (B, 1, 3, H)
+        a_hh = np.stack([dr, dz, N * r], axis=-2)[..., None, :, :]
+        return z[..., None, None, :].copy(), (a_in, a_hh)
+
+    def extra_influence(self, errors) -> dict:
+        """b_hn enters where W_n h(t-1) does: its gradient is the recurrent side's n block."""
+        a_hh = errors["a_hh"]
+        return {"b_hn": a_hh[..., 2 * (a_hh.shape[-1] // 3):]}
 
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):

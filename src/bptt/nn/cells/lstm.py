@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._chrono import chrono_biases, chrono_t_max
 from ._merged_bias import merged_from_torch, merged_grads, merged_to_torch
 from ._page import from_next_step
 from ._scratch import fresh
@@ -39,9 +40,15 @@ from ..activations import sigmoid, sigmoid_derivative, tanh_derivative
 
 @dataclass(frozen=True)
 class LSTMCell:
-    """s(t) = f s(t-1) + i g, h(t) = o tanh(s(t)); U (4H, I), W (4H, H), b (4H,) in gate order i, f, g, o."""
+    """s(t) = f s(t-1) + i g, h(t) = o tanh(s(t)); U (4H, I), W (4H, H), b (4H,) in gate order i, f, g, o.
+
+    forget_bias: added to the forget gate's bias at initialisation (Jozefowicz et al. 2015).
+    chrono: T_max, the longest lag the task asks the cell to carry, or None: with it the forget
+    and input gates' biases are drawn as Tallec & Ollivier (2018) do instead (``adjust_init``).
+    """
 
     forget_bias: float = 1.0
+    chrono: int | None = None
 
     name = "lstm"
     gates = 4
@@ -52,17 +59,34 @@ class LSTMCell:
 
     def __post_init__(self):
         number_in("forget_bias", self.forget_bias)
+        chrono_t_max(self.chrono)
+        if self.chrono is not None and self.forget_bias != 1.0:
+            raise ValueError(f"forget_bias: expected the default 1.0 with chrono (chrono draws the forget "
+                             f"gate's bias itself), got {self.forget_bias!r}")
 
     def options(self) -> dict:
-        return {"forget_bias": self.forget_bias}
+        # chrono only where it is set: a model initialised without it has the spec it always had
+        return {"forget_bias": self.forget_bias, **({} if self.chrono is None else {"chrono": self.chrono})}
 
     def extra_params(self, H) -> dict:
         return {}
 
     def adjust_init(self, params, H, rng) -> None:
         """Add ``forget_bias`` to the forget gate's bias (Jozefowicz et al. 2015): at 1 the cell
-        starts by keeping its state, so errors travel back from the first update on."""
-        params["b"][H:2 * H] += params["b"].dtype.type(self.forget_bias)
+        starts by keeping its state, so errors travel back from the first update on; f = 0.73
+        keeps 0.73^k of an error after k steps, which is 5e-13 at k = 90.
+
+        With ``chrono`` = T_max, the chrono initialisation of Tallec & Ollivier (2018) instead:
+        b_f = log(u), u ~ uniform[1, T_max - 1] for each unit, and b_i = -b_f. A unit then starts
+        with f = u / (1 + u), so its state decays with the time constant 1 / (1 - f) = 1 + u,
+        spread over [2, T_max]; its input gate starts as open as its forget gate is shut."""
+        b = params["b"]
+        if self.chrono is None:
+            b[H:2 * H] += b.dtype.type(self.forget_bias)
+            return
+        b_f = chrono_biases(self.chrono, H, rng)
+        b[H:2 * H] = b_f
+        b[:H] = -b_f
 
     def extra_grads(self, lp, states, keeps, errors, per_step=False) -> dict:
         return {}
@@ -134,6 +158,29 @@ class LSTMCell:
         i, g = gates[..., :H], gates[..., 2 * H:3 * H]
         return dict(pre=Ux + Wh + b, fs=f * s_prev, ig=i * g, dhs=errors["h"] * A,
                     fds=from_next_step(f * errors["s"]), local=D)
+
+    # ------------------------------------------------------- the step's partial Jacobians
+    def step_jacobians(self, P, h_prev, s_prev, h_t, s_t, gates_t, tanh_s_t):
+        """Rows h(t), s(t); D's columns h(t-1), s(t-1); A's gate blocks i, f, g, o (diagonals, (B, 2, ., H)).
+
+        ds(t)/ds(t-1) = f, dh(t)/ds(t-1) = o (1 - tanh(s)^2) f; neither reads h(t-1) except through W.
+        ds/da_i = g i (1 - i), ds/da_f = s(t-1) f (1 - f), ds/da_g = i (1 - g^2), ds/da_o = 0;
+        dh/da = o (1 - tanh(s)^2) ds/da for i, f, g, and dh/da_o = tanh(s) o (1 - o).
+        """
+        H = h_t.shape[-1]
+        i, f, g, o = (gates_t[..., k * H:(k + 1) * H] for k in range(4))
+        dh_ds = o * tanh_derivative(tanh_s_t)                                  # (B, H)
+        zero = np.zeros_like(f)
+        ds_da = np.stack([g * sigmoid_derivative(i), s_prev * sigmoid_derivative(f),
+                          i * tanh_derivative(g), zero], axis=-2)             # (B, 4, H)
+        dh_da = ds_da * dh_ds[..., None, :]
+        dh_da[..., 3, :] = tanh_s_t * sigmoid_derivative(o)
+        D = np.stack([np.stack([zero, dh_ds * f], axis=-2),
+                      np.stack([zero, f], axis=-2)], axis=-3)                   # (B, 2, 2, H)
+        return D, (np.stack([dh_da, ds_da], axis=-3),)                         # (B, 2, 4, H)
+
+    def extra_influence(self, errors) -> dict:
+        return {}
 
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):

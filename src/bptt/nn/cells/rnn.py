@@ -75,6 +75,16 @@ class RNNCell:
         fprime, = local
         return {"fprime": fprime}
 
+    # ------------------------------------------------------- the step's partial Jacobians
+    def step_jacobians(self, P, h_prev, h_t, a_t):
+        """D = 0 (h(t) reads h(t-1) only through W); A = f'(a(t)) (B, 1, 1, H): dh(t)/da(t) is diagonal."""
+        fprime = DERIVATIVES[self.nonlinearity](h_t)                  # (B, H), from h(t) = f(a(t))
+        D = np.zeros((*h_t.shape[:-1], 1, 1, h_t.shape[-1]), dtype=h_t.dtype)
+        return D, (fprime[..., None, None, :],)
+
+    def extra_influence(self, errors) -> dict:
+        return {}
+
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):
         """Pascanu et al. (2013): ||dh(k)/dh(k-1)|| <= sigma_max(W) gamma, gamma a bound on |f'|."""
