@@ -10,7 +10,7 @@ training needs no sampling; ``generate`` decodes free-running instead, feeding b
 likely token. Both halves are the network's stages (``stages.py``) on their own parameters,
 ``enc_*`` and ``dec_*`` (``enc_U``, ``enc_W``, ``enc_b``, ``enc_U_l1``, ..., the GRU's
 ``enc_b_hn``): ``forward_layers`` runs each, ``readout``/``readout_loss``/``readout_backward``
-the decoder's top, ``backward_layers`` each in reverse, ``step`` the free-running decoder.
+the decoder's top, ``backward_layers`` each in reverse, ``stepper`` the free-running decoder.
 
 Backward: the decoder's reverse loop ends at its initial states; what reaches them is the error
 at the context, dL/dC, which enters the encoder's reverse loop as the carry into its last states.
@@ -32,7 +32,7 @@ from .. import _validate as check
 from .cells import CELLS
 from .network import copied
 from .stages import (LayerTrace, backward_layers, forward_layers, layer_params, last_states, param_shapes,
-                     readout, readout_backward, readout_loss, stack_states, step, step_readout)
+                     readout, readout_backward, readout_loss, stack_states, step_readout, stepper)
 from .unroll import Weights
 
 __all__ = ["Seq2Seq", "Seq2SeqTrace", "Seq2SeqBackward"]
@@ -49,6 +49,12 @@ class _Half:
         self.params = {k[len(prefix):]: v for k, v in model.params.items() if k.startswith(prefix)}
         if prefix == "dec_":
             self.params.update(V=model.params["V"], c=model.params["c"])
+        self.dtype = model.dtype
+
+    def weights(self, layer) -> Weights:
+        """What the cell's steps read: layer ``layer``'s W, a contiguous W^T, its extra parameters."""
+        lp = layer_params(self, layer)
+        return Weights.of(self.cell, lp["W"], lp)
 
 
 @dataclass(frozen=True)
@@ -264,12 +270,11 @@ class Seq2Seq:
         start = check.token_ids("start", np.asarray(start).reshape(1, 1), self.n_out)[0, 0]
         length = check.positive_int("length", length)
         decoder = self.decoder
-        weights = [Weights.of(self.cell, layer_params(decoder, layer)["W"], layer_params(decoder, layer))
-                   for layer in range(self.layers)]
+        step = stepper(decoder, B=lengths.shape[0])
         tokens = np.full(lengths.shape[0], start, dtype=np.intp)                       # (B,)
         out = np.empty((length, lengths.shape[0]), dtype=np.intp)                      # (length, B)
         for t in range(length):
-            state = step(decoder, tokens, state, weights)
+            state = step(tokens, state)
             tokens = out[t] = step_readout(decoder, state).argmax(axis=-1)
         return out
 
