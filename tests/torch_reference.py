@@ -257,3 +257,47 @@ def run_packed(model, x, y, state0, mask, lengths):
              for name, v in zip(model.cell.states, finals)}
     return {"h": h.detach().numpy(), "yhat": yhat.detach().numpy(), "loss": loss.item(),
             "grads": torch_grads(model, module, readout), "d0": d0, "final": final}
+
+
+def one_layer_modules(model):
+    """The model's torch module split into one one-layer module per layer (nn.RNN/LSTM/GRU of
+    num_layers=1, or the tests' module), each holding that layer's weights, and the readout."""
+    module, readout = torch_modules(model)
+    layers = []
+    for layer in range(model.layers):
+        one = type(module)(module.input_size if layer == 0 else module.hidden_size, module.hidden_size,
+                           dtype=module.weight_ih_l0.dtype, **model.cell.torch_options())
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", *own_extras(model, module)):
+                getattr(one, name + "_l0").copy_(getattr(module, f"{name}_l{layer}"))
+        layers.append(one)
+    return layers, readout
+
+
+def run_modules_with_dropout(model, x, y, state0, mask, dropout):
+    """Dropout as Zaremba et al. (2014) place it, built by hand: one one-layer torch module per
+    layer, what each sends up (to the next module or the readout) multiplied by its mask
+    ``dropout[layer]`` (T, B, H), the recurrent connections inside each module left whole.
+    Returns the loss, every gradient under bptt's names and the initial states' gradients."""
+    layers, readout = one_layer_modules(model)
+    dt = layers[0].weight_ih_l0.dtype
+    below = torch_inputs(x, model.n_in).to(dt)
+    st = _states_to_torch(model, state0)
+    lstm = model.cell.name == "lstm"
+    for layer, one in enumerate(layers):
+        h0 = st["h0"][layer:layer + 1]
+        out, _ = one(below, (h0, st["s0"][layer:layer + 1]) if lstm else h0)
+        below = out * torch.from_numpy(np.asarray(dropout[layer])).to(dt)
+    o = readout(below)
+    mt = None if mask is None else torch.from_numpy(np.asarray(mask, dtype=np.float64)).to(o.dtype)
+    loss = loss_fn(o, torch.from_numpy(np.asarray(y)), model.output, mt)
+    loss.backward()
+    grads = {}
+    for layer, one in enumerate(layers):
+        s = "" if layer == 0 else f"_l{layer}"
+        grads["U" + s], grads["W" + s] = one.weight_ih_l0.grad, one.weight_hh_l0.grad
+        grads.update({n + s: v for n, v in model.cell.torch_bias_grads(one.bias_ih_l0.grad, one.bias_hh_l0.grad).items()})
+        grads.update({n + s: getattr(one, n + "_l0").grad for n in own_extras(model, one)})
+    grads["V"], grads["c"] = readout.weight.grad, readout.bias.grad
+    d0 = {name: (t.grad.numpy() if model.layers > 1 else t.grad.numpy()[0]) for name, t in st.items()}
+    return {"loss": loss.item(), "grads": {k: v.detach().numpy() for k, v in grads.items()}, "d0": d0}

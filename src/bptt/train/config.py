@@ -82,7 +82,8 @@ def check_cell_options(config, cell_options: dict) -> None:
 WRITTEN_WHEN_SET = ("dropout",)
 
 DROPOUT_HELP = ("p, the probability of dropping each unit of what a layer sends up, to the layer above or "
-                "the readout (Zaremba et al. 2014); off at evaluation and sampling; 0: off")
+                "the readout (Zaremba et al. 2014; with --layers 1, before the readout only); the recurrent "
+                "connections are never dropped; off at evaluation and sampling; 0: off")
 
 
 def written(config) -> dict:

@@ -163,6 +163,9 @@ class TrainConfig:
                 check.number_in(flag(name), getattr(self, name), 0)
         check.number_in("--momentum", self.momentum, 0, 1, lo_open=False)
         check.number_in("--dropout", self.dropout, 0, 1, lo_open=False)
+        if self.dropout and self.gradient != "bptt":
+            raise ValueError(f"--dropout: expected only with --gradient bptt (its masks are drawn per window of "
+                             f"the truncated walk), got {self.dropout!r} with --gradient {self.gradient}")
         check.number_in("--val-fraction", self.val_fraction, 0, 1)
         check_cell_options(self, self.CELL_OPTIONS)
         return self
