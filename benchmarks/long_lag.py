@@ -56,6 +56,7 @@ VARIANTS = {
     "lstm-chrono": ("lstm", {"init": "chrono"}),                  # Tallec & Ollivier 2018
     "gru": ("gru", {"init": "uniform"}),
     "gru-chrono": ("gru", {"init": "chrono"}),
+    "leaky": ("leaky", {}),                                       # Goodfellow et al. 10.9.2: alpha learned
 }
 CELLS = ("rnn", "irnn", "lstm", "gru")                           # the default columns
 # Settings shared by every cell of a grid: the task defaults, or a paper's.

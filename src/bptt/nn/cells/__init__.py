@@ -98,10 +98,13 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     d state/dW = A[-1] h(t-1)^T, d state/db = A[0]. ``step_backward``'s errors are the same
     maps applied to an error row: errors[e][:, g*H + k] = sum_i dL/dstate_i(t)[:, k] A[e][:, i, g, k]
     (tests/nn/test_rtrl.py checks both against central differences of ``step_forward``).
-``extra_influence(errors)``
-    {name: (..., *shape)} for each extra parameter: its gradient from error rows errors {name:
-    (..., G*H)} of any leading axes, unsummed and linear in them (``extra_grads`` is its sum).
-    Every extra parameter is per unit: shape (m*H,), entry j*H + k belonging to unit k.
+``extra_jacobians(A, P, *prev, *new, *keep)``
+    {name: (B, S, m, H)} for each extra parameter: the step's own d state_i(t)[k] / d
+    extra[j*H + k], given step_jacobians' A and the step's values (as ``step_jacobians`` takes
+    them). Every extra parameter is per unit: shape (m*H,), entry j*H + k belonging to unit k,
+    so this too is a diagonal. The GRU's b_hn enters where W_n h(t-1) does (A's recurrent-side n
+    block); the leaky cell's alpha_logit through alpha itself, (g(t) - h(t-1)) alpha (1 - alpha),
+    which no error row of a(t) carries: hence the step's values. RTRL, UORO and SnAp-1 read it.
 ``vanishing_bound(W)``
     A notion tied to one square W: the RNN returns gamma, the bound on |f'| in Pascanu et al.'s
     condition sigma_max(W) < 1/gamma, which the diagnostics and the radius sweep use; a gated

@@ -99,7 +99,8 @@ class LeakyCell:
             return {}
         dh = errors["h"]                                                  # (T, B, H)
         alpha = 1.0 / (1.0 + np.exp(-lp["alpha_logit"]))
-        contrib = dh * (keeps["g"] - states["h"][:-1])                    # (T, B, H)
+        contrib = np.subtract(keeps["g"], states["h"][:-1])               # (T, B, H), the one temporary
+        contrib *= dh
         d = contrib.sum(axis=1) if per_step else contrib.sum(axis=(0, 1))
         return {"alpha_logit": d * (alpha * (1 - alpha))}
 
@@ -132,6 +133,21 @@ class LeakyCell:
         da_t *= alpha
         np.matmul(da_t, P.W, out=carry_h)
         carry_h += dh_t * (1 - alpha)
+
+    # --------------------------------------------------- forward in time (RTRL, UORO, SnAp)
+    def step_jacobians(self, P, h_prev, h_t, g_t):
+        """D = 1 - alpha (the leak: h(t) reads h(t-1) directly); A = alpha (1 - g(t)^2), (B, 1, 1, H)."""
+        H = h_t.shape[-1]
+        alpha = self.alpha(P, H, h_t.dtype)
+        D = np.broadcast_to(1 - alpha, h_t.shape)[..., None, None, :].copy()
+        return D, ((alpha * tanh_derivative(g_t))[..., None, None, :],)
+
+    def extra_jacobians(self, A, P, h_prev, h_t, g_t) -> dict:
+        """dh(t)/dalpha_logit = (g(t) - h(t-1)) alpha (1 - alpha), unit by unit (B, 1, 1, H)."""
+        if not self.learn_alpha:
+            return {}
+        alpha = self.alpha(P, h_t.shape[-1], h_t.dtype)
+        return {"alpha_logit": ((g_t - h_prev) * (alpha * (1 - alpha)))[..., None, None, :]}
 
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):

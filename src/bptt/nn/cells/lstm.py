@@ -179,7 +179,7 @@ class LSTMCell:
                       np.stack([zero, f], axis=-2)], axis=-3)                   # (B, 2, 2, H)
         return D, (np.stack([dh_da, ds_da], axis=-3),)                         # (B, 2, 4, H)
 
-    def extra_influence(self, errors) -> dict:
+    def extra_jacobians(self, A, P, *step) -> dict:
         return {}
 
     # ------------------------------------------------------------- what only the RNN has
