@@ -57,6 +57,7 @@ VARIANTS = {
     "gru": ("gru", {"init": "uniform"}),
     "gru-chrono": ("gru", {"init": "chrono"}),
     "leaky": ("leaky", {}),                                       # Goodfellow et al. 10.9.2: alpha learned
+    "leaky-lr0.01": ("leaky", {"lr": 1e-2}),                      # the LSTM's and GRU's learning rate
 }
 CELLS = ("rnn", "irnn", "lstm", "gru")                           # the default columns
 # Settings shared by every cell of a grid: the task defaults, or a paper's.
