@@ -52,7 +52,7 @@ def main(argv=None):
             if (r["run"] / f).is_file():
                 shutil.copyfile(r["run"] / f, args.out / name / f)
         label = f"dropout {r['dropout']:g}"
-        ax.plot(*zip(*r["train"]), color=colour, alpha=0.35, lw=1, label=f"{label}: training (with its masks)")
+        ax.plot(*zip(*r["train"]), color=colour, alpha=0.35, lw=1, label=f"{label}: training" + (" (with its masks)" if r["dropout"] else ""))
         ax.plot(*zip(*r["val"]), color=colour, lw=2, label=f"{label}: validation (no masks)")
         ax.scatter([r["best"][0]], [r["best"][1]], color=colour, zorder=3)
         print(f"| {r['dropout']:g} | {r['best'][1]:.4f} | {r['best'][0]} | {r['last'][1]:.4f} | "
