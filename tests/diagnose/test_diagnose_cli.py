@@ -184,3 +184,64 @@ def test_a_stack_drawn_beside_a_gated_model_gets_only_what_applies(tmp_path, cap
     assert "of W_l1, the top layer's (layer 1)" in printed and "not applicable to the lstm cell" in printed
     assert printed.count("rescaled") == 0
     assert "layer 1, the top of 2" in drawn["beside.png"]
+
+
+def test_a_bidirectional_checkpoint_is_measured_per_direction(tmp_path, capsys, drawn):
+    """Both directions' numbers in diagnostics.json, equal to lag_profile's on the same windows;
+    the reverse one reaches h_reverse(k) for k >= t; two curves in lag.png; each direction's
+    heatmap and contributions; no sweep; a random model's --bidirectional refused beside it."""
+    from bptt import lag_profile
+    from bptt.cli.diagnose import _windows
+    chars = "".join(sorted(set(TEXT)))
+    model = SimpleRNN(len(chars), 6, len(chars), bidirectional=True, seed=1)
+    path = checkpoint.save(tmp_path / "bi.npz", model, vocab=Vocab(chars))
+    out = tmp_path / "out"
+    assert main(["diagnose", str(path), "--text", TEXT, *SMALL[:4], "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("diagnostics.json", *PICTURES, "heatmap_reverse.png", "contributions_reverse.png"):
+        assert (out / name).stat().st_size > 0 and name in printed
+    report = no_nan((out / "diagnostics.json").read_text())
+    assert report["model"]["bidirectional"] is True and report["sweep"] is None and "beside" not in report
+    x, y = _windows(TEXT, "the --text string", Vocab(chars), 12, 2)
+    for key, direction, W in [("profile", "forward", "W"), ("profile_reverse", "reverse", "W_reverse")]:
+        entry = report[key]
+        assert entry["direction"] == direction and entry["W"] == W and entry["layer"] == 0
+        expected = lag_profile(model, x, y, direction=direction)
+        norms = np.array([[np.nan if v is None else v for v in row] for row in entry["norms"]])
+        np.testing.assert_allclose(norms, expected.norms, rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(entry["ratio"], expected.ratio, rtol=1e-12)
+        np.testing.assert_allclose(entry["contribution"], expected.contribution, rtol=1e-12)
+        assert entry["radius"] == pytest.approx(expected.radius, rel=1e-12)
+    forward, reverse = report["profile"]["norms"], report["profile_reverse"]["norms"]
+    assert forward[0][1] is None and forward[1][0] is not None           # h_forward(k), k <= t
+    assert reverse[1][0] is None and reverse[0][1] is not None           # h_reverse(k), k >= t
+    assert report["profile_reverse"]["contribution"][-1] == 0.0          # h_reverse(T-1) reads h0 = 0
+    assert "forward direction: h_forward(t - lag)" in drawn["lag.png"]
+    assert "reverse direction: h_reverse(t + lag)" in drawn["lag.png"] and "W_reverse" in drawn["lag.png"]
+    assert "h_reverse(k), k >= t" in drawn["heatmap_reverse.png"] and "W_reverse" in drawn["heatmap_reverse.png"]
+    assert "h_reverse(k)" not in drawn["heatmap.png"] and "W_reverse" in drawn["contributions_reverse.png"]
+    rows = [line for line in printed.splitlines() if line.startswith("this model, ")]
+    assert [r.split()[2] for r in rows] == ["forward", "reverse"] and rows[1].split()[3] == "W_reverse"
+    assert "no radius sweep for a bidirectional model" in printed
+    assert main(["diagnose", str(path), "--text", TEXT, "--bidirectional", "--out", str(tmp_path / "x")]) == 2
+    assert capsys.readouterr().err.startswith("bptt: error: --bidirectional: expected no --bidirectional with CHECKPOINT")
+
+
+def test_a_random_bidirectional_gated_model_gets_a_bidirectional_rnn_beside_it(tmp_path, capsys, drawn):
+    out = tmp_path / "out"
+    assert main(["diagnose", *SMALL, "--cell", "gru", "--bidirectional", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = no_nan((out / "diagnostics.json").read_text())
+    beside = report["beside"]
+    assert beside["cell"] == "rnn" and beside["bidirectional"] is True
+    assert beside["profile"]["W"] == "W" and beside["profile_reverse"]["W"] == "W_reverse"
+    assert "norms" not in beside["profile_reverse"] and report["profile_reverse"]["radius"] is None
+    legend = drawn["beside.png"]
+    assert legend.count("h_reverse(t + lag)") >= 2 and legend.count("h_forward(t - lag)") == 2
+    assert "random SimpleRNN (seed 0), reverse" in printed and "random GRU (seed 0), reverse" not in printed
+    assert "this model, reverse" in printed
+    # Nothing beside a simple RNN: it has the one square W (the cell's vanishing_bound) the baseline is chosen for.
+    from bptt import LSTM
+    from bptt.cli.diagnose import _beside
+    assert _beside(None, SimpleRNN(3, 4, 3, bidirectional=True), None, 0, checkpoint) is None
+    assert _beside(None, LSTM(3, 4, 3), None, 0, checkpoint)[1].cell.name == "rnn"

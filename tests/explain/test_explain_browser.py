@@ -530,3 +530,151 @@ def test_forward_mode_carries_the_sensitivity_forward_to_the_gradient(browser, t
     page.goto(stack.as_uri())
     assert page.locator("#fwd-toggle").is_hidden()
     page.close()
+
+
+# ------------------------------------------------- a bidirectional network and an encoder-decoder
+# The W links between columns: forward arrows (grey) carry the state, backward ones (red) the error.
+LINKS = """() => [...document.querySelectorAll('#net line[marker-end]')]
+  .filter((l) => l.getAttribute('y1') === l.getAttribute('y2'))
+  .map((l) => [l.getAttribute('marker-end').includes('arrB') ? 'back' : 'fwd', +l.getAttribute('x1'), +l.getAttribute('x2')])"""
+
+
+def walk(page, data, where, layout=True):
+    """Every stage by keys from Home: numbers as in the JSON, the layout, the stage order."""
+    kinds = []
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Home")
+    n = int(page.get_attribute("#slider", "max")) + 1
+    for i in range(n):
+        kind = page.get_attribute("#stage-label", "data-stage")
+        kinds.append(kind)
+        check_numbers(page, data, f"{where}, {kind}")
+        if layout:
+            check_layout(page, f"{where}, {kind}")
+        page.keyboard.press("ArrowRight")
+    return kinds
+
+
+@pytest.mark.slow      # about 15 s: both directions, every stage, numbers and layout at each
+def test_a_bidirectional_lstm_both_directions_at_1024_px(browser, tmp_path):
+    """Each direction at every stage, at 1024 px: numbers as in the JSON, nothing sticking out; the
+    reverse direction runs forward from the last step (its state's arrows point from later to
+    earlier steps) and backward from the first (its errors' arrows from earlier to later)."""
+    V = len(set(TEXT))
+    explanation = bptt.explain(bptt.LSTM(V, 6, V, bidirectional=True, seed=0), TEXT)
+    data, T = explanation.data, len(TEXT) - 1
+    path = explanation.save(tmp_path / "bi.html")
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    assert [o.strip() for o in page.locator("#layer option").all_inner_texts()] == ["0 forward", "0 reverse"]
+    assert page.locator("#lag-toggle").is_hidden() and page.locator("#fwd-toggle").is_hidden()
+    assert walk(page, data, "forward direction") == stage_kinds(T)
+    page.select_option("#layer", "1")
+    kinds = walk(page, data, "reverse direction")
+    assert kinds == (["intro"] + [f"fwd.{t}" for t in reversed(range(T))] + ["loss"]
+                     + [f"bwd.{t}" for t in range(T)] + ["sum", "update"])
+    # Forward in the reverse direction, step 10 of 16: the state runs right to left.
+    page.keyboard.press("Home")
+    for _ in range(7):
+        page.keyboard.press("ArrowRight")
+    assert page.get_attribute("#stage-label", "data-stage") == "fwd.9"
+    links = page.evaluate(LINKS)
+    assert len(links) == T - 1 and all(kind == "fwd" and x2 < x1 for kind, x1, x2 in links)
+    assert "h(t+1)" in page.inner_text("#panel")                   # W h(t+1): the step after in time
+    # Backward in the reverse direction, at step 5: its errors have run from step 1 to 5, left to right.
+    page.keyboard.press("End")
+    for _ in range(2 + T - 5):
+        page.keyboard.press("ArrowLeft")
+    assert page.get_attribute("#stage-label", "data-stage") == "bwd.4"
+    back = [(x1, x2) for kind, x1, x2 in page.evaluate(LINKS) if kind == "back"]
+    assert len(back) == 4 and all(x2 > x1 for x1, x2 in back)
+    panel = page.inner_text("#panel")
+    assert "V\u2190\u1d40 \u2202L/\u2202o(t) + W\u1d40 \u2202L/\u2202a(t\u22121)" in panel
+    # dL/dh(5) of the reverse direction needs dL/do(5) and the gates' errors at step 4.
+    page.locator('#net g[data-strip="dh.4"] rect').first.click()
+    assert page.locator('#net rect[stroke-width="2.5"]').count() == 5
+    check_numbers(page, data, "reverse direction, selected dh(5)")
+    assert hover_value(page, '#net g[data-strip="ds.4"] rect >> nth=2') == data["layers"][1]["errors"]["s"][4][2]
+    # The forward direction's own arrows point left to right.
+    page.select_option("#layer", "0")
+    page.keyboard.press("Home"); page.keyboard.press("ArrowRight"); page.keyboard.press("ArrowRight")
+    assert all(kind == "fwd" and x2 > x1 for kind, x1, x2 in page.evaluate(LINKS))
+    assert errors == [], errors
+    page.close()
+
+
+@pytest.mark.slow      # about 8 s
+def test_an_encoder_decoder_at_1024_px(browser, tmp_path):
+    """The encoder's steps, the context C and the teacher-forced decoder's steps in one row, every
+    stage's numbers as in the JSON at 1024 px; dL/dC shown where the decoder hands it to the encoder."""
+    explanation = bptt.explain(bptt.Seq2Seq(4, 6, 5, cell="lstm", seed=0), "helo")
+    data, Tx = explanation.data, 4
+    path = explanation.save(tmp_path / "s2s.html")
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    assert page.locator("#layer").is_hidden() and page.locator("#lag-toggle").is_hidden()
+    assert walk(page, data, "seq2seq") == stage_kinds(2 * Tx)
+    heads = page.locator("#net text").all_text_contents()
+    assert [h for h in heads if h.startswith(("enc ", "dec "))] == [f"enc {i}" for i in range(1, 5)] + [f"dec {i}" for i in range(1, 5)]
+    # The inputs: the text, then the start token and the previous targets (the text reversed).
+    inputs = page.locator('#net text[y="509"]').all_text_contents()         # the input row, Y.x + 15
+    assert inputs == ["input x | y(t\u22121)", *"helo", "\u25b8", *"ole"]
+    # The decoder's first step starts from C, shown with its numbers.
+    page.keyboard.press("Home")
+    for _ in range(Tx + 1):
+        page.keyboard.press("ArrowRight")
+    assert page.get_attribute("#stage-label", "data-stage") == f"fwd.{Tx}"
+    assert page.locator('#panel [data-path^="context.h."]').count() == 6
+    assert page.locator('#panel [data-path^="context.s."]').count() == 6
+    assert page.locator("#net text", has_text="C").count() >= 1
+    # Backward at the encoder's last step: dL/dC, what the decoder sends to the encoder.
+    page.keyboard.press("End")
+    for _ in range(1 + Tx):
+        page.keyboard.press("ArrowLeft")
+    assert page.get_attribute("#stage-label", "data-stage") == f"bwd.{Tx - 1}"
+    assert "What the decoder sends back to the encoder" in page.inner_text("#panel")
+    assert page.locator('#panel [data-path^="dcontext.h."]').count() == 6
+    assert page.locator('#panel [data-path^="dcontext.s."]').count() == 6
+    check_numbers(page, data, "dL/dC")
+    back = [(x1, x2) for kind, x1, x2 in page.evaluate(LINKS) if kind == "back"]
+    assert len(back) == Tx and all(x2 < x1 for x1, x2 in back)      # the decoder's links and the context's
+    assert errors == [], errors
+    page.close()
+
+
+@pytest.mark.parametrize("name", [pytest.param("gru2-bidirectional", marks=pytest.mark.slow),   # about 5 s
+                                  "rnn-seq2seq", "gru-seq2seq"])
+def test_other_cells_bidirectional_and_seq2seq_pages_at_a_few_stages(browser, tmp_path, name):
+    """The other cells' pages at 1024 px: no console error, numbers as in the JSON at a few
+    stages of every shown layer (a 2-layer stack reads both directions of the layer below)."""
+    V = len(set(TEXT))
+    model = (bptt.GRU(V, 5, V, layers=2, bidirectional=True, seed=1) if name.startswith("gru2")
+             else bptt.Seq2Seq(4, 5, 5, cell=name.split("-")[0], seed=1))
+    explanation = bptt.explain(model, TEXT if name.startswith("gru2") else "helo")
+    data = explanation.data
+    page, requests, errors = open_page(browser, explanation, tmp_path / "page.html")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    entries = page.eval_on_selector_all("#layer option", "os => os.map((o) => o.value)") if page.is_visible("#layer") else [None]
+    n = int(page.get_attribute("#slider", "max")) + 1
+    for entry in entries:
+        if entry is not None:
+            page.select_option("#layer", entry)
+        for i in (0, 2, n // 2, n // 2 + 3, n - 2, n - 1):             # by the slider
+            page.evaluate(f"(() => {{ const s = document.getElementById('slider'); s.value = {i}; "
+                          f"s.dispatchEvent(new Event('input')); }})()")
+            check_numbers(page, data, f"{name}, {entry}, stage {i}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    if name.startswith("gru2"):
+        page.select_option("#layer", "2")                             # layer 1 forward reads [h0 forward; h0 reverse]
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press("End")
+        assert hover_value(page, '#net g[data-strip="below.3"] rect >> nth=6') == data["layers"][1]["h"][3][1]
+    assert errors == [], errors
+    assert requests == [(tmp_path / "page.html").as_uri()], requests
+    page.close()

@@ -274,15 +274,23 @@ def test_text_training_refuses_bidirectional(capsys, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_diagnose_and_explain_refuse_a_bidirectional_checkpoint(capsys, tmp_path):
+def test_diagnose_takes_a_bidirectional_checkpoint(capsys, tmp_path):
+    # (bptt explain draws one: tests/explain/test_explain_shapes.py; the per-direction profile is
+    # proven in tests/diagnose/test_diagnose_bidirectional.py)
+    import json
+    from bptt.cli import main
+    from bptt.data import Vocab
     model = bptt.SimpleRNN(3, 4, 3, bidirectional=True, seed=0)
-    bptt.checkpoint.save(tmp_path / "bi.npz", model)
-    for argv in (["diagnose", str(tmp_path / "bi.npz"), "--out", str(tmp_path / "d")],
-                 ["explain", str(tmp_path / "bi.npz"), "--out", str(tmp_path / "e.html")]):
-        assert "expected a unidirectional model" in one_line(capsys, argv)
+    bptt.checkpoint.save(tmp_path / "bi.npz", model, vocab=Vocab("abc"))
+    argv = ["diagnose", str(tmp_path / "bi.npz"), "--text", "abcabcabcabc", "--length", "4", "--batch", "2",
+            "--out", str(tmp_path / "d")]
+    assert main(argv) == 0
+    report = json.loads((tmp_path / "d" / "diagnostics.json").read_text())
+    assert report["profile"]["direction"] == "forward" and report["profile_reverse"]["direction"] == "reverse"
     x = np.zeros((4, 1), dtype=int)
-    with pytest.raises(ValueError, match="model: expected a unidirectional network for the lag profile"):
-        bptt.lag_profile(model, x, x)
+    assert bptt.lag_profile(model, x, x, direction="reverse").direction == "reverse"
+    with pytest.raises(ValueError, match="model: expected a unidirectional network for the radius sweep"):
+        bptt.radius_sweep(model, x, x)
 
 
 def test_the_gradcheck_command_checks_both_directions(capsys):

@@ -21,7 +21,10 @@ def add(sub):
                        description="Back-propagate every step's loss on its own, measure how much reaches "
                                    "each earlier hidden state, sweep the spectral radius of W, and draw "
                                    "lag.png, heatmap.png, contributions.png (and training.png for a run "
-                                   "folder with metrics.jsonl). Without CHECKPOINT: a random model on the "
+                                   "folder with metrics.jsonl). A bidirectional model is measured per "
+                                   "direction: the reverse one's errors reach h_reverse(t + lag), drawn as "
+                                   "a second curve in lag.png and in heatmap_reverse.png, "
+                                   "contributions_reverse.png. Without CHECKPOINT: a random model on the "
                                    "default corpus.")
     p.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT",
                    help="a checkpoint file, or a run folder (checkpoint.npz and/or metrics.jsonl) "
@@ -39,6 +42,8 @@ def add(sub):
                    help="cell of the random model when there is no checkpoint (default rnn)")
     p.add_argument("--layers", type=positive_int, default=None,
                    help="layers of the random model when there is no checkpoint (default 1)")
+    p.add_argument("--bidirectional", action="store_true", default=None,
+                   help="make the random model bidirectional when there is no checkpoint (default: one direction)")
     p.add_argument("--beside", metavar="CELL_OR_CHECKPOINT", default=None,
                    help="also measure another model on the same text and draw both lag curves in "
                         "beside.png: a checkpoint or run folder, or rnn/lstm/gru for a random one of the "
@@ -62,7 +67,7 @@ def _diagnose(args):
     from ..diagnose import load_metrics
     from ..nn.network import Network
 
-    given = random_model_flags(args, {"hidden": 128, "cell": "rnn", "layers": 1})
+    given = random_model_flags(args, {"hidden": 128, "cell": "rnn", "layers": 1, "bidirectional": False})
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"--out: expected a folder, got {str(out)!r}, which is a file")
@@ -73,9 +78,9 @@ def _diagnose(args):
         if where.is_dir() and (where / METRICS).is_file():
             metrics_path = where / METRICS
             if (where / checkpoint.FILENAME).is_file():
-                ck = checkpoint.load(where)
+                ck = checkpoint.load(where, accept=("network",))
         else:
-            ck = checkpoint.load(where)
+            ck = checkpoint.load(where, accept=("network",))
         if ck is not None:
             source = f"checkpoint {str(ck.path)!r}"
             _require_character_model(ck)
@@ -95,7 +100,7 @@ def _diagnose(args):
         if ck is None:
             vocab = Vocab.from_text(text)
             model = Network.create(args.cell, len(vocab), args.hidden, len(vocab), layers=args.layers,
-                                   seed=args.seed)
+                                   seed=args.seed, bidirectional=args.bidirectional)
             source = f"random {type(model).__name__} (seed {args.seed})"
         else:
             model, vocab = ck.model, ck.vocab
@@ -125,16 +130,20 @@ def _diagnose(args):
 
 
 def _beside(option, model, vocab, seed, checkpoint):
-    """(label, model) to measure beside ``model``, or None."""
+    """(label, model) to measure beside ``model``, or None. By default a model whose cell has one
+    square W (the simple RNN, ``vanishing_bound`` in the cell contract) is its own baseline; a
+    gated one gets a random simple RNN of the same shape (both directions if it has them)."""
+    from ..diagnose.analysis import square_W
     from ..nn.network import Network
     if option is None:
-        if model.cell.name == "rnn":
+        if square_W(model)[0] is not None:
             return None
         option = "rnn"
     if option in CELLS:
-        other = Network.create(option, model.n_in, model.n_hidden, model.n_out, layers=model.layers, seed=seed)
+        other = Network.create(option, model.n_in, model.n_hidden, model.n_out, layers=model.layers, seed=seed,
+                               bidirectional=model.bidirectional)
         return f"random {type(other).__name__} (seed {seed})", other
-    ck = checkpoint.load(option, name="--beside")
+    ck = checkpoint.load(option, name="--beside", accept=("network",))
     if ck.vocab is None or not set(vocab.chars) <= set(ck.vocab.chars):
         raise ValueError(f"--beside {option!r}: expected a character model whose vocabulary holds the "
                          f"{len(vocab)} characters of the first model, got "
@@ -146,81 +155,117 @@ def _beside(option, model, vocab, seed, checkpoint):
 
 
 def _measured(model, profile) -> dict:
-    """Which layer's h(k) the profile follows (the top one) and the W its radius and bound are of
-    (None for a gated cell): for a stack, the top layer's W_l<top>, the only recurrence that the
-    errors reaching its h(k) cross (h(k) feeds no lower layer)."""
-    top = model.layers - 1
-    return {"layer": top, "W": None if profile.radius is None else "W" if top == 0 else f"W_l{top}"}
+    """Which layer's h(k) the profile follows (the top one), in which direction, and the W its
+    radius and bound are of (None for a gated cell): for a stack, the top layer's W_l<top>, the
+    only recurrence that the errors reaching its h(k) cross (h(k) feeds no lower layer); for the
+    reverse direction, W_reverse, W_l<top>_reverse."""
+    from ..nn.stages import param_name
+    top, reverse = model.layers - 1, profile.direction == "reverse"
+    return {"layer": top, "direction": profile.direction,
+            "W": None if profile.radius is None else param_name("W", top, reverse)}
 
 
-def _label(name, model):
-    """A curve's label in beside.png: a stack's names the layer whose h it follows."""
+def _label(name, model, profile=None):
+    """A curve's label in beside.png: a stack's names the layer whose h it follows, a
+    bidirectional model's the direction."""
+    if profile is not None and model.bidirectional:
+        name += ", h_reverse(t + lag)" if profile.direction == "reverse" else ", h_forward(t - lag)"
     return f"{name} (h of layer {model.layers - 1}, the top of {model.layers})" if model.layers > 1 else name
 
 
+def _profiles(model, x, y):
+    """{direction: LagProfile}: ("forward",), and "reverse" for a bidirectional model."""
+    from ..diagnose import lag_profile
+    from ..diagnose.analysis import directions
+    return {d: lag_profile(model, x, y, direction=d) for d in directions(model)}
+
+
+def _profile_entries(model, profiles) -> dict:
+    """diagnostics.json's "profile" (the forward direction, as for every model) and, for a
+    bidirectional model, "profile_reverse"."""
+    return {("profile" if d == "forward" else f"profile_{d}"): {**_measured(model, p), **p.to_dict()}
+            for d, p in profiles.items()}
+
+
 def _diagnose_model(model, x, y, source, text_name, out, output, other=None):
-    from ..diagnose import LAGS, RADII, lag_profile, radius_sweep
+    from ..diagnose import LAGS, RADII, radius_sweep
     from ..diagnose.analysis import square_W
     from ..diagnose.plots import plot_contributions, plot_heatmap, plot_lag, plot_lags_beside
 
     T, B = x.shape
     started = time.perf_counter()
-    profile = lag_profile(model, x, y)
-    # The sweep rescales one square W: the simple RNN's. A gated cell says it has none.
-    sweepable = square_W(model)[0] is not None and model.layers == 1
+    profiles = _profiles(model, x, y)
+    profile, reverse = profiles["forward"], profiles.get("reverse")
+    # The sweep rescales one square W: a one-layer, one-direction simple RNN's. A gated cell says it has none.
+    sweepable = square_W(model)[0] is not None and model.layers == 1 and not model.bidirectional
     sweep = radius_sweep(model, x, y, RADII) if sweepable else {}
-    beside = lag_profile(other[1], x, y) if other is not None else None
+    besides = _profiles(other[1], x, y) if other is not None else None
     seconds = time.perf_counter() - started
 
     report = {
         "model": {"source": source, **model.spec()},
         "data": {"text": text_name, "T": T, "B": B},
         "seconds": seconds,
-        "profile": {**_measured(model, profile), **profile.to_dict()},
+        **_profile_entries(model, profiles),
         # the full (T, T) norms of every swept model would multiply the file by nine
         "sweep": [{"target_radius": r, **p.to_dict(norms=False)} for r, p in sweep.items()]
                  if sweepable else None,
     }
-    if beside is not None:
+    if besides is not None:
         report["beside"] = {"source": other[0], **other[1].spec(),
-                            "profile": {**_measured(other[1], beside), **beside.to_dict(norms=False)}}
+                            **{k: {key: v for key, v in entry.items() if key != "norms"}
+                               for k, entry in _profile_entries(other[1], besides).items()}}
     json_path = out / "diagnostics.json"
     json_path.write_text(json.dumps(report, allow_nan=False) + "\n", encoding="utf-8")
 
     layers = f"{model.layers} layers, " if model.layers > 1 else ""
     what = f"{source}, {layers}H={model.n_hidden}, T={T}, B={B}"
     paths = [json_path,
-             plot_lag(profile, sweep, out / "lag.png", title_extra=what, layers=model.layers),
-             plot_heatmap(profile, out / "heatmap.png", title_extra=what, layers=model.layers),
-             plot_contributions(profile, out / "contributions.png", output=model.output, title_extra=what,
-                                layers=model.layers)]
-    if beside is not None:
-        paths.append(plot_lags_beside({_label(source, model): profile, _label(other[0], other[1]): beside},
-                                      out / "beside.png",
-                                      title=f"Errors reaching h(t - lag), two models on {text_name}, T={T}, B={B}"))
+             plot_lag(profile, sweep, out / "lag.png", title_extra=what, layers=model.layers, reverse=reverse)]
+    for d, p in profiles.items():
+        tail = "" if d == "forward" else f"_{d}"
+        paths += [plot_heatmap(p, out / f"heatmap{tail}.png", title_extra=what, layers=model.layers),
+                  plot_contributions(p, out / f"contributions{tail}.png", output=model.output, title_extra=what,
+                                     layers=model.layers)]
+    if besides is not None:
+        curves = {_label(source, model, p): p for p in profiles.values()}
+        curves.update({_label(other[0], other[1], p): p for p in besides.values()})
+        reaches = "h(t - lag)" + (" and h_reverse(t + lag)" if reverse is not None or len(besides) > 1 else "")
+        paths.append(plot_lags_beside(curves, out / "beside.png",
+                                      title=f"Errors reaching {reaches}, two models on {text_name}, T={T}, B={B}"))
 
     lags = [lag for lag in LAGS if lag < T]
     columns = ["model", "W", "radius", "sigma_max", "Pascanu bound"] + [f"lag {lag}" for lag in lags]
 
-    def row(name, p, W):
+    def row(name, p, W, m=None):
+        if m is not None and m.bidirectional:
+            name += f", {p.direction}"
         if p.radius is None:
             bound = ("-", "-", "-", f"not applicable ({p.cell})")
         else:
             bound = (W, f"{p.radius:.3g}", f"{p.sigma_max:.3g}", "yes: vanishes" if p.vanishing_bound else "no")
         return [name, *bound, *[_fmt(p.ratio[lag]) for lag in lags]]
 
-    rows = [row("this model", profile, _measured(model, profile)["W"])]
+    rows = [row("this model", p, _measured(model, p)["W"], model) for p in profiles.values()]
     rows += [row("rescaled", p, "W") for p in sweep.values()]
-    if beside is not None:
-        rows.append(row(other[0], beside, _measured(other[1], beside)["W"]))
-    output.table(f"bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)\n{what}", columns, rows,
-                 right=columns[2:], styles=["bold"] + [None] * (len(rows) - 1))
+    if besides is not None:
+        rows += [row(other[0], p, _measured(other[1], p)["W"], other[1]) for p in besides.values()]
+    two = reverse is not None or (besides is not None and len(besides) > 1)
+    title = ("bptt diagnose: ||dl(t)/dh(t-lag)|| / ||dl(t)/dh(t)||, mean over (t, b)"
+             + ("; a reverse row: ||dl(t)/dh_reverse(t+lag)|| / ||dl(t)/dh_reverse(t)||" if two else ""))
+    output.table(f"{title}\n{what}", columns, rows, right=columns[2:],
+                 styles=["bold"] * len(profiles) + [None] * (len(rows) - len(profiles)))
     # What applies, said once: the sweep rescales a one-layer simple RNN's W; a stack's radius and
     # bound are its top layer's; a gated cell has no square W for either.
-    for name, m, p in [("this model", model, profile)] + ([(other[0], other[1], beside)] if beside else []):
+    for name, m, ps in [("this model", model, profiles)] + ([(other[0], other[1], besides)] if besides else []):
+        p = ps["forward"]
         if p.radius is None:
             output.line(f"{name}: radius sweep and Pascanu bound not applicable to the {m.cell.name} cell "
                         f"(they belong to one square W, the simple RNN's)")
+        elif m.bidirectional:
+            output.line(f"{name}: no radius sweep for a bidirectional model (it rescales one W); radius, sigma_max "
+                        f"and Pascanu bound are given per direction, of "
+                        f"{' and '.join(_measured(m, q)['W'] for q in ps.values())}")
         elif m.layers > 1:
             W = _measured(m, p)["W"]
             output.line(f"{name}: no radius sweep for a stack of {m.layers} layers; radius, sigma_max and Pascanu "
@@ -237,9 +282,6 @@ def _fmt(value):
 
 def _require_character_model(ck):
     m = ck.model
-    if m.bidirectional:
-        raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a unidirectional model (the diagnostics follow "
-                         f"one direction's chain back in time), got a bidirectional {m.cell.name}")
     if ck.vocab is None or m.output != "softmax":
         raise ValueError(f"CHECKPOINT {str(ck.path)!r}: expected a character model (softmax output with "
                          f"a vocabulary), got output={m.output!r} and "

@@ -63,7 +63,7 @@ def run(args):
 
     out = args.torch
     check_file_path(out, "--torch", "a file")        # before the run is read and torch imported
-    ck = checkpoint.load(args.checkpoint, name="RUN")
+    ck = checkpoint.load(args.checkpoint, name="RUN", accept=("network",))
     about = describe(ck)
     try:
         with writing("--torch", out):

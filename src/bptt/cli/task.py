@@ -22,6 +22,10 @@ def add(sub):
                        description=DESCRIPTION)
     add_config_flags(p, TaskConfig)
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the seq2seq run in DIR (bptt task reverse or sort) from its checkpoint, bit for "
+                        "bit as if it had not stopped; only --steps, --eval-every, --log-every and --threads may "
+                        "change")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.set_defaults(run=run)
 
@@ -55,6 +59,8 @@ def run(args):
     from ..train.task import Diverged, TaskConfig, default_config, train
     from ._output import Output, error_line
 
+    if args.resume is not None:
+        return _resume(args)
     config = default_config(**given(args, TaskConfig)).validate()
     memory.check_task_run(config)       # before the run folder is made: a run that cannot fit leaves nothing
     task = tasks.get(config.task)
@@ -65,7 +71,9 @@ def run(args):
     baseline = task.baseline(config.length)
     output.line(f"{task.name} (after {task.paper}), T = {config.length}, cell {config.cell}: H={config.hidden}, "
                 f"layers {config.layers}{', bidirectional' if config.bidirectional else ''}, B={config.batch_size}, at most {config.steps} updates, "
-                f"{config.optimizer} lr={config.lr:g}, clip {config.clip}, seed {config.seed}"
+                f"{config.optimizer} lr={config.lr:g}"
+                f"{f' times {config.lr_decay:g} every {config.lr_decay_every} updates' if config.lr_decay != 1 else ''}"
+                f", clip {config.clip}, seed {config.seed}"
                 f"{'' if config.gradient == 'bptt' else f', gradient {config.gradient} ' + (f'every {config.seq_length} steps' if config.seq_length else 'once per sequence')}"
                 f"; solved when "
                 f"{task.criterion} on {config.eval_size} held-out sequences (baseline {baseline:.4g}: "
@@ -85,17 +93,53 @@ def run(args):
     except Diverged as err:
         error_line(f"bptt: {err}")
         return 1
+    return _report(output, result, out)
+
+
+def _report(output, result, out) -> int:
+    from ..train.signals import signal_name
+    from ._output import error_line
     verdict = "solved" if result["solved"] else "not solved"
     output.line(f"{verdict}: {result['metric_name']} {_g(result['metric'])} on {result['eval_size']} held-out "
                 f"sequences (baseline {result['baseline']:.4g}, solved when {result['criterion']}) after "
                 f"{result['updates']} updates ({result['sequences_seen']} sequences), {result['seconds']:.1f} s")
-    profile = ", lag_profile.png" if result.get("lag_ratio") is not None and task.model != "seq2seq" else ""
+    profile = ", lag_profile.png" if result.get("lag_ratio") is not None and result.get("model") != "seq2seq" else ""
     output.line(f"files: {out}/result.json, checkpoint.npz, metrics.jsonl, learning_curve.png{profile}")
     if "interrupted" in result:
         error_line(f"bptt: interrupted by {signal_name(result['interrupted'])} at update {result['updates']}; "
                    f"the model so far and its score are in {out}")
         return 128 + result["interrupted"]
     return 0
+
+
+def _resume(args) -> int:
+    """``bptt task TASK --resume DIR``: a seq2seq run continued where its checkpoint left it."""
+    from .. import _threads
+    from ..train import pairs
+    from ..train.task import Diverged, TaskConfig
+    from ._output import Output, error_line
+    if args.out is not None:
+        raise ValueError(f"--out: expected no --out with --resume (a resumed run stays in its folder), got {str(args.out)!r}")
+    changes = given(args, TaskConfig)
+    task = changes.pop("task")
+    output = Output()
+    try:
+        from ..train import checkpoint
+        ck = checkpoint.load(args.resume, name="--resume", accept=("seq2seq",))
+        run_task = (ck.meta.get("run") or {}).get("config", {}).get("task")
+        if run_task is not None and task != run_task:
+            raise ValueError(f"TASK: expected the run's task {run_task!r} with --resume, got {task!r}")
+        step = (ck.meta.get("run") or {}).get("step")
+        with stopping_at_once(), _threads.for_update(changes.get("threads")):
+            result = pairs.resume(args.resume, changes)
+        output.line(f"resumed {task} at update {step} in {ck.path.parent}")
+    except Stopped as stop:
+        error_line(f"bptt: interrupted by {signal_name(stop.signum)}; {args.resume} holds what was written so far")
+        return 128 + stop.signum
+    except Diverged as err:
+        error_line(f"bptt: {err}")
+        return 1
+    return _report(output, result, ck.path.parent)
 
 
 def _g(value) -> str:

@@ -147,7 +147,7 @@ class _Folder:
 
 def checkpoint_step(run_dir) -> int:
     from ..train import checkpoint
-    return checkpoint.load(run_dir).meta.get("step", 0)
+    return checkpoint.load(run_dir, accept=("network",)).meta.get("step", 0)
 
 
 def _train(args, trainer, output):
@@ -274,7 +274,7 @@ def _resume(args, given, output, folder):
     if args.out is not None and Path(args.out).resolve() != run_dir.resolve():
         raise ValueError(f"--out: expected no --out with --resume (a resumed run stays in its folder "
                          f"{str(run_dir)!r}), got {str(args.out)!r}")
-    checkpoint.load(run_dir, name="--resume")       # a damaged run is named before its text is read
+    checkpoint.load(run_dir, name="--resume", accept=("network",))       # a damaged run is named before its text is read
     recorded = data.run_source(run_dir) or {}
     given_text = args.file or args.data
     origin = given_text if given_text else recorded.get("file") or recorded.get("data")

@@ -14,6 +14,10 @@ Every task has a baseline (what a model that remembers nothing scores) and a cri
     copy            Arjovsky, Shah & Bengio (2016), sec. 4.1 (the copying memory problem).
     lookahead       a sequence-labelling task whose label at t is an input after t: what a
                     bidirectional RNN (Goodfellow et al. 10.3) reads and a causal one cannot.
+    running-sum     y(t) = (x(1) + ... + x(t)) mod 8: the previous answer and the current input
+                    determine the next answer, so the output can carry all the state that the
+                    output-recurrent network of Goodfellow et al. figure 10.4 has (``running_sum``;
+                    a generator for that network, not a task ``bptt task`` trains).
     reverse, sort   sequence to sequence (Goodfellow et al. 10.4; Sutskever, Vinyals & Le 2014
                     reverse their inputs; Vinyals, Bengio & Kudlur 2016 sort numbers): a
                     ``Pairs`` batch for ``Seq2Seq``, scored by free-running decoding.
@@ -337,6 +341,24 @@ TASKS = {t.name: t for t in (
 
 
 # ------------------------------------------------------------------- sequence to sequence
+RUNNING_SUM_SYMBOLS = 8
+
+
+def running_sum(length: int, batch: int, rng: np.random.Generator) -> Batch:
+    """Label each step with the sum of the inputs so far, mod 8: y(t) = (y(t-1) + x(t)) mod 8.
+
+    T symbols drawn uniformly and independently from 8 (token ids 0..7); every step carries a
+    target. y(t-1) and x(t) determine y(t), so a network that reads its previous output (the
+    output-recurrent network of Goodfellow et al. figure 10.4, ``nn.output_recurrent``) needs no
+    hidden-to-hidden memory: teacher-forced, each step is one of 64 cases. Free-running, one
+    wrong answer shifts every later sum, which is where teacher forcing's exposure bias shows.
+    """
+    T, B = length, batch
+    x = rng.integers(0, RUNNING_SUM_SYMBOLS, size=(T, B))              # (T, B)
+    y = np.cumsum(x, axis=0) % RUNNING_SUM_SYMBOLS                      # (T, B)
+    return Batch(x, y, np.ones((T, B)))
+
+
 PAIR_SYMBOLS = 8                          # token ids 0..7 in x and y
 PAIR_END, PAIR_START = 8, 9               # y's end-of-sequence token, the decoder's start token
 

@@ -8,6 +8,14 @@ The T back-propagations share one reverse walk: at step k every source t >= k is
 row of a (T, B, H) batch pushed through the cell's own ``step_backward``, so they cost one
 walk with T times the batch: O(T^2 B H^2) flops, O(T B H) memory, no Jacobian matrices.
 
+A bidirectional network (10.3) has two chains in its top layer. The forward one runs as above:
+the loss at t reaches h_forward(t - lag). The reverse one runs from later steps to earlier
+ones, h_reverse(k) = f(a(k) + W_reverse h_reverse(k+1)), so the loss at t reaches
+h_reverse(t + lag):
+    dl(t)/dh_reverse(k+1) = W_reverse^T diag(f'(a(k))) dl(t)/dh_reverse(k)   for k = t, t+1, ..., T-2
+It is walked in its own step order (step i is time T-1-i, as ``stages.forward_directions``
+runs it), with the same code, and its norms are put back in time order.
+
 Pascanu, Mikolov and Bengio (2013), "On the difficulty of training recurrent neural
 networks": ||dh(k)/dh(k-1)|| <= sigma_max(W) gamma, with gamma a bound on |f'|, so
 sigma_max(W) < 1/gamma is sufficient for every chain to shrink geometrically (vanish).
@@ -26,15 +34,17 @@ from .. import _threads
 from .. import _validate as check
 from .._json import number, numbers
 from ..nn.network import Network
-from ..nn.stages import one_direction, param_name
+from ..nn.stages import layer_params, one_direction, param_name
+from ..nn.unroll import Weights
 
 RADII = (0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
 LAGS = (1, 5, 10, 25, 50)
+DIRECTIONS = ("forward", "reverse")
 
 
 @dataclass(frozen=True)
 class LagProfile:
-    """How errors travel back in time through one model on one batch.
+    """How errors travel back in time through one model on one batch (one direction of it).
 
     Attributes:
         norms: (T, T), ``norms[t, k]`` = mean over the elements b with a loss at t of
@@ -50,6 +60,11 @@ class LagProfile:
             they are None: not applicable.
         cell: the cell's name.
         loss: L on this batch.
+        direction: "forward", or "reverse" for a bidirectional network's reverse direction,
+            whose chain runs from later steps to earlier ones: there ``norms[t, k]`` is
+            ``||dl_b(t)/dh_reverse_b(k)||`` for k >= t (NaN for k < t), ``ratio[lag]`` compares
+            h_reverse(t + lag) with h_reverse(t), ``contribution[k]`` is the copy of W_reverse
+            that makes h_reverse(k) from h_reverse(k+1), and radius, sigma_max are W_reverse's.
 
     For a stack, the errors followed are those reaching the top layer's h(k).
     """
@@ -64,10 +79,11 @@ class LagProfile:
     nonlinearity: str | None
     loss: float
     cell: str = "rnn"
+    direction: str = "forward"
 
     def to_dict(self, *, norms=True) -> dict:
         """JSON-able: lists of floats, None (JSON null) where a value is undefined or infinite."""
-        out = {"cell": self.cell, "radius": self.radius, "sigma_max": self.sigma_max, "gamma": self.gamma,
+        out = {"cell": self.cell, "direction": self.direction, "radius": self.radius, "sigma_max": self.sigma_max, "gamma": self.gamma,
                "vanishing_bound": self.vanishing_bound, "nonlinearity": self.nonlinearity,
                "loss": number(self.loss), "ratio": numbers(self.ratio),
                "contribution": numbers(self.contribution)}
@@ -85,11 +101,12 @@ def largest_singular_value(W) -> float:
     return float(np.linalg.norm(W, 2))
 
 
-def square_W(model: Network, layer=None):
+def square_W(model: Network, layer=None, reverse=False):
     """(W, gamma) where the cell has a notion tied to one square W (the RNN: W of the top
-    layer, gamma the bound on |f'|), else (None, None): not applicable to gated cells."""
+    layer, or its reverse direction's W_reverse, gamma the bound on |f'|), else (None, None):
+    not applicable to gated cells."""
     layer = model.layers - 1 if layer is None else layer
-    W = np.asarray(model.params[param_name("W", layer)], dtype=np.float64)
+    W = np.asarray(model.params[param_name("W", layer, reverse)], dtype=np.float64)
     gamma = model.cell.vanishing_bound(W)
     return (W, gamma) if gamma is not None else (None, None)
 
@@ -105,27 +122,57 @@ def spectral_bound(W, gamma) -> dict:
             "vanishing_bound": bool(sigma_max < 1.0 / gamma)}
 
 
-def lag_profile(model: Network, x, y, h0=None, mask=None, s0=None) -> LagProfile:
-    """Back-propagate every step's loss on its own and measure what reaches each earlier h(k).
+def lag_profile(model: Network, x, y, h0=None, mask=None, s0=None, *, direction="forward") -> LagProfile:
+    """Back-propagate every step's loss on its own and measure what reaches each h(k) of one
+    direction's chain: the earlier h(k) for "forward", the later h_reverse(k) of a bidirectional
+    network's reverse direction for "reverse" (see ``LagProfile``).
 
-    x, y, h0, mask as in ``SimpleRNN.forward``/``backward``; T >= 2. Computed in float64
-    whatever the model's dtype: the quantities of interest are tiny or huge. A bidirectional
-    model is refused: the profile follows one direction's chain back in time.
+    x, y, h0, mask as in ``SimpleRNN.forward``/``backward`` (h0, s0 (2L, B, H) for a
+    bidirectional network); T >= 2. Computed in float64 whatever the model's dtype: the
+    quantities of interest are tiny or huge.
     """
-    one_direction(model, "the lag profile (it follows one direction's chain back in time)")
+    reverse = _direction(model, direction)
     model = model.copy(dtype=np.float64)
     trace = model.forward(x, h0, s0)
-    T, B, _ = trace.h.shape
+    T, B = trace.o.shape[:2]
     _require_two_steps(T)
     has_loss = loss_steps(mask, T, B)
     result = model.backward(trace, y, mask=mask)
-    norms = element_norms(model, trace, result, max_lag=T - 1)              # (T, T, B)
-    dr = result.errors[model.cell.errors[-1]]                                # the recurrent side's error
-    contribution = _per_step_norms(dr, trace.hs[:-1])                        # (T,)
-    return LagProfile(norms=_mean_over_batch(norms, has_loss),
-                      ratio=lag_ratio(norms, has_loss, range(T)),
-                      contribution=contribution, **spectral_bound(*square_W(model)),
-                      nonlinearity=model.nonlinearity, loss=result.loss, cell=model.cell.name)
+    # Walked in the direction's own step order, where its chain runs back from i to i - lag.
+    own_loss = has_loss[::-1] if reverse else has_loss
+    norms = element_norms(model, trace, result, max_lag=T - 1, reverse=reverse)        # (T, T, B)
+    ratio = lag_ratio(norms, own_loss, range(T))
+    i = _top_index(model, reverse)
+    dr = result.layer_errors[i][model.cell.errors[-1]]                       # the recurrent side's error
+    contribution = _per_step_norms(dr, trace.layers[i].states["h"][:-1])     # (T,)
+    if reverse:                                                              # back to time order
+        norms, contribution = norms[::-1, ::-1], contribution[::-1]
+    return LagProfile(norms=_mean_over_batch(norms, has_loss), ratio=ratio,
+                      contribution=np.ascontiguousarray(contribution),
+                      **spectral_bound(*square_W(model, reverse=reverse)),
+                      nonlinearity=model.nonlinearity, loss=result.loss, cell=model.cell.name,
+                      direction=DIRECTIONS[reverse])
+
+
+def directions(model) -> tuple:
+    """The directions ``lag_profile`` can follow in ``model``: ("forward",) or ("forward", "reverse")."""
+    return DIRECTIONS[:2 if getattr(model, "bidirectional", False) else 1]
+
+
+def _direction(model, direction) -> bool:
+    """True for the reverse direction, after checking that ``model`` has it."""
+    allowed = directions(model)
+    if direction not in allowed:
+        what = "a bidirectional" if getattr(model, "bidirectional", False) else "a unidirectional"
+        raise ValueError(f"direction: expected {' or '.join(map(repr, allowed))} for {what} network, "
+                         f"got {direction!r}")
+    return direction == "reverse"
+
+
+def _top_index(model, reverse=False) -> int:
+    """Where the top layer's direction is in ``Trace.layers`` and ``Backward.layer_errors``."""
+    D = 2 if getattr(model, "bidirectional", False) else 1
+    return D * (model.layers - 1) + int(reverse)
 
 
 def radius_sweep(model: Network, x, y, radii=RADII, *, h0=None, mask=None) -> dict:
@@ -153,21 +200,30 @@ def radius_sweep(model: Network, x, y, radii=RADII, *, h0=None, mask=None) -> di
 
 
 # --------------------------------------------------------------------------------- the walk
-def element_norms(model, trace, result, max_lag):
+def element_norms(model, trace, result, max_lag, reverse=False):
     """||dl_b(t)/dh_b(k)||_2 for every source t, every k in [t - max_lag, t], every element b.
 
-    trace, result: ``model.forward`` and ``model.backward`` on the batch (float64).
+    trace, result: ``model.forward`` and ``model.backward`` on the batch (float64), without
+    lengths. reverse: follow a bidirectional network's reverse direction, in its own step order
+    (step i is time T-1-i): the result is then indexed by those steps, its chain running from
+    i back to i - lag as the forward one's does (time t to t + lag).
 
     Returns (T, T, B) indexed [t, k, b], NaN where k > t or t - k > max_lag. Each source's
     chain is one more row of a (T, B, ...) batch pushed through the top layer's own
     ``step_backward``: at step k, rows k .. k + max_lag are live.
     """
-    T, B, H = trace.h.shape
-    cell, top = model.cell, trace.layers[-1]
+    T, B = trace.o.shape[:2]
+    cell, H = model.cell, model.n_hidden
+    top = trace.layers[_top_index(model, reverse)]
     GH = cell.gates * H
-    P = model.weights(model.layers - 1)
-    # The losses average over the batch; each element's own l(t) is B times its share.
-    dh_own = (result.errors["o"] * B) @ model.params["V"]           # (T, B, H): dl_b(t)/dh_b(t)
+    lp = layer_params(model, model.layers - 1, reverse)
+    P = Weights.of(cell, lp["W"], lp)
+    # The losses average over the batch; each element's own l(t) is B times its share. The
+    # readout reads [h_forward; h_reverse]: this direction's columns of V.
+    V = model.params["V"][:, H:] if reverse else model.params["V"][:, :H]
+    dh_own = (result.errors["o"] * B) @ V                            # (T, B, H): dl_b(t)/dh_b(t)
+    if reverse:
+        dh_own = dh_own[::-1]                                        # the direction's own step order
     local = cell.backward_locals(top.states, top.keeps, {n: np.empty((T, B, GH)) for n in cell.errors})
     carry = [np.zeros((T, B, H)) for _ in cell.states]             # row t: what reaches step k from k+1, for source t
     dstate = [np.empty((T, B, H)) for _ in cell.states]            # row t: dl(t)/d state(k)

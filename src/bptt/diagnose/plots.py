@@ -45,9 +45,15 @@ def _layer(layers):
     return (f"layer {top}, the top of {layers}", f"W_l{top}") if layers > 1 else ("", "W")
 
 
-def plot_lag(profile, sweep, path, *, title_extra="", layers=1) -> Path:
+def _reverse_W(W):
+    return W + "_reverse"
+
+
+def plot_lag(profile, sweep, path, *, title_extra="", layers=1, reverse=None) -> Path:
     """ratio[lag] on a log scale, one curve per swept radius, the model's own curve in black.
-    layers: the model's; a stack's picture names the layer it shows (the top one)."""
+    layers: the model's; a stack's picture names the layer it shows (the top one). reverse: a
+    bidirectional model's reverse-direction profile, drawn as a second curve: the share of the
+    loss at t reaching h_reverse(t + lag), its chain running from later steps to earlier ones."""
     where, W = _layer(layers)
     fig, ax = plt.subplots(figsize=(9, 5.5), constrained_layout=True)
     cmap = plt.get_cmap("coolwarm")
@@ -64,10 +70,21 @@ def plot_lag(profile, sweep, path, *, title_extra="", layers=1) -> Path:
                 label=f"W rescaled to radius {r:g}")
         shown.append(ratio)
     own = _positive(profile.ratio)
-    label = (f"this model: {W} of radius {profile.radius:.3g}, $\\sigma_{{max}}$ {profile.sigma_max:.3g}"
-             if profile.radius is not None else f"this model ({profile.cell})")
+
+    def bound(p, name):
+        return f"{name} of radius {p.radius:.3g}, $\\sigma_{{max}}$ {p.sigma_max:.3g}" if p.radius is not None else p.cell
+
+    if reverse is None:
+        label = (f"this model: {bound(profile, W)}" if profile.radius is not None else f"this model ({profile.cell})")
+    else:
+        label = f"forward direction: h_forward(t - lag) ({bound(profile, W)})"
     ax.plot(np.arange(len(own)), own, color="black", lw=3.2, label=label)
     shown.append(own)
+    if reverse is not None:
+        back = _positive(reverse.ratio)
+        ax.plot(np.arange(len(back)), back, color="tab:orange", lw=3.2, ls="--",
+                label=f"reverse direction: h_reverse(t + lag) ({bound(reverse, _reverse_W(W))})")
+        shown.append(back)
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_yscale("log")
     finite = np.concatenate([s[np.isfinite(s)] for s in shown]) if shown else np.array([1.0])
@@ -77,10 +94,17 @@ def plot_lag(profile, sweep, path, *, title_extra="", layers=1) -> Path:
             ax.text(0.99, 0.01, f"axis cut at 1e-{DECADES} and 1e+{DECADES}; diagnostics.json has every value",
                     transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="0.3")
     ax.set_xlim(0, len(own) - 1)
-    ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
-    ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
     kind = f"{profile.nonlinearity} RNN" if profile.nonlinearity else profile.cell.upper()
-    ax.set_title(f"How much of each step's error reaches h(t - lag){f' of {where}' if where else ''}: {kind}"
+    if reverse is None:
+        ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
+        ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
+        reaches = "h(t - lag)"
+    else:
+        ax.set_xlabel("lag |t - k| (steps along each direction's chain from the step t whose loss is "
+                      "followed:\nback to k = t - lag for the forward direction, on to k = t + lag for the reverse one)")
+        ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
+        reaches, kind = "h_forward(t - lag) and h_reverse(t + lag)", f"bidirectional {kind}"
+    ax.set_title(f"How much of each step's error reaches {reaches}{f' of {where}' if where else ''}: {kind}"
                  + (", W rescaled per curve" if radii else "") + (f"\n{title_extra}" if title_extra else ""))
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="best", ncol=2)
@@ -103,7 +127,10 @@ def plot_lags_beside(profiles, path, *, title="", note="") -> Path:
     if finite.size:
         ax.set_ylim(max(finite.min(), 10.0 ** -DECADES) / 3, min(finite.max(), 10.0 ** DECADES) * 3)
     ax.set_xlim(0, max(len(v) for v in shown) - 1)
-    ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
+    if any(p.direction == "reverse" for p in profiles.values()):
+        ax.set_xlabel("lag |t - k| (to k = t - lag along a forward chain, k = t + lag along a reverse one)")
+    else:
+        ax.set_xlabel("lag t - k (time steps back from the step t whose loss is followed)")
     ax.set_ylabel("||dl(t)/dh(k)|| / ||dl(t)/dh(t)||  (ratio, log scale)")
     ax.set_title(title or "How much of each step's error reaches h(t - lag)")
     if note:
@@ -114,8 +141,11 @@ def plot_lags_beside(profiles, path, *, title="", note="") -> Path:
 
 
 def plot_heatmap(profile, path, *, title_extra="", layers=1) -> Path:
-    """norms[t, k] on a log colour scale: row t is the error of step t fading back over k."""
+    """norms[t, k] on a log colour scale: row t is the error of step t fading back over k (a
+    reverse direction's: fading on over k >= t)."""
     where, W = _layer(layers)
+    reverse = profile.direction == "reverse"
+    W, h = (_reverse_W(W), "h_reverse") if reverse else (W, "h")
     norms = _positive(profile.norms)
     T = norms.shape[0]
     fig, ax = plt.subplots(figsize=(7.5, 6.2), constrained_layout=True)
@@ -127,23 +157,29 @@ def plot_heatmap(profile, path, *, title_extra="", layers=1) -> Path:
                           cmap="viridis", norm=LogNorm(vmin=vmin, vmax=vmax),
                           extent=(-0.5, T - 0.5, -0.5, T - 0.5), interpolation="nearest")
         bar = fig.colorbar(image, ax=ax)
-        bar.set_label("mean ||dl_b(t)/dh_b(k)||_2 per element (log scale)")
-    ax.set_xlabel("k: step whose hidden state h(k) receives the error")
+        bar.set_label(f"mean ||dl_b(t)/d{h}_b(k)||_2 per element (log scale)")
+    ax.set_xlabel(f"k: step whose hidden state {h}(k) receives the error")
     ax.set_ylabel("t: step whose loss l(t) is back-propagated")
     radius = f"radius of {W} {profile.radius:.3g}" if profile.radius is not None else profile.cell.upper()
-    ax.set_title(f"Error of step t reaching h(k), k <= t ({radius})" + (f"\nh(k) of {where}" if where else "")
+    reach = (f"Error of step t reaching h_reverse(k), k >= t\n(the reverse direction; {radius})" if reverse
+             else f"Error of step t reaching h(k), k <= t ({radius})")
+    ax.set_title(reach + (f"\n{h}(k) of {where}" if where else "")
                  + (f"\n{title_extra}" if title_extra else ""))
     return _save(fig, path)
 
 
 def plot_contributions(profile, path, *, output="softmax", title_extra="", layers=1) -> Path:
-    """Bars of ||step k's contribution to dL/dW||_F (a stack's: the top layer's W)."""
+    """Bars of ||step k's contribution to dL/dW||_F (a stack's: the top layer's W; a reverse
+    direction's: W_reverse, whose copy at step k makes h_reverse(k) from h_reverse(k+1))."""
     where, W = _layer(layers)
+    reverse = profile.direction == "reverse"
+    W = _reverse_W(W) if reverse else W
     c = np.asarray(profile.contribution, dtype=np.float64)
     fig, ax = plt.subplots(figsize=(9, 4.5), constrained_layout=True)
     ax.bar(np.arange(len(c)), np.nan_to_num(c, nan=0.0, posinf=0.0), width=0.85, color="tab:blue")
     ax.set_xlim(-0.5, len(c) - 0.5)
-    ax.set_xlabel(f"step k (the copy of {W} used at step k)")
+    ax.set_xlabel(f"step k (the copy of {W} used at step k"
+                  + (", from h_reverse(k+1) to h_reverse(k))" if reverse else ")"))
     ax.set_ylabel(f"||dL/d{W} contribution of step k||_F\n({_loss_unit(output)} per unit of {W})")
     ax.set_title(f"Which steps' copies of {W} the gradient dL/d{W} comes from (sum over k = dL/d{W})"
                  + (f"\n{W} of {where}" if where else "")

@@ -6,7 +6,10 @@ a temporary file in the same folder, flushed to disk, then renamed over the old 
 during a save leaves the previous checkpoint intact. Non-finite values are refused, never written.
 
 Layout: ``params/U`` ... ``params/c``; any extra state under ``state/<name>`` (optimiser
-moments, say); ``meta.json``.
+moments, say); ``meta.json``. An encoder-decoder (``Seq2Seq``, from ``bptt task reverse``) is
+stored the same way under its own names (``params/enc_U`` ... ``params/V``, ``params/c``), its
+``meta.json`` model settings saying ``"model": "seq2seq"``; ``load`` gives it back as a Seq2Seq.
+A tool that reads only networks passes ``accept=("network",)`` and refuses it in one line.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from . import runfiles
 from ..data.text import Vocab
 from ..nn.cells import CELLS
 from ..nn.network import Network
+from ..nn.seq2seq import Seq2Seq
 from ..nn.stages import param_shapes
 
 FORMAT = "bptt-checkpoint"
@@ -56,9 +60,14 @@ def remove_stale_temps(folder) -> list[Path]:
     return runfiles.remove_stale_temps(folder, (FILENAME,))
 
 
+MODEL_KINDS = ("network", "seq2seq")
+KIND_SAYS = {"network": "a network checkpoint (from bptt train, or bptt task with one network)",
+             "seq2seq": "an encoder-decoder checkpoint (from bptt task reverse or sort, --model seq2seq)"}
+
+
 @dataclass
 class Checkpoint:
-    model: Network
+    model: Network | Seq2Seq
     vocab: Vocab | None = None
     meta: dict = field(default_factory=dict)
     state: dict = field(default_factory=dict)     # name -> array
@@ -108,8 +117,11 @@ def save(path, model: Network, *, vocab: Vocab | None = None, meta: dict | None 
     return path
 
 
-def load(path, *, name="CHECKPOINT") -> Checkpoint:
+def load(path, *, name="CHECKPOINT", accept=MODEL_KINDS) -> Checkpoint:
     """Read and validate; every problem is a one-line ValueError naming the file.
+
+    accept: the kinds of model the caller can take ("network", "seq2seq"); a checkpoint of
+    another kind is refused in one line that says which it is.
 
     The file is untrusted: nothing is unpickled, nothing is extracted to disk, every member
     name, dtype and shape is checked against its actual bytes before any array is built, and
@@ -118,7 +130,7 @@ def load(path, *, name="CHECKPOINT") -> Checkpoint:
     path = resolve(path, name=name)
     where = f"{name} {str(path)!r}"
     try:
-        return _load(path, where)
+        ck = _load(path, where)
     except Exception as err:
         # zipfile, numpy and the OS raise many types on damaged bytes (NotImplementedError for a
         # changed "version needed" field, OverflowError, MemoryError, ...): whatever the type, the
@@ -128,6 +140,11 @@ def load(path, *, name="CHECKPOINT") -> Checkpoint:
             raise
         raise ValueError(f"{where}: expected a readable bptt checkpoint, got one that could not be read "
                          f"({_first_line(err)})") from None
+    kind = "seq2seq" if isinstance(ck.model, Seq2Seq) else "network"
+    if kind not in accept:
+        raise ValueError(f"{where}: expected {' or '.join(KIND_SAYS[k] for k in accept)}, got "
+                         f"{KIND_SAYS[kind]}, which this command cannot use")
+    return ck
 
 
 def _load(path: Path, where: str) -> Checkpoint:
@@ -151,6 +168,10 @@ def _load(path: Path, where: str) -> Checkpoint:
         raise ValueError(f"{where}: expected format version <= {VERSION}, got {version!r} "
                          f"(written by a newer bptt? upgrade to read it)")
     spec = header.get("model")
+    if isinstance(spec, dict) and spec.get("model") == "seq2seq":
+        model = _seq2seq(spec, arrays, where)
+        return Checkpoint(model=model, vocab=None, meta=_meta(header, where), state=_state(arrays, where),
+                          path=path)
     keys = ("n_in", "n_hidden", "n_out", "output", "dtype")
     if not isinstance(spec, dict) or not all(k in spec for k in keys):
         raise ValueError(f"{where}: expected model settings {', '.join(keys)}, got {spec!r:.200}")
@@ -210,14 +231,67 @@ def _load(path: Path, where: str) -> Checkpoint:
             raise ValueError(f"{where}: expected a vocabulary of {model.n_in} distinct characters "
                              f"(n_in = n_out), got {chars!r:.60}")
         vocab = Vocab(chars)
+    return Checkpoint(model=model, vocab=vocab, meta=_meta(header, where), state=_state(arrays, where), path=path)
+
+
+def _state(arrays, where) -> dict:
     state = {k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")}
     for k, v in state.items():
         if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
             raise ValueError(f"{where}: state/{k}: expected finite values, got non-finite ones")
+    return state
+
+
+def _meta(header, where) -> dict:
     meta = header.get("meta") or {}
     if not isinstance(meta, dict):
         raise ValueError(f"{where}: expected a JSON object for meta, got {type(meta).__name__}")
-    return Checkpoint(model=model, vocab=vocab, meta=meta, state=state, path=path)
+    return meta
+
+
+def _seq2seq(spec, arrays, where) -> Seq2Seq:
+    """The encoder-decoder the settings declare, its sizes checked against the arrays before it is built."""
+    keys = ("cell", "layers", "n_in", "n_hidden", "n_out", "dtype")
+    if not all(k in spec for k in keys):
+        raise ValueError(f"{where}: expected encoder-decoder settings {', '.join(keys)}, got {spec!r:.200}")
+    if spec["cell"] not in ("rnn", "lstm", "gru"):
+        raise ValueError(f"{where}: expected an encoder-decoder cell among rnn, lstm, gru, got {spec['cell']!r:.40}")
+    for k in ("n_in", "n_hidden", "n_out", "layers"):
+        try:
+            check.positive_int(k, spec[k])
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+    if spec["layers"] > 64:
+        raise ValueError(f"{where}: expected at most 64 layers, got {spec['layers']}")
+    try:
+        dtype = check.float_dtype("dtype", spec["dtype"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
+    cell = CELLS[spec["cell"]]()
+    I, H, O, L = spec["n_in"], spec["n_hidden"], spec["n_out"], spec["layers"]
+    enc, dec = param_shapes(cell, I, H, O, L), param_shapes(cell, O, H, O, L)
+    shapes = {**{"enc_" + k: v for k, v in enc.items() if k not in ("V", "c")},
+              **{"dec_" + k: v for k, v in dec.items() if k not in ("V", "c")}, "V": dec["V"], "c": dec["c"]}
+    described = f"a {L}-layer {spec['cell']} encoder-decoder with n_in={I}, n_hidden={H}, n_out={O}"
+    expected = {f"params/{k}" for k in shapes}
+    missing = sorted(expected - arrays.keys())
+    extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
+    if missing or extra:
+        raise ValueError(f"{where}: expected the arrays of {described}: {', '.join(sorted(expected))} "
+                         f"(and state/*), got missing {missing or 'none'}, unexpected {extra or 'none'}")
+    for k, shape in shapes.items():
+        got = arrays[f"params/{k}"]
+        if got.shape != shape or got.dtype != dtype:
+            raise ValueError(f"{where}: params['{k}']: expected a {dtype.name} array of shape {shape} "
+                             f"({described}), got {check.describe(got)}")
+    model = Seq2Seq(I, H, O, cell=spec["cell"], layers=L, seed=0, dtype=dtype)
+    if set(model.params) != set(shapes):       # the loader and the model agree on the names, or say so
+        raise ValueError(f"{where}: expected the parameters {sorted(model.params)}, got {sorted(shapes)}")
+    try:
+        model.set_params({k: arrays[f"params/{k}"] for k in shapes})
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
+    return model
 
 
 def _read_members(raw: bytes, where: str) -> dict:

@@ -15,11 +15,12 @@ Shape legend: Tx encoder steps, Ty decoder steps, B batch.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import _validate as check
 from . import checkpoint as ckpt
 from . import runfiles, signals
 from ..data import tasks
@@ -77,36 +78,131 @@ def score(model: Seq2Seq, task, batch: tasks.Pairs, chunk=EVAL_CHUNK) -> dict:
             "free_token_wrong": sums["free_token_wrong"] / steps}
 
 
+RESUMABLE = ("steps", "eval_every", "log_every", "threads")   # what a resumed run may change
+
+
+@dataclass
+class _RunState:
+    """Where a run is: its updates, sequences drawn, skipped updates, the time spent so far, and the
+    Generator its training batches come from (saved whole, so a resumed run draws what it would have)."""
+
+    step: int
+    sequences: int
+    skipped: int
+    seconds: float
+    cpu_seconds: float
+    rng: np.random.Generator
+
+    def record(self) -> dict:
+        return {"step": self.step, "sequences": self.sequences, "skipped": self.skipped, "seconds": self.seconds,
+                "cpu_seconds": self.cpu_seconds, "rng": self.rng.bit_generator.state}
+
+
 def train(config, out, *, progress=None) -> dict:
     """Train ``config``'s Seq2Seq on its pair task; write the run folder ``out``; return the result."""
-    progress = SILENT if progress is None else progress
     task = tasks.get(config.task)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = build_seq2seq(config, task)
     opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
-    updates = Updates(opt, lr=config.lr, clip=config.clip)
-    rng = np.random.default_rng([config.seed, 0])                # training batches
+    run = _RunState(0, 0, 0, 0.0, 0.0, np.random.default_rng([config.seed, 0]))    # training batches
+    (out / "metrics.jsonl").write_text("")
+    return _train(config, out, task, model, opt, run, progress)
+
+
+def resume(out, changes=None, *, progress=None) -> dict:
+    """Continue the run in folder ``out`` from its checkpoint, bit for bit as if it had not stopped.
+
+    changes: {field: value} of the settings in ``RESUMABLE`` (a larger ``steps``, say); any other
+    field is refused unless it equals the run's own. The parameters, the optimiser's moments, the
+    batch Generator's state, the counts and the held-out set (redrawn from the seed) are the run's.
+    """
+    from dataclasses import replace
+    from .task import TaskConfig
+    ck = ckpt.load(out, name="--resume", accept=("seq2seq",))
+    run_dir = ck.path.parent
+    where = f"--resume {str(run_dir)!r}"
+    saved = ck.meta.get("run")
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+        raise ValueError(f"{where}: expected a seq2seq task run's checkpoint with its run state, got one without "
+                         f"(saved by a bptt from before seq2seq runs could resume)")
+    try:
+        config = TaskConfig(**saved["config"])
+    except TypeError as err:
+        raise ValueError(f"{where}: expected the settings of a task run, got {err}") from None
+    for name, value in (changes or {}).items():
+        if name not in RESUMABLE and value != getattr(config, name):
+            raise ValueError(f"--{name.replace('_', '-')}: expected the run's own {getattr(config, name)!r} or no "
+                             f"flag (a resumed run may change only {', '.join('--' + n.replace('_', '-') for n in RESUMABLE)}), "
+                             f"got {value!r}")
+    config = replace(config, **(changes or {})).validate()
+    step = saved.get("step")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"{where}: expected a whole number of updates in the run state, got {step!r:.40}")
+    result = ck.meta.get("task_result") or {}
+    if result.get("solved"):
+        raise ValueError(f"{where}: expected a run that is not solved yet, got one solved after {step} updates")
+    if config.steps <= step:
+        raise ValueError(f"--steps: expected more than the run's {step} updates to go on, got {config.steps}")
+    task = tasks.get(config.task)
+    model = ck.model
+    want = build_seq2seq(config, task).spec()
+    if model.spec() != want:
+        raise ValueError(f"{where}: expected the model its settings describe ({want}), got {model.spec()}")
+    opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
+    state = {k[len("opt/"):]: v for k, v in ck.state.items() if k.startswith("opt/")}
+    for k, v in opt.state().items():
+        if k not in state or state[k].shape != v.shape:
+            raise ValueError(f"{where}: expected the optimiser state state/opt/{k} of shape {v.shape}, got "
+                             f"{'none' if k not in state else check.describe(state[k])}")
+    opt.restore(state)
+    rng = np.random.default_rng(0)
+    try:
+        rng.bit_generator.state = saved["rng"]
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{where}: expected the training batches' PCG64 state, got an unreadable one "
+                         f"({err})") from None
+    run = _RunState(step, int(saved.get("sequences", 0)), int(saved.get("skipped", 0)),
+                    float(saved.get("seconds", 0.0)), float(saved.get("cpu_seconds", 0.0)), rng)
+    return _train(config, run_dir, task, model, opt, run, progress)
+
+
+def _save(out, model, opt, run, config, result=None):
+    meta = {"run": {**run.record(), "config": asdict(config)}}
+    if result is not None:
+        meta["task_result"] = result
+    ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta=meta,
+              state={f"opt/{k}": v for k, v in opt.state().items()})
+
+
+def _train(config, out, task, model, opt, run, progress) -> dict:
+    """The update loop from ``run``'s position to ``config.steps`` (or solved, or a stop signal).
+
+    A checkpoint with the run state is written at every held-out score and at the end, so a run
+    that is killed resumes from its last score.
+    """
+    progress = SILENT if progress is None else progress
+    updates = Updates(opt, lr=config.lr, clip=config.clip, lr_decay=config.lr_decay,
+                      lr_decay_every=config.lr_decay_every, skipped=run.skipped)
     held_out = task.generate(config.length, config.eval_size, np.random.default_rng([config.seed, 1]))
     log = out / "metrics.jsonl"
-    log.write_text("")
-    t0, c0 = time.perf_counter(), time.process_time()
-    step = sequences = 0
+    t0, c0 = time.perf_counter() - run.seconds, time.process_time() - run.cpu_seconds
     scores, solved = None, False
     last_loss = float("nan")
     with signals.noted() as stop:
-        while step < config.steps and not solved and stop.signum is None:
-            batch = task.generate(config.length, config.batch_size, rng)
+        while run.step < config.steps and not solved and stop.signum is None:
+            batch = task.generate(config.length, config.batch_size, run.rng)
             result = model.gradients(batch.x, batch.y_in, batch.y, batch.mask, batch.x_lengths)
-            sequences += config.batch_size
-            if not updates.accept(result.loss, result.grads, step):
+            run.sequences += config.batch_size
+            if not updates.accept(result.loss, result.grads, run.step):
                 continue
-            norm = updates.apply(model.params, result.grads, step).norm
-            step += 1
+            norm = updates.apply(model.params, result.grads, run.step).norm
+            run.step += 1
+            step = run.step
             last_loss = result.loss * config.batch_size / float(batch.mask.sum())   # per target step
             evaluate_now = step % config.eval_every == 0 or step == config.steps
             if step % config.log_every == 0 or evaluate_now:
-                record = {"step": step, "sequences": sequences, "loss": last_loss, "grad_norm": norm,
+                record = {"step": step, "sequences": run.sequences, "loss": last_loss, "grad_norm": norm,
                           "skipped": updates.skipped, "seconds": time.perf_counter() - t0,
                           "cpu_seconds": time.process_time() - c0}
                 if evaluate_now:
@@ -116,23 +212,27 @@ def train(config, out, *, progress=None) -> dict:
                                    "solved": solved})
                 runfiles.append_jsonl(log, record)
                 if evaluate_now:
+                    run.skipped, run.seconds, run.cpu_seconds = updates.skipped, record["seconds"], record["cpu_seconds"]
+                    _save(out, model, opt, run, config)
                     progress.evaluated(step, record)
             progress.update(step, {"loss": last_loss, "metric": None if scores is None else scores["free_wrong"]})
         if scores is None:
             scores = score(model, task, held_out)
             solved = task.solved(scores["free_wrong"])
+        run.skipped = updates.skipped
+        run.seconds, run.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
         result = {"task": config.task, "model": "seq2seq", "cell": config.cell, "length": config.length,
-                  "seed": config.seed, "solved": solved, "updates": step, "sequences_seen": sequences,
+                  "seed": config.seed, "solved": solved, "updates": run.step, "sequences_seen": run.sequences,
                   "metric": scores["free_wrong"], "metric_name": task.metric_name,
                   "scores": scores, "baseline": task.baseline(config.length),
                   "baseline_means": task.baseline_means, "criterion": task.criterion, "threshold": task.threshold,
                   "loss": scores["loss"], "loss_baseline": task.loss_baseline(config.length),
-                  "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+                  "seconds": run.seconds, "cpu_seconds": run.cpu_seconds,
                   "skipped": updates.skipped, "eval_size": config.eval_size, "paper": task.paper,
                   "config": asdict(config)}
         if stop.signum is not None:
             result["interrupted"] = stop.signum
-        ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta={"task_result": result})
+        _save(out, model, opt, run, config, result)
         runfiles.write_json(out / "result.json", result)
     from .plots import plot_task_curve
     plot_task_curve(log, out / "learning_curve.png", result)

@@ -233,7 +233,7 @@ def _run_folder(ck) -> Path:
 def fine_tune_config(run, changes: dict | None = None):
     """(the run's checkpoint, the TrainConfig of a new run fine-tuned from it), or the flag that
     contradicts its model, named: the model (cell, layers, H, the cell's options) is the run's."""
-    ck = ckpt.load(run, name="--init-from")
+    ck = ckpt.load(run, name="--init-from", accept=("network",))
     where = str(_run_folder(ck))
     if ck.vocab is None or ck.model.output != "softmax" or ck.model.n_in != len(ck.vocab):
         raise ValueError(f"--init-from: expected a run trained on text by bptt train, got {where!r}, "
@@ -327,7 +327,7 @@ class Trainer:
         RESUMABLE apply (and are logged to metrics.jsonl); one the checkpoint fixes is refused
         with the reason, unless it equals the run's own value.
         """
-        ck = ckpt.load(out, name="--resume")
+        ck = ckpt.load(out, name="--resume", accept=("network",))
         run = str(ck.path.parent)
         where = f"--resume {run!r}"
         meta = ck.meta

@@ -5,12 +5,20 @@
 const D = JSON.parse(document.getElementById("bptt-data").textContent);
 const T = D.x.length, HU = D.hidden_units, OU = D.output_units, HS = HU.length, OS = OU.length;
 const F = D.model.nonlinearity, CELL = D.model.cell || "rnn", NL = D.model.layers || 1;
+// A bidirectional network (DIRS = 2) shows each layer's directions one at a time, in time order;
+// an encoder-decoder (SEQ) shows its encoder's TX steps, then its decoder's, in one row of columns.
+const DIRS = D.model.directions || 1, SEQ = D.model.kind === "seq2seq", TX = D.model.tx || 0;
+const hasOut = (t) => !SEQ || t >= TX;                      // the encoder's steps have no readout
 const NS = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 
 // ------------------------------------------------------------------ formatting
 const ch = (c) => (c === " " ? "\u2423" : c === "\n" ? "\u21b5" : c === "\t" ? "\u21e5" : c);
 const chOf = (id) => ch(D.vocab[id]);
+// What column t reads: a character of the text, or (the decoder) the teacher-forced previous target.
+const chIn = (t) => ch(SEQ && t < TX ? D.in_vocab[D.x[t]] : D.vocab[D.x[t]]);
+// The name of column t: its step t, or the encoder's or decoder's own step.
+const stepName = (t) => (!SEQ ? `t=${t + 1}` : t < TX ? `enc ${t + 1}` : `dec ${t - TX + 1}`);
 function format(v, fmt) {
   let s;
   if (fmt[0] === "f") s = v.toFixed(+fmt.slice(1));

@@ -66,7 +66,7 @@ const GRU_VIEW = (function () {
     errorWords: "\u2202L/\u2202o(t), \u2202L/\u2202h(t) and the gates' \u2202L/\u2202a(t)",
     panelFwd: (t) => `${fwdEqs()}<h3>The gates: b + W h(t\u22121) + ${inputProduct()}, then the nonlinearity</h3>${gateTable(t)}
       <h3>The new state</h3>${stateTable(t)}
-      <p class="hint">${t === 0 ? "h(0) = 0, so W h(0) = 0. " : ""}r multiplies W<sub>n</sub> h(t\u22121) + b<sub>hn</sub>, so the n block keeps its recurrent bias b<sub>hn</sub> apart. Purple gates run from 0 to 1.</p>`,
+      <p class="hint">${isFirst(t) ? "h(0) = 0, so W h(0) = 0. " : ""}r multiplies W<sub>n</sub> h(t\u22121) + b<sub>hn</sub>, so the n block keeps its recurrent bias b<sub>hn</sub> apart. Purple gates run from 0 to 1.</p>`,
     panelBwd: (t) => `<div class="eq">${hEq()}</div>
       <p class="hint">e = [\u2202L/\u2202a<sub>r</sub>, \u2202L/\u2202a<sub>z</sub>, \u2202L/\u2202a<sub>n</sub> \u2299 r], the recurrent side's error;
       z \u2299 \u2202L/\u2202h is the direct path through h(t) = \u2026 + z \u2299 h(t\u22121).</p>${hTable(t)}
@@ -76,12 +76,12 @@ const GRU_VIEW = (function () {
       return `${daTable(t)}`;
     },
     needs(q, t) {
-      if (q === "h") return [...(isTop() ? [`do.${t}`] : []), ...(t + 1 < T ? [...G.map((g) => `da${g}.${t + 1}`), `dh.${t + 1}`] : [])];
+      if (q === "h") return [...outKey(t), ...(hasNext(t) ? [...G.map((g) => `da${g}.${nxt(t)}`), `dh.${nxt(t)}`] : [])];
       return [q === "ar" ? `dan.${t}` : `dh.${t}`];
     },
     gateOf: (q) => G.indexOf(q.slice(1)),
     contribWhat: () => ({ U: `\u2202L/\u2202a(t) ${inputName()}\u1d40`, W: "e(t) h(t\u22121)\u1d40" }),
-    contribChain: (t) => `needs the errors of step ${t + 1}, which need \u2202L/\u2202h(${t + 1}), which needs \u2202L/\u2202o(${t + 1}) and every error of step ${t + 2}\u2026: every error from step ${t + 1} to ${T}, framed.`,
+    contribChain: (t) => `needs the errors of step ${t + 1}, which need \u2202L/\u2202h(${t + 1}), which needs \u2202L/\u2202o(${t + 1}) and every error of step ${nxt(t) + 1}\u2026: every error from step ${t + 1} to ${lastStep()}, framed.`,
     sumEqs: () => `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> e(t) h(t\u22121)\u1d40 <span class="no">e = [\u2202L/\u2202a<sub>r</sub>, \u2202L/\u2202a<sub>z</sub>, \u2202L/\u2202a<sub>n</sub>\u2299r]</span></div>
       <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) ${inputName()}\u1d40</div>
       <div class="eq">\u2202L/\u2202b = \u03a3<sub>t</sub> \u2202L/\u2202a(t), \u2202L/\u2202b<sub>hn</sub> = \u03a3<sub>t</sub> \u2202L/\u2202a<sub>n</sub>(t) \u2299 r</div>`,

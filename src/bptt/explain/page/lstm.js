@@ -80,7 +80,7 @@ const LSTM_VIEW = (function () {
     panelFwd: (t) => `${fwdEqs()}<h3>The gates: b + W h(t\u22121) + ${inputProduct()}, then the nonlinearity</h3>${gateTable(t)}
       <h3>The cell state: s(t) = f \u2299 s(t\u22121) + i \u2299 g</h3>${stateTable(t)}
       <h3>The output: h(t) = o \u2299 tanh(s(t))</h3>${outTable(t)}
-      <p class="hint">${t === 0 ? "h(0) = s(0) = 0, so W h(0) = 0 and f\u2299s(0) = 0. " : ""}Purple gates run from 0 (shut) to 1 (open).</p>`,
+      <p class="hint">${isFirst(t) ? "h(0) = s(0) = 0, so W h(0) = 0 and f\u2299s(0) = 0. " : ""}Purple gates run from 0 (shut) to 1 (open).</p>`,
     panelBwd: (t) => `<div class="eq">${hEq()}</div>${hTable(t)}
       <div class="eq">${sEq}<span class="no">the additive path</span></div>${sTable(t)}
       <h3>The gates' pre-activations</h3>${daTable(t)}`,
@@ -90,14 +90,14 @@ const LSTM_VIEW = (function () {
       return `${daTable(t)}`;
     },
     needs(q, t) {
-      const later = t + 1 < T;
-      if (q === "h") return [...(isTop() ? [`do.${t}`] : []), ...(later ? G.map((g) => `da${g}.${t + 1}`) : [])];
-      if (q === "s") return [`dh.${t}`, ...(later ? [`ds.${t + 1}`] : [])];
+      const later = hasNext(t), n = nxt(t);
+      if (q === "h") return [...outKey(t), ...(later ? G.map((g) => `da${g}.${n}`) : [])];
+      if (q === "s") return [`dh.${t}`, ...(later ? [`ds.${n}`] : [])];
       return [q === "ao" ? `dh.${t}` : `ds.${t}`];
     },
     gateOf: (q) => G.indexOf(q.slice(1)),
     contribWhat: () => ({ U: `\u2202L/\u2202a(t) ${inputName()}\u1d40`, W: "\u2202L/\u2202a(t) h(t\u22121)\u1d40" }),
-    contribChain: (t) => `needs \u2202L/\u2202a(${t + 1}) of the four gates, which need \u2202L/\u2202h(${t + 1}) and \u2202L/\u2202s(${t + 1}), which need \u2202L/\u2202o(${t + 1}), \u2202L/\u2202a(${t + 2}) and \u2202L/\u2202s(${t + 2})\u2026: every error from step ${t + 1} to ${T}, framed.`,
+    contribChain: (t) => `needs \u2202L/\u2202a(${t + 1}) of the four gates, which need \u2202L/\u2202h(${t + 1}) and \u2202L/\u2202s(${t + 1}), which need \u2202L/\u2202o(${t + 1}), \u2202L/\u2202a(${nxt(t) + 1}) and \u2202L/\u2202s(${nxt(t) + 1})\u2026: every error from step ${t + 1} to ${lastStep()}, framed.`,
     sumEqs: () => `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> \u2202L/\u2202a(t) h(t\u22121)\u1d40 <span class="no">a = [a<sub>i</sub> a<sub>f</sub> a<sub>g</sub> a<sub>o</sub>]</span></div>
       <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) ${inputName()}\u1d40</div>
       <div class="eq">\u2202L/\u2202b = \u03a3<sub>t</sub> \u2202L/\u2202a(t)</div>`,

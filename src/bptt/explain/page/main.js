@@ -1,40 +1,52 @@
 // The stages, the page's state, the controls and the one render function.
 const VIEW = { rnn: RNN_VIEW, lstm: LSTM_VIEW, gru: GRU_VIEW }[CELL];
 
-const stages = [{ kind: "intro" }];
-for (let t = 0; t < T; t++) stages.push({ kind: "fwd", t });
-stages.push({ kind: "loss" });
-for (let t = T - 1; t >= 0; t--) stages.push({ kind: "bwd", t });
-stages.push({ kind: "sum" }, { kind: "update" });
-// layer: the layer shown (a stack shows one at a time, the top one first); gate: the gate block
-// the panel's tables show.
-const S = { i: 0, sel: null, lag: false, fwd: false, entry: 0, lr: D.update.lrs.indexOf(D.update.lr), layer: NL - 1, gate: 0 };
+// The stages in the shown direction's own order: forward from its first step to its last (the
+// reverse direction's from T down to 1), backward the other way. Stage i is the same kind of
+// stage in either direction, so switching direction keeps the place.
+function stagesFor(rev) {
+  const steps = [...Array(T).keys()], order = rev ? steps.slice().reverse() : steps;
+  return [{ kind: "intro" }, ...order.map((t) => ({ kind: "fwd", t })), { kind: "loss" },
+          ...order.slice().reverse().map((t) => ({ kind: "bwd", t })), { kind: "sum" }, { kind: "update" }];
+}
+// layer: the shown entry of D.layers (a stack shows one layer at a time, the top one first; a
+// bidirectional layer one direction at a time); gate: the gate block the panel's tables show;
+// col: the column the panel talks about (an encoder-decoder's parameters are its half's).
+const S = { i: 0, sel: null, lag: false, fwd: false, entry: 0, lr: D.update.lrs.indexOf(D.update.lr),
+            layer: D.layers.length - DIRS, gate: 0, col: 0 };
+let stages = stagesFor(false);
 
 // Short enough for the toolbar's fixed-width label at 1024 px.
 function stageLabel(st) {
   switch (st.kind) {
     case "intro": return "The unfolded network";
-    case "fwd": return `Forward \u00b7 step t = ${st.t + 1}`;
+    case "fwd": return `Forward \u00b7 ${SEQ ? stepName(st.t) : `step t = ${st.t + 1}`}`;
     case "loss": return "The loss L = \u03a3 L(t)";
-    case "bwd": return `Backward \u00b7 step t = ${st.t + 1}`;
+    case "bwd": return `Backward \u00b7 ${SEQ ? stepName(st.t) : `step t = ${st.t + 1}`}`;
     case "sum": return "Sum over the steps";
     default: return "One update";
   }
 }
-// How far each phase has got: forward values exist for t < fwdUpTo, errors for t >= bwdFrom.
+// How far each phase has got: forward values exist for t < fwdUpTo, errors for t >= bwdFrom
+// (the forward-mode view reads these); fwd(t), err(t) say it for the shown direction, whose
+// reverse one runs forward from T and backward from 1; fwdAll: every step has run forward.
 function progress(st) {
-  if (st.kind === "intro") return { fwdUpTo: 0, bwdFrom: T };
-  if (st.kind === "fwd") return { fwdUpTo: st.t + 1, bwdFrom: T };
-  if (st.kind === "loss") return { fwdUpTo: T, bwdFrom: T };
-  if (st.kind === "bwd") return { fwdUpTo: T, bwdFrom: st.t };
-  return { fwdUpTo: T, bwdFrom: 0 };
+  const P = st.kind === "intro" ? { fwdUpTo: 0, bwdFrom: T } : st.kind === "fwd" ? { fwdUpTo: st.t + 1, bwdFrom: T }
+    : st.kind === "loss" ? { fwdUpTo: T, bwdFrom: T } : st.kind === "bwd" ? { fwdUpTo: T, bwdFrom: st.t } : { fwdUpTo: T, bwdFrom: 0 };
+  const rev = REV(), none = st.kind === "intro", fwdStage = st.kind === "fwd", bwdStage = st.kind === "bwd";
+  const all = !none && !fwdStage, errs = !["intro", "fwd", "loss"].includes(st.kind);
+  P.fwd = (t) => all || (fwdStage && (rev ? t >= st.t : t <= st.t));
+  P.err = (t) => errs && (!bwdStage || (rev ? t <= st.t : t >= st.t));
+  P.fwdAll = all;
+  return P;
 }
 
 // Colour scales of the shown layer: its forward values (SV), its errors with the readout's (SE);
 // one scale per parameter for its per-step contributions (SG) and one for its sum (SS), so steps
 // compare; the layer's matrices (SP).
-const SCALES = D.layers.map((L, l) => {
-  const P = (b) => D.params[b + (l ? `_l${l}` : "")];
+const SCALES = D.layers.map((L, i) => {
+  const l = L.layer === undefined ? i : L.layer;
+  const P = (b) => D.params[SEQ ? "dec_" + b : b + (l ? `_l${l}` : "") + (L.reverse ? "_reverse" : "")];
   const values = CELL === "rnn" ? [L.a, L.h] : CELL === "lstm" ? [L.s, L.h, L.gates.map((r) => block(r, 2))]
     : [L.h, L.gates.map((r) => block(r, 2))];
   const SG = {}, SS = {};
@@ -44,7 +56,8 @@ const SCALES = D.layers.map((L, l) => {
   // orders smaller, so they get their own and dL/do(t) keeps its own (SO).
   const shared = CELL === "rnn" && l === NL - 1;
   const SE = shared ? maxAbs([D.errors.o, Object.values(L.errors)]) : maxAbs([Object.values(L.errors)]);
-  return { SV: maxAbs(values), SE, SO: shared ? SE : maxAbs([D.errors.o]), SG, SS, SP: maxAbs([P("U"), P("W"), D.params.V]) };
+  const SP = maxAbs([P("U"), P("W"), D.params.V, ...(SEQ ? [D.params.enc_U, D.params.enc_W] : [])]);
+  return { SV: maxAbs(values), SE, SO: shared ? SE : maxAbs([D.errors.o]), SG, SS, SP };
 });
 const scales = () => SCALES[S.layer];
 
@@ -58,14 +71,17 @@ render();
 }
 function go(i) {
   S.i = Math.max(0, Math.min(stages.length - 1, i));
+  S.col = stages[S.i].t === undefined ? S.col : stages[S.i].t;
   S.sel = null;
   fixLabelWidth();
 render();
 }
 function render() {
   const st = stages[S.i];
+  if (st.t !== undefined) S.col = S.sel ? S.sel.t : st.t;
   $("slider").value = S.i;
   $("stage-label").textContent = `${S.i + 1}/${stages.length} \u00b7 ${stageLabel(st)}`;
+  $("lag-toggle").hidden = !D.lag;                          // the lag profile follows one direction
   $("stage-label").dataset.stage = st.kind + (st.t === undefined ? "" : `.${st.t}`);
   $("first").disabled = $("prev").disabled = S.i === 0;
   $("last").disabled = $("next").disabled = S.i === stages.length - 1;
@@ -82,7 +98,7 @@ function render() {
     html += { intro: panelIntro, fwd: () => panelFwd(st.t), loss: panelLoss, bwd: () => panelBwd(st.t),
               sum: panelSum, update: panelUpdate }[st.kind]();
   }
-  $("panel").innerHTML = html;
+  $("panel").innerHTML = inTime(html);
   fitPrecision($("panel"));
   const un = $("unselect");
   if (un) un.addEventListener("click", () => select(S.sel));
@@ -94,10 +110,11 @@ function render() {
 function about() {
   const m = D.model;
   const origin = m.source ? `weights from ${escapeHtml(m.source)}` : m.seed === null ? "weights given in Python" : `random weights (seed ${m.seed})`;
-  const layers = NL > 1 ? `${NL} layers of ` : "";
-  let s = `${VIEW.about}: ${layers}${m.n_hidden} hidden units${VIEW.unitsNote}, a vocabulary of
-    ${m.n_in} characters, ${origin}. It reads \u201c${escapeHtml(D.text)}\u201d and predicts each next character:
-    ${T} steps, every number computed by bptt.`;
+  const layers = (NL > 1 ? `${NL} layers of ` : "") + (DIRS > 1 ? "bidirectional, " : "");
+  const task = SEQ ? `an encoder-decoder: the encoder reads \u201c${escapeHtml(D.text)}\u201d (${TX} steps), the decoder writes it
+    reversed (${T - TX} steps, teacher-forced)` : `It reads \u201c${escapeHtml(D.text)}\u201d and predicts each next character: ${T} steps`;
+  let s = `${VIEW.about}: ${SEQ ? task + "; " : layers}${m.n_hidden} hidden units${VIEW.unitsNote}, a vocabulary of
+    ${m.n_in} characters, ${origin}. ${SEQ ? "E" : task + ", e"}very number computed by bptt.`;
   if (HS < m.n_hidden || OS < m.n_out) {
     s += ` <span class="warn">Showing the first ${HS} of ${m.n_hidden} hidden units` +
          (OS < m.n_out ? ` and the ${OS} output units of the text's characters out of ${m.n_out}` : "") + ".</span>";
@@ -122,11 +139,18 @@ $("slider").max = stages.length - 1;
 D.update.lrs.forEach((v, k) => { const o = new Option(String(v), String(k)); $("lr").add(o); });
 $("lr").value = String(S.lr);
 $("lr").addEventListener("change", () => { S.lr = +$("lr").value; render(); });
-// A stack shows one layer at a time: the selector lists them, top first.
-if (NL > 1) {
-  for (let l = NL - 1; l >= 0; l--) $("layer").add(new Option(layerName(l).slice("layer ".length), String(l)));
+// A stack shows one layer at a time, a bidirectional layer one direction at a time: the selector
+// lists them, top first.
+if (D.layers.length > 1) {
+  for (let l = NL - 1; l >= 0; l--) {
+    for (let d = 0; d < DIRS; d++) $("layer").add(new Option(layerName(l * DIRS + d).slice("layer ".length), String(l * DIRS + d)));
+  }
   $("layer").value = String(S.layer);
-  $("layer").addEventListener("change", () => { S.layer = +$("layer").value; S.sel = null; render(); });
+  $("layer").addEventListener("change", () => {
+    S.layer = +$("layer").value; S.sel = null;
+    stages = stagesFor(REV());
+    go(S.i);
+  });
 } else {
   $("layer-label").hidden = true;
 }

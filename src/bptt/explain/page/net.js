@@ -10,7 +10,7 @@ const Y = { head: 14, y: 32, L: 50, top: 66, out: 76, V: 266, hid: GATED ? 302 :
 const outBottom = Y.out + OS * oh, hidBottom = Y.hid + HS * hh, hidMid = (Y.hid + hidBottom) / 2;
 const hidTop = GATED ? Y.hid - 12 : Y.hid - 2;          // where the arrows to and from the readout stop
 const cx = (t) => GUT + cw * (t + 0.5);
-const LOSS_FMT = precision(D.losses, { exp: false });    // a trained model's losses are small
+const LOSS_FMT = precision(D.losses.filter((v) => v !== null), { exp: false });    // a trained model's losses are small
 // n strips side by side around the column's centre (two, as the RNN draws them, at cx - sw - 1 and cx + 1).
 function stripX(t, k, n) {
   const w = n === 2 ? sw : Math.max(4, Math.min(16, (cw - 4 - 2 * (n - 1)) / n));
@@ -61,7 +61,7 @@ function drawNet() {
   const svg = $("net");
   svg.replaceChildren();
   defs(svg);
-  const st = stages[S.i], P = progress(st), V = VIEW, sc = scales();
+  const st = stages[S.i], P = progress(st), V = VIEW, sc = scales(), rev = REV();
   const backward = st.kind === "bwd" || st.kind === "sum" || st.kind === "update";
   const cur = st.t, top = isTop(), gated = CELL !== "rnn";
   if (cur !== undefined) {
@@ -77,10 +77,15 @@ function drawNet() {
   lab(Y.hid + 14, g1, gated ? 10 : 11, backward ? "#c0392b" : "#1d2430");
   if (g2) lab(Y.hid + 28, g2, 10, "#c0392b");
   if (NL > 1) lab(Y.hid - 8, layerName(), 10, "#5b6472");
-  lab(Y.x + 15, `input ${inputName()}`);
+  lab(Y.x + 15, SEQ ? "input x | y(t\u22121)" : `input ${inputName()}`, SEQ ? 10 : 11);
   if (backward) lab(Y.chips + 13, "per-step \u2202", 10, "#5b6472");
-  lab(Y.V + 4, top ? "shared V" : `to layer ${S.layer + 1}`, 10, "#5b6472");
-  lab(Y.U + 4, `shared ${pname("U")}`, 10, "#5b6472");
+  lab(Y.V + 4, top ? (DIRS > 1 ? `shared V${arrow2(rev)}` : "shared V") : `to layer ${LAYER() + 1}`, 10, "#5b6472");
+  lab(Y.U + 4, SEQ ? "enc_U | dec_U" : `shared ${pname("U")}`, 10, "#5b6472");
+  if (SEQ) {   // the encoder's columns: no readout; its last state is the context C
+    el("rect", { x: cx(0) - cw / 2 + 1, y: Y.y - 12, width: TX * cw - 2, height: outBottom - Y.y + 14, rx: 6, fill: "#6b7280", "fill-opacity": 0.07 }, svg);
+    el("text", { x: (cx(0) + cx(TX - 1)) / 2, y: Y.L + 4, "font-size": 11, "text-anchor": "middle", fill: "#5b6472" }, svg,
+       "encoder: no readout");
+  }
   OU.forEach((u, r) => el("text", { x: GUT - 6, y: Y.out + r * oh + oh * 0.75, "font-size": Math.min(10, oh), "text-anchor": "end",
                                     fill: "#5b6472" }, svg, chOf(u)));
   HU.forEach((u, r) => el("text", { x: GUT - 6, y: Y.hid + r * hh + hh * 0.75, "font-size": Math.min(9, hh * 0.8), "text-anchor": "end",
@@ -90,26 +95,28 @@ function drawNet() {
   const mid = backward ? V.bwd() : V.fwd();
   const colourOf = (spec) => (backward ? (v) => div(v, sc.SE) : spec.scale === "P" ? prob : (v) => div(v, sc.SV));
   for (let t = 0; t < T; t++) {
-    const fwd = t < P.fwdUpTo, err = t >= P.bwdFrom;
-    el("text", { x: cx(t), y: Y.head, "font-size": 10, "text-anchor": "middle", fill: "#5b6472" }, svg, `t=${t + 1}`);
+    const fwd = P.fwd(t), err = P.err(t), out = hasOut(t);
+    // A bidirectional network's readout reads both directions: it runs once both have run.
+    const shown = out && (DIRS > 1 ? P.fwdAll : fwd);
+    el("text", { x: cx(t), y: Y.head, "font-size": 10, "text-anchor": "middle", fill: "#5b6472" }, svg, stepName(t));
     // Target, loss and top guess appear once the step has run forward.
-    el("text", { x: cx(t), y: Y.y + 4, "font-size": 13, "text-anchor": "middle", "font-weight": 600,
-                 fill: fwd ? "#1d2430" : "#b0b7c2" }, svg, chOf(D.y[t]));
-    if (fwd) {
+    if (out) el("text", { x: cx(t), y: Y.y + 4, "font-size": 13, "text-anchor": "middle", "font-weight": 600,
+                          fill: shown ? "#1d2430" : "#b0b7c2" }, svg, chOf(D.y[t]));
+    if (shown) {
       el("text", { x: cx(t), y: Y.L + 4, "font-size": cw < 44 ? 9 : 10.5, "text-anchor": "middle", "data-path": `losses.${t}`,
                    "data-fmt": LOSS_FMT, fill: "#1d2430" }, svg, format(D.losses[t], LOSS_FMT));
       const best = D.yhat[t].indexOf(Math.max(...D.yhat[t]));
       el("text", { x: cx(t), y: Y.top + 4, "font-size": 10, "text-anchor": "middle",
                    fill: best === D.y[t] ? "#2f855a" : "#5b6472" }, svg, `'${chOf(best)}'`);
     }
-    const yrow = fwd ? OU.map((u) => D.yhat[t][u]) : null;
-    boxes[`yhat.${t}`] = strip(svg, t, stripX(t, 0, 2), OU, oh, Y.out, yrow, prob, "yhat",
-                               backward && fwd ? { kind: "error", q: "o", t } : null);
+    const yrow = shown ? OU.map((u) => D.yhat[t][u]) : null;
+    if (out) boxes[`yhat.${t}`] = strip(svg, t, stripX(t, 0, 2), OU, oh, Y.out, yrow, prob, "yhat",
+                                        backward && shown ? { kind: "error", q: "o", t } : null);
     // The target's cell gets a dark outline: the entry L(t) reads.
-    const ti = OU.indexOf(D.y[t]);
-    if (fwd && ti >= 0) el("rect", { x: cx(t) - sw - 1, y: Y.out + ti * oh, width: sw, height: oh - 0.5, fill: "none",
+    const ti = out ? OU.indexOf(D.y[t]) : -1;
+    if (shown && ti >= 0) el("rect", { x: cx(t) - sw - 1, y: Y.out + ti * oh, width: sw, height: oh - 0.5, fill: "none",
                                     stroke: "#111", "stroke-width": 1.5, "pointer-events": "none" }, svg);
-    if (backward) {
+    if (backward && out) {
       boxes[`do.${t}`] = strip(svg, t, stripX(t, 1, 2), OU, oh, Y.out, err ? OU.map((u) => D.errors.o[t][u]) : null,
                                (v) => div(v, sc.SO), "do", err ? { kind: "error", q: "o", t } : null);
     }
@@ -128,34 +135,40 @@ function drawNet() {
     // The shared matrices: the same U and V boxes in every column, W between columns.
     const active = !backward && t === cur;
     if (err && backward) {
-      arrowThrough(svg, cx(t), outBottom + 2, hidTop - 1, top ? Y.V : null, true);
+      if (out) arrowThrough(svg, cx(t), outBottom + 2, hidTop - 1, top ? Y.V : null, true);
     } else {
       arrowThrough(svg, cx(t), Y.x - 2, hidBottom + 3, Y.U, false);
-      arrowThrough(svg, cx(t), hidTop, outBottom + 3, top ? Y.V : null, false);
+      if (out) arrowThrough(svg, cx(t), hidTop, outBottom + 3, top ? Y.V : null, false);
     }
-    if (top) matBox(svg, cx(t), Y.V, "V", onUpdate || active || (st.kind === "bwd" && t === cur));
+    if (top && out) matBox(svg, cx(t), Y.V, "V", onUpdate || active || (st.kind === "bwd" && t === cur));
     matBox(svg, cx(t), Y.U, "U", onUpdate || active || (st.kind === "bwd" && t === cur));
     if (t > 0) {
       // A gated column leaves no room between its strips: its W runs just above them.
       const x1 = gated ? cx(t - 1) + 6 : cx(t - 1) + sw + 3, x2 = gated ? cx(t) - 6 : cx(t) - sw - 3;
       const yW = gated ? Y.hid - 15 : hidMid, yB = gated ? yW : yW + 8;
-      const back = backward && t >= P.bwdFrom + 1;
-      if (back) arrow(svg, x2, yB, x1, yB, true);
-      else arrow(svg, x1, yW, x2, yW, false);
+      // Forward, the state runs from t-1 to t (the reverse direction's from t to t-1); backward,
+      // the error the other way, once it has reached the step it goes to.
+      const back = backward && P.err(rev ? t : t - 1);
+      const [from, to] = rev !== back ? [x2, x1] : [x1, x2];
+      arrow(svg, from, back ? yB : yW, to, back ? yB : yW, back);
+      // The link in use at this stage: into the current step forward, out of it backward.
+      const into = rev ? cur + 1 : cur, outOf = rev ? cur : cur + 1;
+      const context = SEQ && t === TX;                 // the encoder's last state starts the decoder
       el("text", { x: (x1 + x2) / 2, y: yW - (gated ? 3 : 5), "font-size": 10, "text-anchor": "middle", "font-weight": 600,
-                   fill: onUpdate || (t === cur && !backward) || (backward && t === cur + 1) ? "#b7791f" : "#4a5568" },
-         svg, "W");
+                   fill: context ? "#2f855a" : onUpdate || (t === into && !backward) || (backward && t === outOf) ? "#b7791f" : "#4a5568",
+                   "data-tip": context ? (back ? "\u2202L/\u2202C: what the decoder sends back to the encoder" : "the context C = the encoder's last state, the decoder's h(0)") : "" },
+         svg, context ? "C" : "W");
     }
     drawInput(svg, t, fwd);
     // Each step's gradient contribution, clickable once its errors exist.
     if (backward && err) {
-      const names = top ? ["U", "W", "V"] : ["U", "W"], wc = Math.min(15, (cw - 6) / 3);
+      const names = top && out ? ["U", "W", "V"] : ["U", "W"], wc = Math.min(15, (cw - 6) / 3);
       names.forEach((p, k) => {
         const x = cx(t) - (names.length * wc + 2 * (names.length - 1)) / 2 + k * (wc + 2);
         const picked = S.sel && S.sel.kind === "contrib" && S.sel.t === t && S.sel.p === p;
         const r = el("rect", { class: "click", x, y: Y.chips, width: wc, height: 16, rx: 3,
                                fill: picked ? stepColour(t) : "#fff", stroke: stepColour(t), "stroke-width": 1.3,
-                               "data-tip": `\u2202${p}(${t + 1}): this step's contribution to \u2202L/\u2202${p === "V" ? p : pname(p)}; click to see what it needs` }, svg);
+                               "data-tip": `\u2202${p}(${t + 1}): this step's contribution to \u2202L/\u2202${p === "V" ? p : colName(p, t)}; click to see what it needs` }, svg);
         const tx = el("text", { x: x + wc / 2, y: Y.chips + 12, "font-size": 10, "text-anchor": "middle", class: "click",
                                 fill: picked ? "#fff" : stepColour(t), "font-weight": 700 }, svg, p);
         for (const e of [r, tx]) e.addEventListener("click", () => select({ kind: "contrib", p, t }));
@@ -185,16 +198,23 @@ function drawNet() {
 // The layer's input: the character x(t), or the h(t) of the layer below as a row of cells
 // (blank until forward has reached step t).
 function drawInput(svg, t, fwd) {
-  if (S.layer === 0) {
-    el("rect", { x: cx(t) - 11, y: Y.x, width: 22, height: 20, rx: 3, fill: "#fff", stroke: "#8a94a3" }, svg);
-    el("text", { x: cx(t), y: Y.x + 15, "font-size": 13, "text-anchor": "middle", "font-weight": 600 }, svg, chOf(D.x[t]));
+  if (LAYER() === 0) {
+    // The decoder reads the previous target (teacher forcing): a dashed box.
+    const forced = SEQ && t >= TX;
+    el("rect", { x: cx(t) - 11, y: Y.x, width: 22, height: 20, rx: 3, fill: forced ? "#f0fff4" : "#fff", stroke: forced ? "#2f855a" : "#8a94a3",
+                 "stroke-dasharray": forced ? "3 2" : "none",
+                 "data-tip": forced ? (t === TX ? "the start token" : `teacher forcing: the previous target y(${t - TX}) = '${chIn(t)}'`) : "" }, svg);
+    el("text", { x: cx(t), y: Y.x + 15, "font-size": 13, "text-anchor": "middle", "font-weight": 600 }, svg, chIn(t));
     return;
   }
-  const below = D.layers[S.layer - 1].h[t], w = Math.min(6, (cw - 6) / HS), sv = scales().SV;
+  // A bidirectional layer below: its [h forward; h reverse], the shown units of each.
+  const lower = D.layers.findIndex((L) => (L.layer === undefined ? 0 : L.layer) === LAYER() - 1 && !L.reverse);
+  const below = DIRS > 1 ? D.layers[lower].h[t].concat(D.layers[lower + 1].h[t]) : D.layers[lower].h[t], w = Math.min(6, (cw - 6) / HS), sv = scales().SV;
   const g = el("g", { "data-strip": `below.${t}` }, svg);
-  below.forEach((v, j) => el("rect", { class: "cell", x: cx(t) - (HS * w) / 2 + j * w, y: Y.x + 4, width: w - 0.5, height: 12,
+  const w2 = Math.min(w, (cw - 6) / below.length);
+  below.forEach((v, j) => el("rect", { class: "cell", x: cx(t) - (below.length * w2) / 2 + j * w2, y: Y.x + 4, width: w2 - 0.5, height: 12,
     fill: fwd ? div(v, sv) : "#f1f3f6", stroke: fwd ? "#c8ced6" : "#e2e6ec", "stroke-width": 0.5,
-    "data-tip": fwd ? `h${sub(S.layer - 1)}(${t + 1})[unit ${HU[j] + 1}] = ${v}` : "" }, g));
+    "data-tip": fwd ? `h${sub(LAYER() - 1)}${DIRS > 1 ? (j < HS ? " forward" : " reverse") : ""}(${t + 1})[unit ${HU[j % HS] + 1}] = ${v}` : "" }, g));
 }
 
 // What a selected quantity is computed from (keys of drawn strips).
@@ -202,8 +222,9 @@ function needs(sel) {
   const t = sel.t, out = [];
   if (sel.kind === "error") return sel.q === "o" ? [`yhat.${t}`] : VIEW.needs(sel.q, t);
   if (sel.p === "V") return [`do.${t}`];
-  // A step's U or W contribution needs its errors, which need every later step's.
+  // A step's U or W contribution needs its errors, which need every later step's (in the shown
+  // direction's own order).
   const names = VIEW.bwd().map((s) => s.name);
-  for (let s = t; s < T; s++) out.push(...(isTop() ? [`do.${s}`] : []), ...names.map((n) => `${n}.${s}`));
+  for (let s = t; s >= 0 && s < T; s = nxt(s)) out.push(...outKey(s), ...names.map((n) => `${n}.${s}`));
   return out;
 }

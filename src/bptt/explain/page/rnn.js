@@ -29,11 +29,11 @@ const RNN_VIEW = (function () {
         rows += `<tr><td>${u + 1}</td><td>${num(`params.${pname("b")}.${j}`)}</td><td>${num(`${P}.terms.Wh.${t}.${j}`)}</td><td>${num(`${P}.terms.Ux.${t}.${j}`)}</td>
         <td><b>${num(`${P}.a.${t}.${j}`)}</b></td><td><b>${num(`${P}.h.${t}.${j}`)}</b></td></tr>`;
       });
-      const hint = S.layer === 0 ? `U x(t) is column '${chOf(D.x[t])}' of U (x(t) is one-hot)` : `${inputName()} is the h(t) of layer ${S.layer - 1}`;
+      const hint = LAYER() === 0 ? `${inputProduct()} is column '${chIn(t)}' of ${pname("U")} (${inputName()} is one-hot)` : `${inputName()} is the h(t) of layer ${LAYER() - 1}`;
       return `<div class="eq">a(t) = b + W h(t\u22121) + ${inputProduct()}<span class="no">10.8</span></div>
       <div class="eq">h(t) = ${fName}(a(t))<span class="no">10.9</span></div>
       <table class="nums"><tr><th>unit</th><th>b</th><th>W h(t\u22121)</th><th>${inputProduct()}</th><th>a(t)</th><th>h(t)</th></tr>${rows}</table>
-      <p class="hint">${hint}${t === 0 ? "; h(0) = 0, so W h(0) = 0" : ""}.</p>`;
+      <p class="hint">${hint}${isFirst(t) ? "; h(0) = 0, so W h(0) = 0" : ""}.</p>`;
     },
     panelBwd(t) {
       const up = fromAbove();
@@ -45,17 +45,17 @@ const RNN_VIEW = (function () {
     errorInfo(q, t) {
       if (q === "h") {
         const up = fromAbove().label.replace("(t)", `(${t + 1})`);
-        return `<b>\u2202L/\u2202h(${t + 1}) = ${up} + W\u1d40\u2202L/\u2202a(${t + 2})</b>${t + 1 === T ? " (the last step: no later term)" : ""}${hTable(t)}`;
+        return `<b>\u2202L/\u2202h(${t + 1}) = ${up} + W\u1d40\u2202L/\u2202a(${nxt(t) + 1})</b>${!hasNext(t) ? " (the last step: no later term)" : ""}${hTable(t)}`;
       }
       return `<b>\u2202L/\u2202a(${t + 1}) = ${fPrime} \u2299 \u2202L/\u2202h(${t + 1})</b>${aTable(t)}`;
     },
     // What each error is computed from (keys of drawn strips).
     needs(q, t) {
-      if (q === "h") return [...(isTop() ? [`do.${t}`] : []), ...(t + 1 < T ? [`da.${t + 1}`] : [])];
+      if (q === "h") return [...outKey(t), ...(hasNext(t) ? [`da.${nxt(t)}`] : [])];
       return [`dh.${t}`];
     },
     contribWhat: () => ({ U: `\u2202L/\u2202a(t) ${inputName()}\u1d40`, W: "\u2202L/\u2202a(t) h(t\u22121)\u1d40" }),
-    contribChain: (t) => `needs \u2202L/\u2202a(${t + 1}), which needs \u2202L/\u2202h(${t + 1}), which needs \u2202L/\u2202o(${t + 1}) and \u2202L/\u2202a(${t + 2})\u2026: every error from step ${t + 1} to ${T}, framed.`,
+    contribChain: (t) => `needs \u2202L/\u2202a(${t + 1}), which needs \u2202L/\u2202h(${t + 1}), which needs \u2202L/\u2202o(${t + 1}) and \u2202L/\u2202a(${nxt(t) + 1})\u2026: every error from step ${t + 1} to ${lastStep()}, framed.`,
     sumEqs: () => `<div class="eq">\u2202L/\u2202W = \u03a3<sub>t</sub> \u2202L/\u2202a(t) h(t\u22121)\u1d40<span class="no">10.25\u201310.26</span></div>
       <div class="eq">\u2202L/\u2202U = \u03a3<sub>t</sub> \u2202L/\u2202a(t) ${inputName()}\u1d40<span class="no">10.27\u201310.28</span></div>
       <div class="eq">\u2202L/\u2202b = \u03a3<sub>t</sub> \u2202L/\u2202a(t)<span class="no">10.23</span></div>`,
