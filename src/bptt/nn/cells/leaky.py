@@ -99,9 +99,8 @@ class LeakyCell:
             return {}
         dh = errors["h"]                                                  # (T, B, H)
         alpha = 1.0 / (1.0 + np.exp(-lp["alpha_logit"]))
-        contrib = np.subtract(keeps["g"], states["h"][:-1])               # (T, B, H), the one temporary
-        contrib *= dh
-        d = contrib.sum(axis=1) if per_step else contrib.sum(axis=(0, 1))
+        out = "th" if per_step else "h"                                   # einsum: no (T, B, H) temporary
+        d = np.einsum(f"tbh,tbh->{out}", dh, keeps["g"]) - np.einsum(f"tbh,tbh->{out}", dh, states["h"][:-1])
         return {"alpha_logit": d * (alpha * (1 - alpha))}
 
     # ------------------------------------------------------------------ the step pair
