@@ -365,7 +365,7 @@ def picture(results, task, length, path, setup="default", cells=tuple(VARIANTS))
             # the run's LagProfile.ratio, as results.jsonl keeps it (null where undefined)
             ratio = np.array([np.nan if v is None else v for v in r["lag_ratio"]])
             profiles[f"{cell}: {verdict} ({r['metric_name']} {_g(r['metric'])}) after {r['updates']} updates"] = \
-                SimpleNamespace(ratio=ratio)
+                SimpleNamespace(ratio=ratio, direction="forward")
     if not profiles:
         return None
     return plot_lags_beside(profiles, path,
