@@ -56,6 +56,8 @@ VARIANTS = {
     "lstm-chrono": ("lstm", {"init": "chrono"}),                  # Tallec & Ollivier 2018
     "gru": ("gru", {"init": "uniform"}),
     "gru-chrono": ("gru", {"init": "chrono"}),
+    "leaky": ("leaky", {}),                                       # Goodfellow et al. 10.9.2: alpha learned
+    "leaky-lr0.01": ("leaky", {"lr": 1e-2}),                      # the LSTM's and GRU's learning rate
 }
 CELLS = ("rnn", "irnn", "lstm", "gru")                           # the default columns
 # Settings shared by every cell of a grid: the task defaults, or a paper's.
@@ -363,7 +365,7 @@ def picture(results, task, length, path, setup="default", cells=tuple(VARIANTS))
             # the run's LagProfile.ratio, as results.jsonl keeps it (null where undefined)
             ratio = np.array([np.nan if v is None else v for v in r["lag_ratio"]])
             profiles[f"{cell}: {verdict} ({r['metric_name']} {_g(r['metric'])}) after {r['updates']} updates"] = \
-                SimpleNamespace(ratio=ratio)
+                SimpleNamespace(ratio=ratio, direction="forward")
     if not profiles:
         return None
     return plot_lags_beside(profiles, path,

@@ -163,6 +163,20 @@ def number_in(name: str, value, lo=None, hi=None, *, lo_open=True, hi_open=True,
     return float(value)
 
 
+def dropout_masks(masks, layers: int, shape: tuple, dtype: np.dtype) -> tuple:
+    """One finite float mask of ``shape`` (T, B, H) per layer, cast to ``dtype``."""
+    if not isinstance(masks, (list, tuple)) or len(masks) != layers:
+        raise ValueError(f"dropout: expected {layers} masks of shape {shape}, one per layer, got {describe(masks)}")
+    out = []
+    for layer, m in enumerate(masks):
+        m = np.asarray(m)
+        if m.dtype.kind != "f" or m.shape != tuple(shape):
+            raise ValueError(f"dropout[{layer}]: expected a float array of shape {tuple(shape)}, got {describe(m)}")
+        finite(f"dropout[{layer}]", m)
+        out.append(m.astype(dtype, copy=False))
+    return tuple(out)
+
+
 def params(given, shapes, dtype) -> dict:
     """``given`` {name: array} checked against ``shapes`` {name: shape} (names, shapes, float,
     finite) and copied to ``dtype``, in the order of ``shapes``."""

@@ -10,6 +10,7 @@ import pytest
 import bptt
 from bptt.cli import main
 from bptt.data import Vocab
+from bptt.explain.terms import VIEWS
 from cells import CELLS
 
 TEXT = "hello world hello"
@@ -53,7 +54,7 @@ def check_equations(cell, L, b, H):
 
 
 # ------------------------------------------------------------------ bidirectional
-@pytest.mark.parametrize("cell,layers", [(c, 1) for c in CELLS] + [("lstm", 2), ("gru", 2)])
+@pytest.mark.parametrize("cell,layers", [(c, 1) for c in CELLS if c in VIEWS] + [("lstm", 2), ("gru", 2)])
 def test_both_directions_are_the_library_forward_and_backward_in_time_order(cell, layers):
     V = len(set(TEXT))
     model = bptt.Network.create(cell, V, 5, V, layers=layers, bidirectional=True, seed=4)
@@ -127,7 +128,7 @@ def test_cli_takes_a_bidirectional_checkpoint(tmp_path):
 
 
 # ------------------------------------------------------------------ the encoder-decoder
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", [c for c in CELLS if c in VIEWS])       # the cells the page draws
 def test_the_encoder_the_context_and_the_decoder_are_the_librarys(cell):
     text = "hello"
     vocab = Vocab.from_text(text)

@@ -26,7 +26,8 @@ import bptt.nn.cells  # noqa: E402
 import bptt.nn.losses  # noqa: E402
 from bptt.proof.random_cases import random_case  # noqa: E402
 from cells import CELLS  # noqa: E402
-from torch_reference import loss_fn, run_module, run_module_stepwise, torch_grads, torch_inputs  # noqa: E402
+from torch_reference import (loss_fn, own_extras, run_module, run_module_stepwise, torch_grads,  # noqa: E402
+                             torch_inputs, torch_modules)
 
 RTOL = 1e-10
 # every proof below on both paths of the gated cells' steps: NumPy's and the compiled kernels (conftest)
@@ -103,9 +104,10 @@ def plant(monkeypatch, cell, bug):
     n_states = len(cls.states)
     if bug == "derivative":
         monkeypatch.setitem(bptt.nn.activations.DERIVATIVES, "tanh", _wrong_tanh_derivative)
-        for module in ("lstm", "gru"):
-            monkeypatch.setattr(importlib.import_module(f"bptt.nn.cells.{module}"), "tanh_derivative",
-                                _wrong_tanh_derivative)
+        for kind in bptt.nn.cells.CELLS.values():          # every cell module that reads tanh's derivative
+            module = importlib.import_module(kind.__module__)
+            if hasattr(module, "tanh_derivative"):
+                monkeypatch.setattr(module, "tanh_derivative", _wrong_tanh_derivative)
         plant_compiled_derivative(monkeypatch)
         return
 
@@ -176,7 +178,8 @@ def test_gradcheck_fails_on_a_one_off_dropped_step(cell, monkeypatch):
 # ---- PyTorch's own modules on the same weights ---------------------------------------------
 SHAPES = [(1, 1, 1, 1, 1), (1, 3, 4, 5, 2), (7, 1, 3, 1, 4), (5, 4, 6, 8, 6), (200, 2, 5, 6, 5),
           (13, 3, 2, 16, 3)]                                                            # T, B, I, H, O
-MODULES = [(cell, None) for cell in CELLS] + [("rnn", {"nonlinearity": "relu"})]       # cell, options
+MODULES = [(cell, None) for cell in CELLS if bptt.nn.cells.CELLS[cell].torch] + \
+          [("rnn", {"nonlinearity": "relu"})]       # cell, options: the cells torch.nn has modules for
 
 
 def module_id(net):
@@ -248,7 +251,7 @@ def truncated_reference(model, x, y, state0, k1, k2):
     """For the update ending at `stop`: the states at stop - k2 come from a full forward and are
     detached; steps before the cut see only detached states, so their losses reach V and c alone.
     Each update's loss, gradients and the states after step stop - 1 (as ``forward`` takes them)."""
-    module, readout = bptt.to_torch(model)
+    module, readout = torch_modules(model)
     xt = torch_inputs(x, model.n_in)
     T, B = x.shape[:2]
     lstm = model.cell.name == "lstm"
@@ -290,6 +293,9 @@ def truncated_reference(model, x, y, state0, k1, k2):
             if g_ih is None:
                 g_ih = g_hh = torch.zeros_like(getattr(module, "bias_ih" + k))
             grads.update({n + sfx: v.numpy().copy() for n, v in model.cell.torch_bias_grads(g_ih, g_hh).items()})
+            for n in own_extras(model, module):
+                g = getattr(module, n + k).grad
+                grads[n + sfx] = np.zeros_like(model.params[n + sfx]) if g is None else g.numpy().copy()
         grads["V"], grads["c"] = readout.weight.grad.numpy().copy(), readout.bias.grad.numpy().copy()
         after = dict(zip(("h0", "s0"), full[stop])) if lstm else {"h0": full[stop]}
         results.append((loss.item(), grads, {k: to_np(v) for k, v in after.items()}))
@@ -418,6 +424,10 @@ def merged_blocks(cell, H):
 def test_bridge_round_trip_and_bias_split(cell, layers):
     case = random_case(cell, layers=layers, I=4, H=5, O=3, seed=1)
     model, H = case.model, 5
+    if model.cell.torch is None:                 # torch.nn has no such module: refused in one line
+        with pytest.raises(ValueError, match=f"^model: torch.nn has no module for the {cell} cell"):
+            bptt.to_torch(model)
+        return
     module, readout = bptt.to_torch(model)
     assert module.num_layers == layers
     back = bptt.from_torch(module, readout)
@@ -464,6 +474,10 @@ def test_from_torch_keeps_float32_and_the_cells_options(cell, options):
 @pytest.mark.parametrize("cell", CELLS)
 def test_from_torch_refuses_what_it_cannot_map(cell):
     cls = type(random_case(cell).model)
+    if bptt.nn.cells.CELLS[cell].torch is None:
+        with pytest.raises(ValueError, match=f"^cell: torch.nn has no module for the {cell} cell"):
+            bptt.from_torch(torch.nn.RNN(2, 3), torch.nn.Linear(3, 2), cell=cell)
+        return
     kind = getattr(torch.nn, bptt.nn.cells.CELLS[cell].torch)
     for options, match in (({"batch_first": True}, "batch_first=False"),):
         with pytest.raises(ValueError, match=f"{cell}: expected {match}"):

@@ -1,6 +1,6 @@
 """Real-time recurrent learning (bptt.rtrl) against BPTT, for every cell of tests/cells.py.
 
-The cells' step Jacobians (the contract's ``step_jacobians`` and ``extra_influence``) against
+The cells' step Jacobians (the contract's ``step_jacobians`` and ``extra_jacobians``) against
 float64 central differences of ``step_forward``, and the checker caught on a planted error;
 exact RTRL's loss, gradients and dL/dz(0) equal to ``model.backward(model.forward(x), y, mask)``
 to 1e-10 over token ids and vectors, masks, T from 1 to 200 and H from 1 to 16; each step's
@@ -12,7 +12,7 @@ import pytest
 
 import bptt
 from bptt.nn.network import Network
-from bptt.nn.online import Step, dense_jacobians
+from bptt.nn.online import Step, dense_jacobians, dense_unit
 from bptt.nn.rtrl import influence_bytes
 from bptt.nn.unroll import Weights
 from cells import CELLS
@@ -71,7 +71,7 @@ def step_jacobian_errors(cell, model, seed=0, B=2):
     num = numeric(lambda W: z(Weights(W, P.extra), xu, prev), P.W, False)           # (B, Z, G*H*H)
     analytic = (dense[-1][..., None] * prev[0][:, None, None, :]).reshape(B, S * H, -1)
     errors["W"] = np.abs(num - analytic).max()
-    influence = cell.extra_influence(dict(zip(cell.errors, dense)))
+    influence = {n: dense_unit(d) for n, d in cell.extra_jacobians(A, P, *prev, *new, *keep).items()}
     for name, value in P.extra.items():
         num = numeric(lambda v: z(Weights(P.W, {**P.extra, name: v}), xu, prev), value, False)
         errors[name] = np.abs(num - influence[name]).max()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cells import CELLS
+from cells import CELLS, TORCH_CELLS
 
 torch = pytest.importorskip("torch")
 
@@ -129,14 +129,14 @@ def agree(model, x, y_in, y, mask, x_lengths):
         close(result.ds_context, dstate[1], "dL/ds(context)")
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", TORCH_CELLS)
 @pytest.mark.parametrize("layers,lengths,mask", [(1, False, False), (1, True, True), (2, True, False)])
 def test_autograd_fixed_shapes(cell, layers, lengths, mask):
     agree(*problem(cell, 7, 5, 4, 5, 6, 7, layers, seed=11, lengths=lengths, mask=mask))
 
 
 @settings(max_examples=15, deadline=None)
-@given(cell=st.sampled_from(CELLS), Tx=st.integers(1, 9), Ty=st.integers(1, 8), B=st.integers(1, 5),
+@given(cell=st.sampled_from(TORCH_CELLS), Tx=st.integers(1, 9), Ty=st.integers(1, 8), B=st.integers(1, 5),
        I=st.integers(1, 6), H=st.integers(1, 7), O=st.integers(1, 6), layers=st.integers(1, 3),
        seed=st.integers(0, 2**16), lengths=st.booleans(), mask=st.booleans())
 def test_autograd_drawn_shapes(cell, Tx, Ty, B, I, H, O, layers, seed, lengths, mask):
@@ -167,7 +167,7 @@ def test_lengths_make_the_context_each_sequences_own():
 
 
 # ------------------------------------------------------------------------- the bridge
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", TORCH_CELLS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_round_trip_bit_for_bit(cell, dtype):
     model = bptt.Seq2Seq(5, 6, 7, cell=cell, layers=2, seed=1, dtype=dtype)

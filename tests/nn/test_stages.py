@@ -84,7 +84,7 @@ def test_a_layer_sends_down_U_transpose_its_error_and_its_per_step_grads_sum_to_
     carry = [{n: np.zeros((3, 4)) for n in m.cell.states}]
     grads, errors, _, dx = stages.layer_backward(m.cell, lp, below, trace.layers[1], dh_top, carry[0], send_down=True)
     np.testing.assert_allclose(dx, errors[m.cell.errors[0]] @ lp["U"], rtol=1e-12, atol=1e-15)
-    steps = stages.layer_grads_per_step(m.cell, below, errors, trace.layers[1].states["h"][:-1], m.n_hidden)
+    steps = stages.layer_grads_per_step(m.cell, lp, below, trace.layers[1], errors, m.n_hidden)
     for k in grads:
         np.testing.assert_allclose(steps[k].sum(axis=0), grads[k], rtol=1e-12, atol=1e-15, err_msg=k)
     assert stages.layer_backward(m.cell, lp, below, trace.layers[1], dh_top)[3] is None   # nothing asked

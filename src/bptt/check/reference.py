@@ -38,7 +38,7 @@ def _backward(cell, dh_out, x, state0, U, W, b, carry=None):
     lp = {"U": U, "W": W, "b": b}
     lt = layer_forward(cell, lp, x, state0)
     grads, errors, carry0, dx = layer_backward(cell, lp, x, lt, dh_out, carry, send_down=True)
-    steps = layer_grads_per_step(cell, x, errors, lt.states["h"][:-1], U.shape[1])
+    steps = layer_grads_per_step(cell, lp, x, lt, errors, U.shape[1])
     return {"dstates": {n: errors[n] for n in cell.states}, "da": errors["a"], "dx": dx, "carry0": carry0,
             "dU": grads["U"], "dW": grads["W"], "db": grads["b"],
             "dU_t": steps["U"], "dW_t": steps["W"], "db_t": steps["b"]}

@@ -153,9 +153,10 @@ def _shown_seq2seq(model: Seq2Seq, x, y_in, y) -> dict:
     # own; zero where a half does not run, so that every parameter's sum is over all Tx + Ty.
     T = Tx + Ty
     per_step = {}
-    for (start, stop, _, xs), prefix, half in zip(halves, ("enc_", "dec_"), (model.encoder, model.decoder)):
+    for (start, stop, lp, xs), prefix, half in zip(halves, ("enc_", "dec_"), (model.encoder, model.decoder)):
         seg = {n: v[start:stop] for n, v in errs.items()}
-        g = layer_grads_per_step(cell, xs, seg, states["h"][start:stop], half.n_in)
+        part = LayerTrace({n: v[start:stop + 1] for n, v in states.items()}, {n: v[start:stop] for n, v in keeps.items()})
+        g = layer_grads_per_step(cell, lp, xs, part, seg, half.n_in)
         for name, v in g.items():
             full = np.zeros((T, *v.shape[1:]))
             full[start:stop] = v

@@ -38,7 +38,7 @@ from .losses import OUTPUTS
 from .stages import (LayerTrace, backward_directions, backward_layers, forward_directions, forward_layers,
                      last_states, layer_params, param_name, param_shapes, per_step_grads,
                      per_step_grads_directions, readout, readout_backward, readout_loss, stack_states,
-                     suffix)
+                     suffix, upward)
 from .unroll import Weights
 
 PARAM_NAMES = ("U", "W", "b", "V", "c")          # a one-layer simple RNN's parameters
@@ -53,7 +53,8 @@ class Trace:
     """Everything forward propagation keeps, one entry per step (leading T axis).
 
     x: the validated input, int (T, B) or float (T, B, I); layers: one LayerTrace per layer;
-    o, yhat (T, B, O). The properties read the top layer: hs (T+1, B, H) = h0 followed by h;
+    o, yhat (T, B, O); dropout: the masks forward was given (one (T, B, H) per layer), or None.
+    The properties read the top layer: hs (T+1, B, H) = h0 followed by h (before dropout);
     a (T, B, H), the RNN's pre-activations; s, ss, the LSTM's cell state; gates.
 
     With ``bidirectional`` or ``lengths``: layers holds one LayerTrace per layer and direction
@@ -67,6 +68,7 @@ class Trace:
     layers: tuple
     o: np.ndarray
     yhat: np.ndarray
+    dropout: tuple | None = None
     outputs: tuple | None = None
     lengths: np.ndarray | None = None
     directions: int = 1
@@ -219,7 +221,7 @@ class Network:
         return getattr(self.cell, "nonlinearity", None)
 
     # ----------------------------------------------------------------------------- forward
-    def forward(self, x, h0=None, s0=None, lengths=None) -> Trace:
+    def forward(self, x, h0=None, s0=None, lengths=None, dropout=None) -> Trace:
         """Unfold the network over the T steps of x and keep every step's values.
 
         Args:
@@ -231,8 +233,16 @@ class Network:
             lengths: optional int (B,) in [1, T]: sequence b is x[:lengths[b], b]; the reverse
                 direction starts at its own last step, h is zero on the padded steps, and
                 ``Trace.final_states`` are each sequence's own.
+            dropout: None (off), or one mask (T, B, H) per layer, which multiplies what that layer
+                sends up to the layer above or the readout (Zaremba et al. 2014; ``dropout_masks``
+                draws them); ``backward`` applies the same masks. Unidirectional, without lengths.
         """
         x = check.inputs(x, self.n_in, self.dtype)
+        if dropout is not None:
+            if lengths is not None or self.bidirectional:
+                raise ValueError(f"dropout: expected a unidirectional network without lengths, got "
+                                 f"{'a bidirectional network' if self.bidirectional else 'lengths'}")
+            dropout = check.dropout_masks(dropout, self.layers, (*x.shape[:2], self.n_hidden), self.dtype)
         if lengths is not None or self.bidirectional:
             lengths = check.lengths(lengths, *x.shape[:2])
             state0 = self.initial_states(x.shape[1], h0=h0, s0=s0)
@@ -240,9 +250,9 @@ class Network:
             o, yhat = readout(self, outputs[-1])                                          # stage 3
             return Trace(x=x, layers=tuple(layers), o=o, yhat=yhat, outputs=tuple(outputs),
                          lengths=lengths, directions=self.directions)
-        layers = forward_layers(self, x, self.initial_states(x.shape[1], h0=h0, s0=s0))   # stages 1, 2
-        o, yhat = readout(self, layers[-1].states["h"][1:])                               # stage 3
-        return Trace(x=x, layers=tuple(layers), o=o, yhat=yhat)
+        layers = forward_layers(self, x, self.initial_states(x.shape[1], h0=h0, s0=s0), dropout=dropout)  # 1, 2
+        o, yhat = readout(self, upward(layers, -1, dropout))                              # stage 3
+        return Trace(x=x, layers=tuple(layers), o=o, yhat=yhat, dropout=dropout)
 
     def initial_states(self, B, **given) -> list:
         """[{name: (B, H)} per layer (and direction)] from h0=, s0= as the caller gives them (None: zeros)."""
@@ -289,10 +299,12 @@ class Network:
         mask = check.mask(mask, T, B, self.dtype)
         y = check.targets(y, self.output, T, B, self.n_out, self.dtype, mask)   # read where mask != 0
         loss, do, losses = readout_loss(self, trace.o, trace.yhat, y, mask)          # do (T, B, O)
-        dh_out, dV, dc = readout_backward(self, do, trace.h)                         # stage 3 in reverse
         if trace.outputs is None:
-            grads, layer_errors, carry = backward_layers(self, trace.x, trace.layers, dh_out)   # 2 and 1
+            dh_out, dV, dc = readout_backward(self, do, upward(trace.layers, -1, trace.dropout))   # stage 3
+            grads, layer_errors, carry = backward_layers(self, trace.x, trace.layers, dh_out,
+                                                         dropout=trace.dropout)                  # 2 and 1
         else:
+            dh_out, dV, dc = readout_backward(self, do, trace.h)                     # stage 3 in reverse
             grads, layer_errors, carry = backward_directions(self, trace.x, trace.layers, trace.outputs,
                                                              dh_out, trace.lengths)
         grads.update({"V": dV, "c": dc})
@@ -301,7 +313,7 @@ class Network:
         top["o"] = do
         steps = None
         if per_step and trace.outputs is None:
-            steps = per_step_grads(self, trace.x, trace.layers, layer_errors, do)
+            steps = per_step_grads(self, trace.x, trace.layers, layer_errors, do, trace.dropout)
         elif per_step:
             steps = per_step_grads_directions(self, trace.x, trace.layers, trace.outputs, layer_errors, do,
                                               trace.lengths)
@@ -310,9 +322,9 @@ class Network:
                         errors=top, per_step=steps, layer_errors=tuple(layer_errors))
 
     # ------------------------------------------------------------------------- conveniences
-    def loss(self, x, y, h0=None, mask=None, s0=None, lengths=None) -> float:
-        """L for inputs x and targets y (forward and the loss only)."""
-        trace = self.forward(x, h0, s0, lengths=lengths)
+    def loss(self, x, y, h0=None, mask=None, s0=None, lengths=None, dropout=None) -> float:
+        """L for inputs x and targets y (forward and the loss only); dropout: masks, as ``forward``'s."""
+        trace = self.forward(x, h0, s0, lengths=lengths, dropout=dropout)
         T, B, _ = trace.o.shape
         mask = check.mask(mask, T, B, self.dtype)
         y = check.targets(y, self.output, T, B, self.n_out, self.dtype, mask)   # read where mask != 0

@@ -28,7 +28,7 @@ Z = S*H the state's width, P the number of recurrent parameters (U, W, b and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,7 +44,8 @@ class Step:
 
     D (B, S, S, H) and A (one (B, S, G, H) per error of the cell; A[0] the input side, A[-1]
     the recurrent side): the cell's ``step_jacobians``. x: the step's input, token ids (B,) or
-    vectors (B, I); h_prev (B, H): h(t-1); W (G*H, H).
+    vectors (B, I); h_prev (B, H): h(t-1); W (G*H, H). E {name: (B, S, m, H)}: the cell's
+    ``extra_jacobians``, the step's own d state/d each extra parameter, unit by unit.
     """
 
     D: np.ndarray
@@ -52,6 +53,7 @@ class Step:
     x: np.ndarray
     h_prev: np.ndarray
     W: np.ndarray
+    E: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,15 @@ class Layout:
         """{name: view of M's last axis shaped as the parameter}: M (..., P) -> (..., *shape)."""
         return {n: M[..., self.offsets[n]:self.offsets[n] + int(np.prod(s))].reshape(*M.shape[:-1], *s)
                 for n, s in self.shapes.items()}
+
+
+def dense_unit(d):
+    """A unit-diagonal Jacobian (B, S, m, H), d state_i[k] / d q[j*H + k], as the full (B, S*H, m*H)."""
+    B, S, m, H = d.shape
+    k = np.arange(H)
+    full = np.zeros((B, S, H, m, H), dtype=d.dtype)
+    full[:, :, k, :, k] = np.moveaxis(d, -1, 0)                                     # (H, B, S, m)
+    return full.reshape(B, S * H, m * H)
 
 
 def dense_jacobians(step: Step):
@@ -197,7 +208,8 @@ class OnlineWalk:
             # Stage 2 for one step, and what the influence needs from it.
             cell.step_forward(P, xu[t % BLOCK], *prev, *new, *keep)
             D, A = cell.step_jacobians(P, *prev, *new, *keep)
-            self.influence.step(Step(D, A, x[t], prev[0], P.W))                # M(t-1) -> M(t)
+            E = cell.extra_jacobians(A, P, *prev, *new, *keep)
+            self.influence.step(Step(D, A, x[t], prev[0], P.W, E))             # M(t-1) -> M(t)
             # Stage 3 for this step: o(t) = c + V h(t), its loss, and dL(t)/dh(t) = V^T dL/do(t).
             o, yhat = readout(m, new[0][None])                                 # (1, B, O)
             loss, do, l = readout_loss(m, o, yhat, y[t:t + 1], None if mask is None else mask[t:t + 1])

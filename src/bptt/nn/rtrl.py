@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .online import Layout, OnlineWalk, add_outer, dense_jacobians
+from .online import Layout, OnlineWalk, add_outer, dense_jacobians, dense_unit
 
 DEFAULT_MAX_BYTES = 1 << 30        # what ``rtrl`` allocates for M before it refuses
 
@@ -46,8 +46,8 @@ class ExactInfluence:
         add_outer(views["U"], a_in, step.x)                    # dz/dU = A_in x(t)^T
         views["W"] += a_rec[..., None] * step.h_prev[:, None, None, :]    # dz/dW = A_rec h(t-1)^T
         views["b"] += a_in                                     # dz/db = A_in
-        for name, d in self.cell.extra_influence(dict(zip(self.cell.errors, dense))).items():
-            views[name] += d
+        for name, d in step.E.items():                         # dz/d each extra parameter
+            views[name] += dense_unit(d).reshape(views[name].shape)
         if self.Phi is not None:
             self.Phi = J @ self.Phi
 

@@ -64,9 +64,8 @@ class UnitInfluence:
             U += a_in[..., None] * step.x[:, None, None, None, :]
         self.M["W"] += a_rec[..., None] * step.h_prev[:, None, None, None, :]
         self.M["b"] += a_in
-        errors = {e: a.reshape(B, S, G * H) for e, a in zip(self.cell.errors, A)}
-        for name, d in self.cell.extra_influence(errors).items():        # (B, S, m*H), unit k at j*H + k
-            self.M[name] += d.reshape(B, S, -1, H)
+        for name, d in step.E.items():                                  # (B, S, m, H), unit k at j*H + k
+            self.M[name] += d
 
     def arrays(self) -> dict:
         return dict(self.M)

@@ -6,7 +6,8 @@
 Backward runs them in reverse: readout_backward over all T; each layer's reverse loop from the
 top down, then its dU, dW, db as single products over all steps (layer_backward,
 backward_layers); per_step_grads keeps each step's contribution apart. ``stepper`` and
-``step_readout`` are the stages for one time step, as generation runs them.
+``step_readout`` are the stages for one time step, as generation runs them. Dropout (``dropout``
+masks, ``dropout.py``) multiplies what each layer sends up (``upward``) and the error coming down.
 
 ``Network.forward``/``backward`` are these functions put together; truncated BPTT, recomputing
 BPTT, sampling, the diagnostics, the explain page and the checker's reference call them too.
@@ -163,24 +164,27 @@ def layer_backward(cell, lp, x, lt: LayerTrace, dh_out, carry=None, scratch=fres
     h_prev = lt.states["h"][:-1]                                                      # (T, B, H)
     dW = errs[cell.errors[-1]].reshape(-1, GH).T @ h_prev.reshape(-1, H)              # (G*H, H)
     dx, dU, db = project_inputs_backward(errs[cell.errors[0]], x, lp["U"], send_down)
-    grads = {"U": dU, "W": dW, "b": db, **cell.extra_grads(errs)}
-    return grads, {**dstates, **errs}, carry0, dx
+    errors = {**dstates, **errs}
+    grads = {"U": dU, "W": dW, "b": db, **cell.extra_grads(lp, lt.states, lt.keeps, errors)}
+    return grads, errors, carry0, dx
 
 
-def layer_grads_per_step(cell, x, errors, h_prev, n_in) -> dict:
+def layer_grads_per_step(cell, lp, x, lt: LayerTrace, errors, n_in) -> dict:
     """Each step's contribution to one layer's gradients, leading T axis: {"U" (T, G*H, n),
     "W" (T, G*H, H), "b" (T, G*H), extras}; they sum over T to ``layer_backward``'s grads.
 
-    x: the layer's input, int (T, B) or float (T, B, n); errors: ``layer_backward``'s;
-    h_prev (T, B, H): h(t-1); n_in: the vocabulary size for token ids.
+    lp: the layer's {"U", "W", "b", extras}; x: its input, int (T, B) or float (T, B, n); lt: its
+    LayerTrace; errors: ``layer_backward``'s; n_in: the vocabulary size for token ids.
     """
     da, dr = errors[cell.errors[0]], errors[cell.errors[-1]]
     if x.dtype.kind in "iu":
         dU_t, db_t = embedding_backward_per_step(da, x, n_in)
     else:
         dU_t, db_t = dense_backward_per_step(da, x)
+    h_prev = lt.states["h"][:-1]                                                      # (T, B, H)
     dW_t = dense_backward_per_step(dr, h_prev)[0]
-    return {"U": dU_t, "W": dW_t, "b": db_t, **cell.extra_grads(errors, per_step=True)}
+    extras = cell.extra_grads(lp, lt.states, lt.keeps, errors, per_step=True)
+    return {"U": dU_t, "W": dW_t, "b": db_t, **extras}
 
 
 # ------------------------------------------------------------------------ the stack
@@ -192,11 +196,19 @@ def one_direction(model, what) -> None:
                          f"reads each sequence from its end), got {model!r}")
 
 
-def forward_layers(model, x, state0, work=None) -> list:
+def upward(layers, layer, dropout=None):
+    """What layer ``layer`` sends up, to the layer above or the readout: its h(t) (T, B, H), times
+    its dropout mask ``dropout[layer]`` (T, B, H) if masks are given (``dropout.py``)."""
+    h = layers[layer].states["h"][1:]
+    return h if dropout is None else h * dropout[layer]
+
+
+def forward_layers(model, x, state0, work=None, dropout=None) -> list:
     """Stages 1 and 2 for every layer, bottom up: layer l+1 reads layer l's h over all T at once.
 
     x: the validated input, int (T, B) or float (T, B, I); state0: [{name: (B, H)}] per layer
-    (``Network.initial_states``); work: a ``Workspace`` whose arrays to reuse (or None).
+    (``Network.initial_states``); work: a ``Workspace`` whose arrays to reuse (or None);
+    dropout: None, or one mask (T, B, H) per layer for what it sends up (``upward``).
     Returns [LayerTrace] bottom up.
     """
     one_direction(model, "truncated, recomputing or streamed forward passes")
@@ -205,44 +217,48 @@ def forward_layers(model, x, state0, work=None) -> list:
         scratch = fresh if work is None else work.scratch(layer)
         lt = layer_forward(model.cell, layer_params(model, layer), below, state0[layer], scratch)
         layers.append(lt)
-        below = lt.states["h"][1:]                                                    # (T, B, H)
+        below = upward(layers, layer, dropout)                                        # (T, B, H)
     return layers
 
 
-def backward_layers(model, x, layers, dh_top, carry=None, work=None):
+def backward_layers(model, x, layers, dh_top, carry=None, work=None, dropout=None):
     """Stages 2 and 1 in reverse, from the top layer down.
 
     x: layer 0's input over the steps; layers: their LayerTraces; dh_top (T, B, H): what the
     readout sends to the top layer's h(t). carry: [{name: (B, H)}] per layer, what later
-    steps send back into the last states (None: nothing); work: a ``Workspace`` to reuse.
+    steps send back into the last states (None: nothing); work: a ``Workspace`` to reuse;
+    dropout: the forward's masks (or None), by which the error going down is multiplied.
     Returns the layers' gradients {name: array}, their errors [{"h", "a", ...}] bottom up,
     and what reaches the initial states [{name: (B, H)}].
     """
     L = model.layers
     grads, errors, carry_out = {}, [None] * L, [None] * L
-    dh_out = dh_top
+    dh_out = dh_top if dropout is None else dh_top * dropout[-1]
     for layer in reversed(range(L)):
-        below = x if layer == 0 else layers[layer - 1].states["h"][1:]
+        below = x if layer == 0 else upward(layers, layer - 1, dropout)
         scratch = fresh if work is None else work.scratch(layer)
         g, errors[layer], carry_out[layer], dh_out = layer_backward(
             model.cell, layer_params(model, layer), below, layers[layer], dh_out,
             None if carry is None else carry[layer], scratch, send_down=layer > 0)
+        if dropout is not None and layer > 0:
+            dh_out *= dropout[layer - 1]
         grads.update({param_name(name, layer): v for name, v in g.items()})
     return grads, errors, carry_out
 
 
-def per_step_grads(model, x, layers, layer_errors, do) -> dict:
+def per_step_grads(model, x, layers, layer_errors, do, dropout=None) -> dict:
     """Each step's contribution to every gradient (leading T axis), in ``model.params``' order;
     they sum over T to ``backward_layers``' and ``readout_backward``'s gradients.
 
-    x, layers: as ``backward_layers``; layer_errors: its errors; do (T, B, O): dL/do(t).
+    x, layers, dropout: as ``backward_layers``; layer_errors: its errors; do (T, B, O): dL/do(t).
     """
     steps = {}
     for layer, lt in enumerate(layers):
-        below = x if layer == 0 else layers[layer - 1].states["h"][1:]
-        g = layer_grads_per_step(model.cell, below, layer_errors[layer], lt.states["h"][:-1], model.n_in)
+        below = x if layer == 0 else upward(layers, layer - 1, dropout)
+        g = layer_grads_per_step(model.cell, layer_params(model, layer), below, lt, layer_errors[layer],
+                                 model.n_in)
         steps.update({param_name(name, layer): v for name, v in g.items()})
-    steps["V"], steps["c"] = dense_backward_per_step(do, layers[-1].states["h"][1:])     # (T, O, H), (T, O)
+    steps["V"], steps["c"] = dense_backward_per_step(do, upward(layers, -1, dropout))    # (T, O, H), (T, O)
     return {name: steps[name] for name in model.params}
 
 
@@ -343,7 +359,8 @@ def per_step_grads_directions(model, x, traces, outputs, layer_errors, do, lengt
         layer, reverse = divmod(i, D)
         below = x if layer == 0 else outputs[layer - 1]
         seen = gather_steps(below, back) if reverse else below
-        g = layer_grads_per_step(model.cell, seen, layer_errors[i], lt.states["h"][:-1], model.n_in)
+        g = layer_grads_per_step(model.cell, layer_params(model, layer, bool(reverse)), seen, lt, layer_errors[i],
+                                 model.n_in)
         steps.update({param_name(name, layer, bool(reverse)): v for name, v in g.items()})
     steps["V"], steps["c"] = dense_backward_per_step(do, outputs[-1])                 # (T, O, D*H), (T, O)
     return {name: steps[name] for name in model.params}

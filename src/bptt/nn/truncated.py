@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate as check
+from .dropout import dropout_masks
 from .stages import (LayerTrace, backward_layers, forward_layers, last_states, readout, readout_backward,
-                     readout_loss, stack_states, suffix)
+                     readout_loss, stack_states, suffix, upward)
 from .unroll import Workspace
 
 
@@ -65,10 +66,17 @@ class TruncatedBPTT:
     ``lazy=True``, anything with a ``shape`` (T_total, B) whose slices x[a:b], y[a:b] are such
     arrays (``data.text.Streams`` over a long text), read and checked a window at a time.
     A walk on new data (a new epoch, a reset) is a new TruncatedBPTT.
+
+    dropout: p, the probability of dropping each entry of what a layer sends up (``dropout.py``;
+    0: off); the masks of stream step t come from ``default_rng([*dropout_key, t])``, so the
+    older steps a chain covers get the masks their forward had, and a restored walk the masks
+    the interrupted one would have drawn.
     """
 
-    def __init__(self, model, x, y, k1, k2=None, h0=None, s0=None, *, lazy=False):
+    def __init__(self, model, x, y, k1, k2=None, h0=None, s0=None, *, lazy=False, dropout=0.0, dropout_key=(0,)):
         self.model = model
+        self.dropout = check.number_in("dropout", dropout, 0, 1, lo_open=False)
+        self.dropout_key = tuple(dropout_key)
         self.k1 = check.positive_int("k1", k1)
         self.k2 = self.k1 if k2 is None else check.positive_int("k2", k2)
         self.lazy = bool(lazy)
@@ -110,7 +118,8 @@ class TruncatedBPTT:
         # k2 <= k1 the history is this update's own buffers, which the next update's forward
         # reads its initial states from (copied into row 0 before anything is overwritten).
         carried = [{s: old.states[s][-1] for s in model.cell.states} for old in self.history]
-        layers = forward_layers(model, self._inputs(start, stop), carried, work=work)
+        masks = self._masks(start, stop)
+        layers = forward_layers(model, self._inputs(start, stop), carried, work=work, dropout=masks)
         history = []
         for old, new in zip(self.history, layers):
             if n >= keep:                 # k2 <= k1: the new steps are all the history needed
@@ -123,7 +132,7 @@ class TruncatedBPTT:
         span = history[0].states["h"].shape[0] - 1
         first = stop - span                                                 # stream index of the history's first step
         # Readout, softmax and loss over the update's steps at once (dL/do overwrites yhat).
-        h_loss = layers[-1].states["h"][1:]                                 # (n, B, H)
+        h_loss = upward(layers, -1, masks)                                  # (n, B, H)
         o, yhat = readout(model, h_loss, out=(work.get("o", (n, B, O), dt), work.get("yhat", (n, B, O), dt)))
         loss, do, _ = readout_loss(model, o, yhat, self._targets(start, stop), out=work.get("yhat", (n, B, O), dt))
         dh_loss, dV, dc = readout_backward(model, do, h_loss, out=work.get("dh_loss", (n, B, H), dt))  # (n, B, H)
@@ -138,12 +147,20 @@ class TruncatedBPTT:
         c0 = span - depth
         chain = [LayerTrace({s: v[c0:] for s, v in lt.states.items()}, {k: v[c0:] for k, v in lt.keeps.items()})
                  for lt in history]
-        grads, _, _ = backward_layers(model, self._inputs(first + c0, stop), chain, dh_top, work=work)
+        grads, _, _ = backward_layers(model, self._inputs(first + c0, stop), chain, dh_top, work=work,
+                                      dropout=self._masks(first + c0, stop))
         grads.update({"V": dV, "c": dc})
         self.history = history
         self.position = stop
         return Update(loss=float(loss), grads={k: grads[k] for k in model.params}, state=self.state0(),
                       start=start, stop=stop)
+
+    def _masks(self, lo, hi):
+        """The dropout masks of stream steps [lo, hi), or None when dropout is off."""
+        if not self.dropout:
+            return None
+        m = self.model
+        return dropout_masks(self.dropout, self.dropout_key, lo, hi, m.layers, self.x.shape[1], m.n_hidden, m.dtype)
 
     def _inputs(self, lo, hi):
         """Steps [lo, hi) of x, checked here when the walk is lazy."""

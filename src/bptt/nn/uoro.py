@@ -57,7 +57,7 @@ class RankOneInfluence:
         nuI = {"U": np.zeros_like(self.theta["U"]), "W": errors[-1][:, :, None] * step.h_prev[:, None, :],
                "b": errors[0]}
         add_outer(nuI["U"], errors[0], step.x)
-        nuI.update(self.cell.extra_influence(dict(zip(self.cell.errors, errors))))
+        nuI.update({n: np.einsum("bik,bimk->bmk", nu, e).reshape(B, -1) for n, e in step.E.items()})
         # The two scalings, per stream.
         norm_theta = np.sqrt(sum(np.square(v).reshape(B, -1).sum(axis=1) for v in self.theta.values()))
         norm_nuI = np.sqrt(sum(np.square(v).reshape(B, -1).sum(axis=1) for v in nuI.values()))

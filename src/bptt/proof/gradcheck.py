@@ -66,7 +66,7 @@ def _entries(size, max_entries, rng):
 
 
 def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, lengths=None, eps=1e-5, tol=1e-6, floor=1e-4,
-              max_entries=None, seed=0) -> GradcheckReport:
+              max_entries=None, seed=0, dropout=None) -> GradcheckReport:
     """Check ``model.backward`` against central differences of ``model.loss``, in float64.
 
     Every entry of every parameter and of every initial state (h0, and s0 for the LSTM) is
@@ -74,6 +74,7 @@ def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, lengths=None, eps=1e-
     most max_entries per array, drawn with ``numpy.random.default_rng(seed)``. The model is
     copied to float64 first; it is never modified. ``lengths`` (B,), as ``forward`` takes it,
     checks a padded batch (and a bidirectional model's reverse direction from each sequence's end).
+    ``dropout``: fixed masks, as ``forward`` takes them, applied in every evaluation of the loss.
     Returns a GradcheckReport: one row per array with its max relative error; ``.passed``.
     """
     eps = float(eps)
@@ -86,7 +87,7 @@ def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, lengths=None, eps=1e-
     layered = m.initial_states(x.shape[1], h0=h0, s0=s0)                     # [{name: (B, H)}] per layer
     state0 = {k: v.copy() for k, v in stack_states(layered).items()}       # perturbed in place below
     lengths = check.lengths(lengths, *x.shape[:2])
-    result = m.backward(m.forward(x, lengths=lengths, **state0), y, mask=mask)
+    result = m.backward(m.forward(x, lengths=lengths, dropout=dropout, **state0), y, mask=mask)
     rng = np.random.default_rng(seed)
     arrays = [(name, m.params[name], result.grads[name]) for name in m.params]
     arrays += [(name, value, getattr(result, "d" + name)) for name, value in state0.items()]
@@ -98,9 +99,9 @@ def gradcheck(model, x, y, h0=None, mask=None, *, s0=None, lengths=None, eps=1e-
         for j, i in enumerate(idx):
             old = flat[i]
             flat[i] = old + eps
-            plus = m.loss(x, y, mask=mask, lengths=lengths, **state0)
+            plus = m.loss(x, y, mask=mask, lengths=lengths, dropout=dropout, **state0)
             flat[i] = old - eps
-            minus = m.loss(x, y, mask=mask, lengths=lengths, **state0)
+            minus = m.loss(x, y, mask=mask, lengths=lengths, dropout=dropout, **state0)
             flat[i] = old
             numeric[j] = (plus - minus) / (2 * eps)
         a = np.asarray(analytic).reshape(-1)[idx]

@@ -107,9 +107,12 @@ def seq2seq_from_torch(encoder, decoder, readout, *, cell=None):
 def _kind(torch, module, arg, expect, bidirectional=False):
     """The cell name of a torch recurrent module ("rnn", "lstm", "gru"), checked for what bptt runs
     (a network reads bidirectional modules, an encoder-decoder's halves run one direction)."""
-    kinds = {getattr(torch.nn, cls.torch): name for name, cls in CELLS.items()}
+    mapped = {name: cls for name, cls in CELLS.items() if cls.torch is not None}   # cells torch.nn has
+    if expect in CELLS and expect not in mapped:
+        raise ValueError(f"cell: torch.nn has no module for the {expect} cell; expected one of {', '.join(mapped)}")
+    kinds = {getattr(torch.nn, cls.torch): name for name, cls in mapped.items()}
     cell_name = next((name for kind, name in kinds.items() if type(module) is kind), None)
-    wanted = " or ".join(f"torch.nn.{CELLS[n].torch}" for n in ([expect] if expect else CELLS))
+    wanted = " or ".join(f"torch.nn.{mapped[n].torch}" for n in ([expect] if expect else mapped))
     if cell_name is None or (expect is not None and cell_name != expect):
         raise ValueError(f"{arg}: expected a {wanted}, got {type(module).__name__}")
     for option, bad in (("bidirectional", module.bidirectional and not bidirectional),
@@ -158,8 +161,13 @@ def to_torch(model):
     """(torch module, torch.nn.Linear) holding ``model``'s weights; bias_hh is zero (except the GRU's n block).
 
     For a ``Seq2Seq``: (encoder module, decoder module, torch.nn.Linear), the decoder reading
-    n_out symbols; ``from_torch`` takes the three back.
+    n_out symbols; ``from_torch`` takes the three back. A cell torch.nn has no module for (``torch
+    = None``, the leaky unit) is refused in one line.
     """
+    cell = model.cell
+    if cell.torch is None:
+        raise ValueError(f"model: torch.nn has no module for the {cell.name} cell, so it cannot be exported "
+                         f"to PyTorch (cells it has: {', '.join(n for n, c in CELLS.items() if c.torch)})")
     torch = _torch()
     tdtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[model.dtype]
     readout = torch.nn.Linear(getattr(model, "directions", 1) * model.n_hidden, model.n_out, dtype=tdtype)

@@ -77,6 +77,22 @@ def check_cell_options(config, cell_options: dict) -> None:
                          f"got {value!r} with --cell {config.cell}")
 
 
+# Fields that a run's files (checkpoint meta, result.json) hold only when set away from their default:
+# runs that do not use them write what they wrote before the field existed.
+WRITTEN_WHEN_SET = ("dropout",)
+
+DROPOUT_HELP = ("p, the probability of dropping each unit of what a layer sends up, to the layer above or "
+                "the readout (Zaremba et al. 2014; with --layers 1, before the readout only); the recurrent "
+                "connections are never dropped; off at evaluation and sampling; 0: off")
+
+
+def written(config) -> dict:
+    """The config as a run's files hold it: its fields, less those of ``WRITTEN_WHEN_SET`` at their default."""
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    return {k: v for k, v in dataclasses.asdict(config).items()
+            if k not in WRITTEN_WHEN_SET or v != defaults[k]}
+
+
 def build_network(config, n_in: int, n_out: int, *, output: str = "softmax", **more) -> Network:
     """The network ``config`` describes (its cell, hidden, layers, bidirectional, seed and dtype), from n_in inputs
     to n_out outputs; its cell's options are the config's fields of the same names (None: the cell's

@@ -128,15 +128,16 @@ class OnlineUpdates:
                            **{k: v for k, v in state.items() if k.startswith("influence/")}})
 
 
-def sequence_updates(gradient, model, x, y, mask, k1, rng):
+def sequence_updates(gradient, model, x, y, mask, k1, rng, dropout=None):
     """The updates of one batch of whole sequences (a long-lag task's), as (result, targets) pairs.
 
     bptt: one, BPTT through each whole sequence. The others: one every k1 steps (k1 None: one
     at the end), from a fresh walk, skipping windows that carry no target; each is computed
-    with the parameters as the caller has left them after the previous one.
+    with the parameters as the caller has left them after the previous one. dropout: the
+    batch's masks (one (T, B, H) per layer, bptt only) or None.
     """
     if gradient == "bptt":
-        yield model.backward(model.forward(x), y, mask=mask), float(mask.sum())
+        yield model.backward(model.forward(x, dropout=dropout), y, mask=mask), float(mask.sum())
         return
     T = x.shape[0]
     k1 = T if k1 is None else k1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ from . import checkpoint as ckpt
 from . import runfiles, signals
 from ..data import tasks
 from ..nn.activations import ACTIVATIONS
-from ..nn.network import GRU, LSTM, SimpleRNN, param_name
-from .config import DTYPES, build_network, check_cell_options, check_fields, flag, option, options_of
+from ..nn.dropout import dropout_masks
+from ..nn.network import GRU, LSTM, Network, SimpleRNN, param_name
+from .config import DROPOUT_HELP, DTYPES, build_network, check_cell_options, check_fields, flag, option, options_of
 from .evaluate import scored_chunks
 from ..nn.cells import CELLS as NN_CELLS, CHRONO
 from .online import GRADIENTS, check_spec_fits, sequence_updates
@@ -58,13 +60,15 @@ def irnn(n_in, n_hidden, n_out, **options):
     return model
 
 
-# cell name -> constructor(n_in, n_hidden, n_out, *, output, layers, seed, dtype)
+# cell name -> constructor(n_in, n_hidden, n_out, *, output, layers, seed, dtype): every cell of
+# bptt.nn.cells (a cell without a named class, the leaky unit, is a Network of it) and the IRNN.
 CELLS = {
     "rnn": SimpleRNN,       # Goodfellow et al. ch. 10: tanh, uniform(-1/sqrt(H), 1/sqrt(H))
     "irnn": irnn,           # Le et al. 2015
     "lstm": LSTM,           # Hochreiter & Schmidhuber 1997, with the forget gate (bias 1)
     "gru": GRU,             # Cho et al. 2014
 }
+CELLS.update({name: partial(Network.create, name) for name in NN_CELLS if name not in CELLS})
 INITS = ("uniform", "identity", "chrono")
 
 # Per cell, then per (task, cell): what differs from TaskConfig's defaults. Measured on adding
@@ -131,6 +135,7 @@ class TaskConfig:
                          says_default=f"the paper's: {_per(DEFAULT_LENGTH, '')}")
     hidden: int = option(64, "H, hidden units", says_default="64; 128 for reverse and sort with lstm")
     layers: int = option(1, "recurrent layers stacked")
+    dropout: float = option(0.0, DROPOUT_HELP)
     batch_size: int = option(50, "B, fresh sequences per update", says_default="50; 64 for reverse and sort with lstm")
     steps: int = option(2000, "the update budget", says_default="2000; 8000 for reverse and sort with lstm")
     lr: float = option(1e-3, "learning rate", says_default=f"per cell: {_per({c: v for c, v in DEFAULTS.items() if c in CELLS}, 'lr')}")
@@ -191,6 +196,12 @@ class TaskConfig:
         check.nonnegative_int("--seed", self.seed)
         check.boolean("--bidirectional", self.bidirectional)
         check.number_in("--lr", self.lr, 0)
+        check.number_in("--dropout", self.dropout, 0, 1, lo_open=False)
+        if self.dropout and (self.gradient != "bptt" or self.bidirectional or task.model == "seq2seq"):
+            other = ("--model seq2seq" if task.model == "seq2seq" else "--bidirectional" if self.bidirectional
+                     else f"--gradient {self.gradient}")
+            raise ValueError(f"--dropout: expected only for one unidirectional network trained with --gradient "
+                             f"bptt, got {self.dropout!r} with {other}")
         check.number_in("--lr-decay", self.lr_decay, 0, 1, hi_open=False)
         if self.clip is not None:
             check.number_in("--clip", self.clip, 0, lo_open=False, note="0 turns clipping off")
@@ -306,8 +317,11 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
                 update = next(pending, None)
             if update is None:                                   # bptt: one per batch; online: one per window
                 batch = task.generate(config.length, config.batch_size, rng)
+                masks = None if not config.dropout else dropout_masks(    # this update's, from (seed, step, t)
+                    config.dropout, (config.seed, 2, step), 0, batch.x.shape[0], model.layers, batch.x.shape[1],
+                    model.n_hidden, model.dtype)
                 pending = sequence_updates(config.gradient, model, batch.x, _targets(batch.y, model), batch.mask,
-                                           config.seq_length, signs)
+                                           config.seq_length, signs, dropout=masks)
                 sequences += config.batch_size
                 continue
             result, targets = update
@@ -367,6 +381,8 @@ def _config_record(config: TaskConfig) -> dict:
         del record["bidirectional"]
     if record["forget_bias"] is None:           # likewise a run that did not set it
         del record["forget_bias"]
+    if not record["dropout"]:                   # and one without dropout
+        del record["dropout"]
     if record["lr_decay"] == 1.0:               # and a constant learning rate
         del record["lr_decay"], record["lr_decay_every"]
     return record

@@ -27,8 +27,8 @@ from ..nn.activations import ACTIVATIONS
 from ..nn.cells import CELLS
 from ..nn.network import Network
 from ..nn.truncated import TruncatedBPTT
-from .config import (DTYPES, build_network, check_cell_options, check_fields, flag, foreign_options, option,
-                     options_of)
+from .config import (DROPOUT_HELP, DTYPES, build_network, check_cell_options, check_fields, flag, foreign_options,
+                     option, options_of, written)
 from .evaluate import scored_chunks
 from .online import GRADIENTS, OnlineUpdates, check_fits
 from .optim import OPTIMIZERS
@@ -49,6 +49,7 @@ FIXED_ON_RESUME = {
     "forget_bias": "its weights were initialised with it",
     "nonlinearity": "its weights were trained with it",
     "input_init_std": "its weights were drawn with it",
+    "dropout": "its updates were drawn with it",
     "seed": "its weights were drawn from it and its samples continue from it",
     "dtype": "its weights and optimiser state are stored in it",
     "seq_length": "its walk's position and carried state are laid out for it",
@@ -108,6 +109,7 @@ class TrainConfig:
     lr_decay_every: int = option(1000, "updates between decays")
     cell: str = option("rnn", "the recurrent cell", choices=CELLS)
     layers: int = option(1, "recurrent layers stacked")
+    dropout: float = option(0.0, DROPOUT_HELP)
     nonlinearity: str = option("tanh", "f in h(t) = f(a(t))", choices=ACTIVATIONS)
     forget_bias: float = option(1.0, "added to the forget-gate bias at initialisation (Jozefowicz et al. 2015)")
     dtype: str = option("float32", "float32 for speed, float64 to compare with references", choices=DTYPES)
@@ -160,6 +162,10 @@ class TrainConfig:
             if getattr(self, name) is not None:
                 check.number_in(flag(name), getattr(self, name), 0)
         check.number_in("--momentum", self.momentum, 0, 1, lo_open=False)
+        check.number_in("--dropout", self.dropout, 0, 1, lo_open=False)
+        if self.dropout and self.gradient != "bptt":
+            raise ValueError(f"--dropout: expected only with --gradient bptt (its masks are drawn per window of "
+                             f"the truncated walk), got {self.dropout!r} with --gradient {self.gradient}")
         check.number_in("--val-fraction", self.val_fraction, 0, 1)
         check_cell_options(self, self.CELL_OPTIONS)
         return self
@@ -295,15 +301,17 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------
     def _new_walk(self):
+        """The walk over this epoch's text; its dropout masks are drawn from (seed, epoch, position)."""
         c = self.config
         if c.gradient != "bptt":      # forward in time: the walk carries its influence, never truncated
             return OnlineUpdates(self.model, self.x, self.y, c.seq_length, c.gradient, seed=[c.seed, 2, self.epoch])
-        return TruncatedBPTT(self.model, self.x, self.y, self.config.seq_length, self.config.k2, lazy=True)
+        return TruncatedBPTT(self.model, self.x, self.y, c.seq_length, c.k2, lazy=True, dropout=c.dropout,
+                             dropout_key=(c.seed, 3, self.epoch))
 
     def save(self):
         state = {f"opt/{k}": v for k, v in self.opt.state().items()}
         state.update({f"walk/{k}": v for k, v in self.walk.state().items()})
-        meta = {"config": dataclasses.asdict(self.config), "step": self.step, "epoch": self.epoch,
+        meta = {"config": written(self.config), "step": self.step, "epoch": self.epoch,
                 "skipped": self.skipped, "text": self.corpus.identity()}
         if self.init_from is not None:
             meta["init_from"] = self.init_from
@@ -365,8 +373,9 @@ class Trainer:
             raise ValueError(f"{where}: expected a model matching the checkpoint's config ({self.model!r}), "
                              f"got {m!r}")
         self.model.set_params(m.params)
-        self._restore(ck.state, where)
         self.step, self.epoch, self.updates.skipped = step, epoch, skipped
+        self.walk = self._new_walk()            # the epoch's walk: its dropout masks are the epoch's
+        self._restore(ck.state, where)
         self.init_from = meta.get("init_from")
         # A crash may have left half-written files and log lines past the checkpoint.
         runfiles.remove_stale_temps(self.out, (ckpt.FILENAME, METRICS, SUMMARY))

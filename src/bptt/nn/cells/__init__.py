@@ -25,9 +25,12 @@ for every cell:
     the pre-activations, which the input side uses (dU, db, and what goes down to the layer
     below); the last is what the recurrent side uses (dW = sum_t e(t)^T h(t-1), and
     W^T e(t) sent back to h(t-1)). A cell whose two coincide (RNN, LSTM) names one.
-``extra_params(H)``, ``extra_grads(errors, per_step=False)``
-    {name: shape} of parameters besides U, W, b (the GRU's recurrent bias b_hn); usually {}; and
-    their gradients from the step errors (summed over T and B, or over B only per step).
+``extra_params(H)``, ``extra_grads(lp, states, keeps, errors, per_step=False)``
+    {name: shape} of parameters besides U, W, b (the GRU's recurrent bias b_hn, the leaky cell's
+    alpha_logit); usually {}; and their gradients (summed over T and B, or over B only per step)
+    from the layer's parameters ``lp`` {"U", "W", "b", extras}, its trace (``states``, ``keeps``,
+    as the forward loop left them) and its errors (``layer_backward``'s: the total error at each
+    state, "h", ..., and the cell's ``errors``).
 
 The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) is h_prev @ W.T):
 
@@ -59,7 +62,12 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     has no such gate and no such field; ``CHRONO`` names the cells that have one.
 ``torch``, ``torch_options()``
     The PyTorch module's class name and constructor options, named as the module's attributes
-    (``from_torch`` reads the options of a default cell back from a module's);
+    (``from_torch`` reads the options of a default cell back from a module's). ``torch = None``:
+    torch.nn has no module for the cell (the leaky unit); ``to_torch`` and the export refuse it
+    in one line, ``from_torch`` never produces it, and the tests check it against a module
+    written in torch for them (``tests/torch_reference.py``, ``TORCH_MODULES``: its parameters
+    named as nn.RNN's, weight_ih_l<k>, weight_hh_l<k>, bias_ih_l<k>, bias_hh_l<k>, and each
+    extra parameter as <name>_l<k>).
     ``from_torch_biases(b_ih, b_hh)``, ``to_torch_biases(params)`` and ``torch_bias_grads(g_ih,
     g_hh)`` map PyTorch's two biases (and their gradients) onto the cell's (b = b_ih + b_hh,
     except where the cell keeps one apart).
@@ -90,10 +98,13 @@ The step pair (row vectors: a batch of states is (B, H), so the book's W h(t-1) 
     d state/dW = A[-1] h(t-1)^T, d state/db = A[0]. ``step_backward``'s errors are the same
     maps applied to an error row: errors[e][:, g*H + k] = sum_i dL/dstate_i(t)[:, k] A[e][:, i, g, k]
     (tests/nn/test_rtrl.py checks both against central differences of ``step_forward``).
-``extra_influence(errors)``
-    {name: (..., *shape)} for each extra parameter: its gradient from error rows errors {name:
-    (..., G*H)} of any leading axes, unsummed and linear in them (``extra_grads`` is its sum).
-    Every extra parameter is per unit: shape (m*H,), entry j*H + k belonging to unit k.
+``extra_jacobians(A, P, *prev, *new, *keep)``
+    {name: (B, S, m, H)} for each extra parameter: the step's own d state_i(t)[k] / d
+    extra[j*H + k], given step_jacobians' A and the step's values (as ``step_jacobians`` takes
+    them). Every extra parameter is per unit: shape (m*H,), entry j*H + k belonging to unit k,
+    so this too is a diagonal. The GRU's b_hn enters where W_n h(t-1) does (A's recurrent-side n
+    block); the leaky cell's alpha_logit through alpha itself, (g(t) - h(t-1)) alpha (1 - alpha),
+    which no error row of a(t) carries: hence the step's values. RTRL, UORO and SnAp-1 read it.
 ``vanishing_bound(W)``
     A notion tied to one square W: the RNN returns gamma, the bound on |f'| in Pascanu et al.'s
     condition sigma_max(W) < 1/gamma, which the diagnostics and the radius sweep use; a gated
@@ -109,19 +120,22 @@ loop over time stays the one in ``unroll.py``; the NumPy code in the cell's modu
 reference. A new cell needs no compiled path.
 
 Adding a cell: write ``cells/<name>.py`` with the above (its PyTorch mapping included), import
-it below and add it to ``CELLS``, and add its name to ``CELLS`` in ``tests/cells.py``. Nothing
-else changes: ``Network.create("<name>", ...)`` builds a ``Network`` of it.
+it below and add it to ``CELLS``, and add its name to ``CELLS`` in ``tests/cells.py`` (a cell
+with ``torch = None`` also adds its torch module to the tests' ``TORCH_MODULES``). Nothing else
+changes: ``Network.create("<name>", ...)`` builds a ``Network`` of it, ``--cell <name>`` trains
+it (``bptt train``, ``bptt task``) with its options' defaults.
 """
 
 from dataclasses import fields
 
 from ._page import from_next_step
 from .gru import GRUCell
+from .leaky import LeakyCell
 from .lstm import LSTMCell
 from .rnn import RNNCell
 
-CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell)}
+CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell, LeakyCell)}
 # the cells that offer the chrono initialisation: those with a ``chrono`` field
 CHRONO = tuple(name for name, cls in CELLS.items() if "chrono" in {f.name for f in fields(cls)})
 
-__all__ = ["CELLS", "CHRONO", "RNNCell", "LSTMCell", "GRUCell", "from_next_step"]
+__all__ = ["CELLS", "CHRONO", "RNNCell", "LSTMCell", "GRUCell", "LeakyCell", "from_next_step"]

@@ -75,7 +75,7 @@ class GRUCell:
         if self.chrono is not None:
             params["b"][H:2 * H] = chrono_biases(self.chrono, H, rng)
 
-    def extra_grads(self, errors, per_step=False) -> dict:
+    def extra_grads(self, lp, states, keeps, errors, per_step=False) -> dict:
         a_hh = errors["a_hh"]
         H = a_hh.shape[-1] // 3
         n_side = a_hh[..., 2 * H:]                              # da_n * r, (T, B, H)
@@ -170,10 +170,9 @@ class GRUCell:
         a_hh = np.stack([dr, dz, N * r], axis=-2)[..., None, :, :]
         return z[..., None, None, :].copy(), (a_in, a_hh)
 
-    def extra_influence(self, errors) -> dict:
-        """b_hn enters where W_n h(t-1) does: its gradient is the recurrent side's n block."""
-        a_hh = errors["a_hh"]
-        return {"b_hn": a_hh[..., 2 * (a_hh.shape[-1] // 3):]}
+    def extra_jacobians(self, A, P, *step) -> dict:
+        """b_hn enters where W_n h(t-1) does: d state/d b_hn is the recurrent side's n block of A."""
+        return {"b_hn": A[-1][..., 2:3, :]}
 
     # ------------------------------------------------------------- what only the RNN has
     def vanishing_bound(self, W):

@@ -89,7 +89,7 @@ class LSTMCell:
         b[H:2 * H] = b_f
         b[:H] = -b_f
 
-    def extra_grads(self, errors, per_step=False) -> dict:
+    def extra_grads(self, lp, states, keeps, errors, per_step=False) -> dict:
         return {}
 
     # ------------------------------------------------------------------ the step pair
@@ -187,7 +187,7 @@ class LSTMCell:
                       np.stack([zero, f], axis=-2)], axis=-3)                   # (B, 2, 2, H)
         return D, (np.stack([dh_da, ds_da], axis=-3),)                         # (B, 2, 4, H)
 
-    def extra_influence(self, errors) -> dict:
+    def extra_jacobians(self, A, P, *step) -> dict:
         return {}
 
     # ------------------------------------------------------------- what only the RNN has

@@ -44,7 +44,7 @@ class RNNCell:
     def adjust_init(self, params, H, rng) -> None:
         pass
 
-    def extra_grads(self, errors, per_step=False) -> dict:
+    def extra_grads(self, lp, states, keeps, errors, per_step=False) -> dict:
         return {}
 
     # ------------------------------------------------------------------ the step pair
@@ -82,7 +82,7 @@ class RNNCell:
         D = np.zeros((*h_t.shape[:-1], 1, 1, h_t.shape[-1]), dtype=h_t.dtype)
         return D, (fprime[..., None, None, :],)
 
-    def extra_influence(self, errors) -> dict:
+    def extra_jacobians(self, A, P, *step) -> dict:
         return {}
 
     # ------------------------------------------------------------- what only the RNN has
