@@ -199,17 +199,7 @@ def _load(path: Path, where: str) -> Checkpoint:
     I, H, O = spec["n_in"], spec["n_hidden"], spec["n_out"]
     shapes = param_shapes(cell, I, H, O, layers, bidirectional)   # the shapes to expect, before any allocation
     described = f"a {layers}-layer {'bidirectional ' if bidirectional else ''}{cell_name} with n_in={I}, n_hidden={H}, n_out={O}"
-    expected = {f"params/{k}" for k in shapes}
-    missing = sorted(expected - arrays.keys())
-    extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
-    if missing or extra:
-        raise ValueError(f"{where}: expected the arrays of {described}: {', '.join(sorted(expected))} "
-                         f"(and state/*), got missing {missing or 'none'}, unexpected {extra or 'none'}")
-    for k, shape in shapes.items():
-        got = arrays[f"params/{k}"]
-        if got.shape != shape:
-            raise ValueError(f"{where}: params['{k}']: expected a float array of shape {shape} "
-                             f"({described}), got {check.describe(got)}")
+    _check_arrays(where, arrays, shapes, described)
     try:
         model = Network.create(cell_name, I, H, O, cell_options=options, layers=layers,
                                output=spec["output"], dtype=spec["dtype"], seed=0, bidirectional=bidirectional)
@@ -273,17 +263,7 @@ def _seq2seq(spec, arrays, where) -> Seq2Seq:
     shapes = {**{"enc_" + k: v for k, v in enc.items() if k not in ("V", "c")},
               **{"dec_" + k: v for k, v in dec.items() if k not in ("V", "c")}, "V": dec["V"], "c": dec["c"]}
     described = f"a {L}-layer {spec['cell']} encoder-decoder with n_in={I}, n_hidden={H}, n_out={O}"
-    expected = {f"params/{k}" for k in shapes}
-    missing = sorted(expected - arrays.keys())
-    extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
-    if missing or extra:
-        raise ValueError(f"{where}: expected the arrays of {described}: {', '.join(sorted(expected))} "
-                         f"(and state/*), got missing {missing or 'none'}, unexpected {extra or 'none'}")
-    for k, shape in shapes.items():
-        got = arrays[f"params/{k}"]
-        if got.shape != shape or got.dtype != dtype:
-            raise ValueError(f"{where}: params['{k}']: expected a {dtype.name} array of shape {shape} "
-                             f"({described}), got {check.describe(got)}")
+    _check_arrays(where, arrays, shapes, described, dtype)
     model = Seq2Seq(I, H, O, cell=spec["cell"], layers=L, seed=0, dtype=dtype)
     if set(model.params) != set(shapes):       # the loader and the model agree on the names, or say so
         raise ValueError(f"{where}: expected the parameters {sorted(model.params)}, got {sorted(shapes)}")
@@ -355,3 +335,20 @@ def _parse_npy(data: bytes, where: str, member: str) -> np.ndarray:
 def _first_line(err) -> str:
     text = str(err).strip().splitlines()
     return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
+def _check_arrays(where, arrays, shapes, described, dtype=None) -> None:
+    """The checkpoint's params/* are exactly ``shapes`` (state/* aside), each of its shape (and
+    ``dtype`` where given), or one line saying which are not."""
+    expected = {f"params/{k}" for k in shapes}
+    missing = sorted(expected - arrays.keys())
+    extra = sorted(k for k in arrays if k not in expected and not k.startswith("state/"))
+    if missing or extra:
+        raise ValueError(f"{where}: expected the arrays of {described}: {', '.join(sorted(expected))} "
+                         f"(and state/*), got missing {missing or 'none'}, unexpected {extra or 'none'}")
+    for k, shape in shapes.items():
+        got = arrays[f"params/{k}"]
+        if got.shape != shape or (dtype is not None and got.dtype != dtype):
+            kind = "float" if dtype is None else dtype.name
+            raise ValueError(f"{where}: params['{k}']: expected a {kind} array of shape {shape} "
+                             f"({described}), got {check.describe(got)}")
