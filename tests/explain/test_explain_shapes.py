@@ -184,6 +184,91 @@ def test_the_encoder_the_context_and_the_decoder_are_the_librarys(cell):
         assert after == pytest.approx(stepped.loss(x, y_in, y), rel=1e-12)
 
 
+@pytest.mark.parametrize("cell,layers", [(c, 2) for c in CELLS if c in VIEWS] + [("lstm", 3)])
+def test_a_stacked_encoder_decoder_layer_by_layer_is_the_librarys(cell, layers):
+    """Layer l of the page: the encoder's layer l, then the decoder's layer l, which starts from
+    C_l, the encoder's layer l's last states; every value, error and term the model's own, dL/dC_l
+    the model's context error of that layer, and every equation adding up."""
+    text = "hello"
+    vocab = Vocab.from_text(text)
+    model = bptt.Seq2Seq(len(vocab), 5, len(vocab) + 1, cell=cell, layers=layers, seed=3)
+    d = bptt.explain(model, text).data
+    ids = vocab.encode(text)
+    x, y = ids[:, None], ids[::-1, None]
+    y_in = np.concatenate([[[len(vocab)]], y[:-1]])
+    trace = model.forward(x, y_in)
+    res = model.backward(trace, y)
+    Tx, Ty, H, p, T = len(x), len(y), 5, model.params, len(x) + len(y)
+    assert d["model"]["kind"] == "seq2seq" and d["model"]["layers"] == layers and d["model"]["tx"] == Tx
+    assert [(L["layer"], L["reverse"]) for L in d["layers"]] == [(l, False) for l in range(layers)]
+    assert d["loss"] == pytest.approx(res.loss, rel=1e-14)
+    close(d["yhat"][Tx:], trace.yhat[:, 0]); close(d["errors"]["o"][Tx:], res.errors["o"][:, 0])
+    assert res.dh_context.shape == (layers, 1, H)
+    for k, v in p.items():
+        close(d["params"][k], v)
+        close(d["grads"][k], res.grads[k])
+        close(np.sum(d["per_step"][k], axis=0), res.grads[k])
+        # a half's parameters get contributions only from that half's steps
+        quiet = slice(Tx, T) if k.startswith("enc_") else slice(0, Tx) if k.startswith("dec_") or k in ("V", "c") else None
+        close(np.asarray(d["per_step"][k])[quiet], 0)
+    e0 = model.cell.errors[0]
+    for l, L in enumerate(d["layers"]):
+        enc, dec = trace.encoder[l], trace.decoder[l]
+        sfx = "" if l == 0 else f"_l{l}"
+        for name in model.cell.states:
+            close(L[name + "0"], enc.states[name][0, 0])
+            close(L[name], np.concatenate([enc.states[name][1:, 0], dec.states[name][1:, 0]]))
+            close(L["context"][name], trace.context[l][name][0])     # C_l: the encoder's layer l's last state ...
+            close(L["context"][name], enc.states[name][-1, 0])
+            close(L["context"][name], dec.states[name][0, 0])        # ... the decoder's layer l's first
+        for name, kept in enc.keeps.items():
+            close(L[name], np.concatenate([kept[:, 0], dec.keeps[name][:, 0]]))
+        assert set(L["errors"]) == set(res.encoder_errors[l]) - {"o"}
+        for name in L["errors"]:
+            close(L["errors"][name], np.concatenate([res.encoder_errors[l][name][:, 0], res.decoder_errors[l][name][:, 0]]))
+        t = {k: np.asarray(v) for k, v in L["terms"].items()}
+        # What layer l reads: x and y_in at the bottom, else the h(t) of its own half's layer l - 1.
+        if l:
+            close(t["Ux"][:Tx], trace.encoder[l - 1].states["h"][1:, 0] @ p["enc_U" + sfx].T)
+            close(t["Ux"][Tx:], trace.decoder[l - 1].states["h"][1:, 0] @ p["dec_U" + sfx].T)
+        else:
+            close(t["Ux"], np.concatenate([p["enc_U"].T[x[:, 0]], p["dec_U"].T[y_in[:, 0]]]))
+        # What reaches its h(t) from outside its recurrence: the readout (decoder only) at the top,
+        # else U_l+1^T dL/da_l+1(t) of its own half's layer above.
+        if l == layers - 1:
+            assert "Uda" not in t
+            close(t["Vdo"][:Tx], 0); close(t["Vdo"][Tx:], res.errors["o"][:, 0] @ p["V"])
+            up = t["Vdo"]
+        else:
+            assert "Vdo" not in t
+            close(t["Uda"][:Tx], res.encoder_errors[l + 1][e0][:, 0] @ p[f"enc_U_l{l + 1}"])
+            close(t["Uda"][Tx:], res.decoder_errors[l + 1][e0][:, 0] @ p[f"dec_U_l{l + 1}"])
+            up = t["Uda"]
+        # The decoder's first step reads C_l through dec_W; the encoder's last step gets back, on
+        # top of what comes from above, what the decoder's first sends through it: dL/dC_l.
+        close(t["Wh"][Tx], trace.context[l]["h"][0] @ p["dec_W" + sfx].T)
+        close(L["dcontext"]["h"], res.dh_context[l, 0])
+        sent = t["Wda"][Tx - 1] + (t["zdh"][Tx - 1] if cell == "gru" else 0)
+        close(sent, res.dh_context[l, 0])
+        close(L["errors"]["h"][Tx - 1], up[Tx - 1] + res.dh_context[l, 0])
+        if cell == "lstm":
+            close(t["fds"][Tx - 1], res.ds_context[l, 0]); close(L["dcontext"]["s"], res.ds_context[l, 0])
+        else:
+            assert set(L["dcontext"]) == {"h"}
+        b = np.concatenate([np.tile(p["enc_b" + sfx], (Tx, 1)), np.tile(p["dec_b" + sfx], (Ty, 1))])
+        check_equations(cell, L, b, H)
+    # Every layer's context is its own: a page that showed one layer's for another's would fail.
+    assert not np.allclose(d["layers"][0]["dcontext"]["h"], d["layers"][1]["dcontext"]["h"])
+    assert not np.allclose(d["layers"][0]["context"]["h"], d["layers"][1]["context"]["h"])
+    # The top layer's entries also stand at the top level.
+    top = d["layers"][-1]
+    assert d["context"] == top["context"] and d["dcontext"] == top["dcontext"] and d["h"] == top["h"]
+    for lr, after in zip(d["update"]["lrs"], d["update"]["loss_after"]):
+        stepped = model.copy()
+        stepped.set_params({k: v - lr * res.grads[k] for k, v in p.items()})
+        assert after == pytest.approx(stepped.loss(x, y_in, y), rel=1e-12)
+
+
 def test_cli_random_seq2seq(tmp_path, capsys):
     out = tmp_path / "e.html"
     assert main(["explain", "--model", "seq2seq", "--cell", "gru", "--hidden", "4", "--text", "abca",
@@ -193,9 +278,19 @@ def test_cli_random_seq2seq(tmp_path, capsys):
     close(d["params"]["enc_W"], bptt.Seq2Seq(3, 4, 4, cell="gru", seed=0).params["enc_W"])
 
 
+def test_cli_random_two_layer_seq2seq(tmp_path, capsys):
+    out = tmp_path / "e.html"
+    assert main(["explain", "--model", "seq2seq", "--cell", "lstm", "--layers", "2", "--hidden", "4",
+                 "--text", "abca", "--out", str(out)]) == 0
+    assert "random lstm encoder-decoder (2 layers, H=4, seed=0)" in capsys.readouterr().out
+    d = json.loads(re.search(r'id="bptt-data">(.*?)</script>', out.read_text(encoding="utf-8"), re.S).group(1))
+    model = bptt.Seq2Seq(3, 4, 4, cell="lstm", layers=2, seed=0)
+    assert d["model"]["layers"] == 2 and len(d["layers"]) == 2
+    close(d["params"]["dec_W_l1"], model.params["dec_W_l1"])
+
+
 @pytest.mark.parametrize("argv,needles", [
     (["--model", "seq2seq", "--text", "abcdefghij"], ["--text", "2 to 8 characters for an encoder-decoder", "10 characters"]),
-    (["--model", "seq2seq", "--layers", "2"], ["--layers", "one-layer", "2"]),
     (["--model", "seq2seq", "--bidirectional"], ["--bidirectional", "--model network", "seq2seq"]),
     (["--model", "seq2seq", "--nonlinearity", "relu"], ["--nonlinearity", "--model network"]),
     (["--model", "transformer"], ["--model", "expected one of 'network', 'seq2seq'", "'transformer'"]),
@@ -210,8 +305,6 @@ def test_bad_seq2seq_input_is_one_line_and_exit_2(argv, needles, tmp_path, capsy
 
 
 def test_library_refuses_a_seq2seq_the_page_cannot_draw():
-    with pytest.raises(ValueError, match=r"^model: expected a one-layer Seq2Seq"):
-        bptt.explain(bptt.Seq2Seq(4, 3, 5, layers=2, seed=0), "abcd")
     with pytest.raises(ValueError, match=r"^model: expected a Seq2Seq on the text's characters \(n_in = 4, n_out = 5"):
         bptt.explain(bptt.Seq2Seq(4, 3, 4, seed=0), "abcd")
     with pytest.raises(ValueError, match=r"^text: expected 2 to 8 characters for an encoder-decoder"):

@@ -27,7 +27,8 @@ def add(sub):
     p.add_argument("--cell", choices=tuple(CELLS), default=None,
                    help="the random model's cell: rnn, lstm or gru (default rnn)")
     p.add_argument("--layers", type=positive_int, default=None,
-                   help="the random model's stacked layers; the page shows one at a time (default 1)")
+                   help="the random model's stacked layers (--model seq2seq: of the encoder and of the decoder); "
+                        "the page shows one at a time (default 1)")
     p.add_argument("--bidirectional", action="store_true", default=None,
                    help="the random model reads each sequence both ways (Goodfellow et al. 10.3): the page draws "
                         "both directions, the reverse one's errors flowing from earlier to later steps")
@@ -70,11 +71,9 @@ def run(args):
                 if given is not None:
                     raise ValueError(f"{flag}: expected it only with --model network, got {given!r} with --model "
                                      f"seq2seq")
-            if layers != 1:
-                raise ValueError(f"--layers: expected a one-layer encoder-decoder for --model seq2seq (the page "
-                                 f"draws one layer of each), got {layers}")
-            model = Seq2Seq(len(vocab), args.hidden, len(vocab) + 1, cell=cell, seed=args.seed)
-            origin = f"a random {cell} encoder-decoder (H={args.hidden}, seed={args.seed})"
+            model = Seq2Seq(len(vocab), args.hidden, len(vocab) + 1, cell=cell, layers=layers, seed=args.seed)
+            described = [f"{layers} layers"] * (layers > 1) + [f"H={args.hidden}", f"seed={args.seed}"]
+            origin = f"a random {cell} encoder-decoder ({', '.join(described)})"
         else:
             options = {"nonlinearity": args.nonlinearity or "tanh"} if cell == "rnn" else {}
             bidirectional = bool(args.bidirectional)

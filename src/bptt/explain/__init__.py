@@ -12,7 +12,9 @@ Arrays in the JSON keep the library's axes without the batch axis (B = 1): per l
 (``layers[l]``) its states h, s (T, H) and initial states h0, s0 (H,), what its cell keeps
 (a (T, H); gates (T, G*H); tanh_s, hn (T, H)), its errors (h, s (T, H); a, a_hh (T, G*H)) and
 the terms the side panel substitutes (``terms.py``); yhat, o, errors["o"] (T, O). The top
-layer's entries also stand at the top level, as ``Trace``'s properties read the top layer.
+layer's entries also stand at the top level, as ``Trace``'s properties read the top layer. An
+encoder-decoder's layer l holds the encoder's layer l's Tx steps, then the decoder's layer l's,
+and its context C_l and dL/dC_l (``context``, ``dcontext``: {h, s} (H,)).
 Models larger than the page can draw keep only the first ``MAX_UNITS`` hidden units of each
 gate block (and, for a large vocabulary, the output units of the text's own characters);
 every shown number is still the full model's, sliced, never recomputed.
@@ -73,10 +75,8 @@ def check_model(model, vocab: Vocab, *, name="model") -> None:
 
 
 def check_seq2seq(model, vocab: Vocab, *, name="model") -> None:
-    """An encoder-decoder on the text's characters: n_in of them, n_out = n_in + 1 (the start token)."""
-    if model.layers != 1:
-        raise ValueError(f"{name}: expected a one-layer Seq2Seq (the page draws the encoder and the decoder "
-                         f"of one layer), got {model!r}")
+    """An encoder-decoder on the text's characters: n_in of them, n_out = n_in + 1 (the start token);
+    any number of layers (a stack is shown one layer of both halves at a time)."""
     if model.n_in != len(vocab) or model.n_out != len(vocab) + 1 or model.n_out > MAX_UNITS:
         raise ValueError(f"{name}: expected a Seq2Seq on the text's characters (n_in = {len(vocab)}, n_out = "
                          f"{len(vocab) + 1} with the start token, at most {MAX_UNITS}), got {model!r}")
@@ -132,43 +132,59 @@ def _shown_network(model: Network, x, y) -> dict:
 
 
 def _shown_seq2seq(model: Seq2Seq, x, y_in, y) -> dict:
-    """An encoder-decoder's forward and backward as one shown layer of Tx + Ty steps: the encoder's,
-    then the decoder's, whose first step starts from the context (the encoder's last state)."""
+    """An encoder-decoder's forward and backward as one shown layer of Tx + Ty steps per layer l:
+    the encoder's layer l, then the decoder's, whose first step starts from the context C_l (the
+    encoder's layer l's last states). Layer l > 0 reads the h(t) of its own half's layer l - 1."""
     trace = model.forward(x, y_in)
     res = model.backward(trace, y)
-    cell, p = model.cell, model.params
-    enc, dec = trace.encoder[0], trace.decoder[0]
+    cell, p, L = model.cell, model.params, model.layers
+    encoder, decoder = model.encoder, model.decoder
     Tx, Ty = len(x), len(y_in)
-    states = {n: np.concatenate([enc.states[n], dec.states[n][1:]]) for n in cell.states}     # (Tx+Ty+1, B, H)
-    keeps = {n: np.concatenate([enc.keeps[n], dec.keeps[n]]) for n in enc.keeps}
-    errs = {n: np.concatenate([res.encoder_errors[0][n], res.decoder_errors[0][n]]) for n in res.encoder_errors[0]
-            if n != "o"}
-    do = res.errors["o"]                                                    # (Ty, B, O)
-    zeros = np.zeros((Tx, *do.shape[1:-1], model.n_hidden))
-    outside = {"Vdo": np.concatenate([zeros, do @ p["V"]])}                 # the encoder has no readout
-    halves = [(0, Tx, layer_params(model.encoder, 0), x), (Tx, Tx + Ty, layer_params(model.decoder, 0), y_in)]
-    lt = LayerTrace(states, keeps)
-    terms = layer_terms(cell, halves, lt, errs, outside)
-    # Each step's contribution: the encoder's parameters' over its steps, the decoder's over its
-    # own; zero where a half does not run, so that every parameter's sum is over all Tx + Ty.
     T = Tx + Ty
-    per_step = {}
-    for (start, stop, lp, xs), prefix, half in zip(halves, ("enc_", "dec_"), (model.encoder, model.decoder)):
-        seg = {n: v[start:stop] for n, v in errs.items()}
-        part = LayerTrace({n: v[start:stop + 1] for n, v in states.items()}, {n: v[start:stop] for n, v in keeps.items()})
-        g = layer_grads_per_step(cell, lp, xs, part, seg, half.n_in)
-        for name, v in g.items():
-            full = np.zeros((T, *v.shape[1:]))
-            full[start:stop] = v
-            per_step[prefix + name] = full
-    V_t, c_t = dense_backward_per_step(do, dec.states["h"][1:])
+    do = res.errors["o"]                                                    # (Ty, B, O)
+    dctx = {"h": res.dh_context, **({"s": res.ds_context} if res.ds_context is not None else {})}
+    if L == 1:                                                              # (B, H) -> (1, B, H)
+        dctx = {n: v[None] for n, v in dctx.items()}
+    shown, per_step = [], {}
+    for layer in range(L):
+        enc, dec = trace.encoder[layer], trace.decoder[layer]
+        states = {n: np.concatenate([enc.states[n], dec.states[n][1:]]) for n in cell.states}  # (T+1, B, H)
+        keeps = {n: np.concatenate([enc.keeps[n], dec.keeps[n]]) for n in enc.keeps}
+        errs = {n: np.concatenate([res.encoder_errors[layer][n], res.decoder_errors[layer][n]])
+                for n in res.encoder_errors[layer] if n != "o"}
+        if layer == L - 1:
+            zeros = np.zeros((Tx, *do.shape[1:-1], model.n_hidden))
+            outside = {"Vdo": np.concatenate([zeros, do @ p["V"]])}         # the encoder has no readout
+        else:                          # each half's layer above reads this layer's h(t) through its U
+            e = cell.errors[0]
+            outside = {"Uda": np.concatenate([
+                res.encoder_errors[layer + 1][e] @ p["enc_" + param_name("U", layer + 1)],
+                res.decoder_errors[layer + 1][e] @ p["dec_" + param_name("U", layer + 1)]])}
+        below = (x, y_in) if layer == 0 else (trace.encoder[layer - 1].states["h"][1:],
+                                              trace.decoder[layer - 1].states["h"][1:])
+        halves = [(0, Tx, layer_params(encoder, layer), below[0]), (Tx, T, layer_params(decoder, layer), below[1])]
+        lt = LayerTrace(states, keeps)
+        terms = layer_terms(cell, halves, lt, errs, outside)
+        # Each step's contribution: the encoder's parameters' over its steps, the decoder's over
+        # its own; zero where a half does not run, so that every parameter's sum is over all T.
+        for (start, stop, lp, xs), prefix, half in zip(halves, ("enc_", "dec_"), (encoder, decoder)):
+            seg = {n: v[start:stop] for n, v in errs.items()}
+            part = LayerTrace({n: v[start:stop + 1] for n, v in states.items()},
+                              {n: v[start:stop] for n, v in keeps.items()})
+            g = layer_grads_per_step(cell, lp, xs, part, seg, half.n_in)
+            for name, v in g.items():
+                full = np.zeros((T, *v.shape[1:]))
+                full[start:stop] = v
+                per_step[prefix + param_name(name, layer)] = full
+        shown.append({"layer": layer, "reverse": False, "states": states, "keeps": keeps, "errors": errs,
+                      "terms": terms, "context": dict(trace.context[layer]),
+                      "dcontext": {n: v[layer] for n, v in dctx.items()}})
+    V_t, c_t = dense_backward_per_step(do, trace.decoder[-1].states["h"][1:])
     per_step["V"] = np.concatenate([np.zeros((Tx, *V_t.shape[1:])), V_t])
     per_step["c"] = np.concatenate([np.zeros((Tx, *c_t.shape[1:])), c_t])
-    ctx = {n: v for n, v in trace.context[0].items()}
-    dctx = {"h": res.dh_context, **({"s": res.ds_context} if res.ds_context is not None else {})}
-    return {"shown": [{"layer": 0, "reverse": False, "states": states, "keeps": keeps, "errors": errs, "terms": terms}],
-            "o": trace.o, "yhat": trace.yhat, "losses": res.losses, "do": do, "loss": res.loss, "grads": res.grads,
-            "per_step": {k: per_step[k] for k in p}, "context": ctx, "dcontext": dctx, "tx": Tx}
+    return {"shown": shown, "o": trace.o, "yhat": trace.yhat, "losses": res.losses, "do": do, "loss": res.loss,
+            "grads": res.grads, "per_step": {k: per_step[k] for k in p}, "context": shown[-1]["context"],
+            "dcontext": shown[-1]["dcontext"], "tx": Tx}
 
 
 def build_data(model, text: str, *, vocab: Vocab | None = None, lr: float = 0.1,
@@ -264,6 +280,9 @@ def build_data(model, text: str, *, vocab: Vocab | None = None, lr: float = 0.1,
         out.update({name: f(units(arr)) for name, arr in entry["keeps"].items()})
         out["errors"] = {name: f(units(arr)) for name, arr in entry["errors"].items()}
         out["terms"] = {name: f(units(arr)) for name, arr in entry["terms"].items()}
+        if seq:    # the context C_l this layer's decoder starts from, and dL/dC_l, what reaches it
+            out["context"] = {n: f(v[0, hi]) for n, v in entry["context"].items()}
+            out["dcontext"] = {n: f(v[0, hi]) for n, v in entry["dcontext"].items()}
         layers.append(out)
     top = layers[-D]                                          # the top layer's forward direction
     cell = model.cell
@@ -284,7 +303,7 @@ def build_data(model, text: str, *, vocab: Vocab | None = None, lr: float = 0.1,
         # Each shown layer's states, what its cell keeps, its errors, and the terms the side panel
         # substitutes (``terms.py``); the top layer's (forward direction's) also at the top level.
         "layers": layers,
-        **{k: v for k, v in top.items() if k not in ("errors", "terms", "layer", "reverse")},
+        **{k: v for k, v in top.items() if k not in ("errors", "terms", "layer", "reverse", "context", "dcontext")},
         "errors": {"o": readout(run["do"]), **top["errors"]}, "terms": top["terms"],
         "update": {"lr": float(lr), "lrs": rates, "loss_after": after},
         "lag": lag,
@@ -294,7 +313,7 @@ def build_data(model, text: str, *, vocab: Vocab | None = None, lr: float = 0.1,
     }
     if seq:
         # The context C (the encoder's last states, the decoder's initial ones) and dL/dC, what the
-        # decoder's backward sends to the encoder.
+        # decoder's backward sends to the encoder: the top layer's (each layer's in ``layers[l]``).
         data["context"] = {n: f(v[0, hi]) for n, v in run["context"].items()}
         data["dcontext"] = {n: f(v[0, hi]) for n, v in run["dcontext"].items()}
         data["in_vocab"] = vocab.chars
@@ -364,10 +383,11 @@ def explain(model, text: str | None = None, *, vocab: Vocab | None = None,
     model: a character model of any cell (SimpleRNN, LSTM, GRU), any number of layers (a stack
     is shown one layer at a time) and either direction (a bidirectional one's directions one at
     a time, the reverse one's steps from the last to the first), or a run folder or checkpoint
-    file (a path), whose model and vocabulary are used; or a one-layer ``Seq2Seq`` with n_in =
-    the text's characters and n_out = one more (the start token), which reads ``text`` (2 to 8
-    characters, default "hello") and is taught to write it reversed: the encoder's steps, the
-    context and the teacher-forced decoder's steps side by side.
+    file (a path), whose model and vocabulary are used; or a ``Seq2Seq`` of any number of layers
+    with n_in = the text's characters and n_out = one more (the start token), which reads ``text``
+    (2 to 8 characters, default "hello") and is taught to write it reversed: the encoder's steps,
+    the context and the teacher-forced decoder's steps side by side, one layer of both halves at
+    a time (the encoder's layer l hands its last states to the decoder's layer l).
     vocab: the model's character vocabulary (a checkpoint's); for a model given as a path, the
     checkpoint's; else by default the text's own characters, sorted, which must then match the
     model's n_in and n_out.
