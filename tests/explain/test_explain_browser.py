@@ -648,14 +648,68 @@ def test_an_encoder_decoder_at_1024_px(browser, tmp_path):
     page.close()
 
 
+@pytest.mark.slow      # about 5 s: both layers, every stage, numbers and layout at each
+def test_a_two_layer_encoder_decoder_layer_by_layer_at_1024_px(browser, tmp_path):
+    """A 2-layer Seq2Seq LSTM at 1024 px, each layer at every stage: numbers as in the JSON, nothing
+    sticking out, no console error; layer l's decoder starts from its own context C_l, the
+    encoder's layer l's last state, and at the encoder's last step the panel shows dL/dC_l."""
+    explanation = bptt.explain(bptt.Seq2Seq(4, 6, 5, cell="lstm", layers=2, seed=0), "helo")
+    data, Tx = explanation.data, 4
+    path = explanation.save(tmp_path / "s2s2.html")
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    # The layer selector, as for a stack, starts on the top layer.
+    assert [o.strip() for o in page.locator("#layer option").all_inner_texts()] == ["1 (top)", "0 (bottom)"]
+    assert page.input_value("#layer") == "1" and page.locator("#lag-toggle").is_hidden()
+    for layer in ("1", "0"):
+        page.select_option("#layer", layer)
+        l = int(layer)
+        assert walk(page, data, f"seq2seq layer {layer}") == stage_kinds(2 * Tx)
+        # The decoder's first step starts from C_l, this layer's own context, shown with its numbers.
+        page.keyboard.press("Home")
+        for _ in range(Tx + 1):
+            page.keyboard.press("ArrowRight")
+        assert page.get_attribute("#stage-label", "data-stage") == f"fwd.{Tx}"
+        panel = page.inner_text("#panel")
+        C = "C" + "\u2080\u2081"[l]                                   # C with its layer as a subscript
+        assert f"The context {C}: the last state of the encoder's layer {l}" in panel
+        assert f"(decoder, layer {l}" in panel and f"dec_W{'_l1' if l else ''}" in panel
+        for n in ("h", "s"):
+            assert page.locator(f'#panel [data-path^="layers.{l}.context.{n}."]').count() == 6
+        assert page.locator('#panel [data-path^="context."]').count() == 0
+        # Backward at the encoder's last step: dL/dC_l, what the decoder's layer l sends back.
+        page.keyboard.press("End")
+        for _ in range(1 + Tx):
+            page.keyboard.press("ArrowLeft")
+        assert page.get_attribute("#stage-label", "data-stage") == f"bwd.{Tx - 1}"
+        assert f"What the decoder's layer {l} sends back to the encoder's layer {l}" in page.inner_text("#panel")
+        for n in ("h", "s"):
+            assert page.locator(f'#panel [data-path^="layers.{l}.dcontext.{n}."]').count() == 6
+        check_numbers(page, data, f"layer {l}, dL/dC")
+        # The strips' exact values are this layer's: an error of the encoder's last state.
+        assert hover_value(page, f'#net g[data-strip="ds.{Tx - 1}"] rect >> nth=2') == data["layers"][l]["errors"]["s"][Tx - 1][2]
+    # Layer 1 reads the h(t) of layer 0: the encoder's in the encoder's columns, the decoder's in the decoder's.
+    page.select_option("#layer", "1")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("End")
+    for t in (1, Tx + 2):
+        assert hover_value(page, f'#net g[data-strip="below.{t}"] rect >> nth=3') == data["layers"][0]["h"][t][3]
+    assert errors == [], errors
+    page.close()
+
+
 @pytest.mark.parametrize("name", [pytest.param("gru2-bidirectional", marks=pytest.mark.slow),   # about 5 s
-                                  "rnn-seq2seq", "gru-seq2seq"])
+                                  "rnn-seq2seq", "gru-seq2seq", "gru3-seq2seq"])
 def test_other_cells_bidirectional_and_seq2seq_pages_at_a_few_stages(browser, tmp_path, name):
     """The other cells' pages at 1024 px: no console error, numbers as in the JSON at a few
-    stages of every shown layer (a 2-layer stack reads both directions of the layer below)."""
+    stages of every shown layer (a 2-layer stack reads both directions of the layer below; a
+    3-layer encoder-decoder's every layer)."""
     V = len(set(TEXT))
     model = (bptt.GRU(V, 5, V, layers=2, bidirectional=True, seed=1) if name.startswith("gru2")
-             else bptt.Seq2Seq(4, 5, 5, cell=name.split("-")[0], seed=1))
+             else bptt.Seq2Seq(4, 5, 5, cell=name.split("-")[0].rstrip("3"), layers=3 if "3" in name else 1, seed=1))
     explanation = bptt.explain(model, TEXT if name.startswith("gru2") else "helo")
     data = explanation.data
     page, requests, errors = open_page(browser, explanation, tmp_path / "page.html")

@@ -6,10 +6,10 @@ const LP = () => `layers.${S.layer}`;                    // data path of the sho
 const LAYER = () => (LD().layer === undefined ? S.layer : LD().layer);
 const REV = () => !!LD().reverse;                        // the reverse direction: its steps run T..1
 const isTop = () => LAYER() === NL - 1;
-// The library's parameter names: U, U_l1, U_reverse, U_l1_reverse; an encoder-decoder's enc_U or
-// dec_U, by the column the panel talks about (S.col).
+// The library's parameter names: U, U_l1, U_reverse, U_l1_reverse; an encoder-decoder's enc_U,
+// enc_U_l1 or dec_U, dec_U_l1, by the column the panel talks about (S.col).
 const pname = (base, l = LAYER(), rev = REV()) =>
-  SEQ ? (S.col < TX ? "enc_" : "dec_") + base : base + (l ? `_l${l}` : "") + (rev ? "_reverse" : "");
+  (SEQ ? (S.col < TX ? "enc_" : "dec_") : "") + base + (l ? `_l${l}` : "") + (rev ? "_reverse" : "");
 // The step after t in the shown direction's own order (t+1, the reverse direction's t-1), whether
 // there is one, and its last step: backward walks the other way.
 const nxt = (t) => (REV() ? t - 1 : t + 1);
@@ -35,18 +35,23 @@ function layerName(i = S.layer) {
   return `layer ${l}${dir}${NL < 2 ? "" : l === NL - 1 ? " (top)" : l === 0 ? " (bottom)" : ""}`;
 }
 // What the shown layer reads at step t, and what its h(t) receives from outside the recurrence.
-const inputName = () => (SEQ && S.col >= TX ? "y(t\u22121)" : LAYER() === 0 ? "x(t)" : `h${sub(LAYER() - 1)}(t)`);
+// (A stacked encoder-decoder's layer l > 0 reads the h(t) of its own half's layer l - 1.)
+const inputName = () => (LAYER() > 0 ? `h${sub(LAYER() - 1)}(t)` : SEQ && S.col >= TX ? "y(t\u22121)" : "x(t)");
 const inputProduct = () => `U ${inputName()}`;
 function fromAbove() {
-  if (SEQ && S.col < TX) return { key: "Vdo", label: "(no readout)", text: "0 (the encoder has no readout)" };
+  if (SEQ && S.col < TX && isTop()) return { key: "Vdo", label: "(no readout)", text: "0 (the encoder has no readout)" };
   const V = DIRS > 1 ? `V${arrow2(REV())}` : "V";      // V's columns that meet this direction's h
   if (isTop()) return { key: "Vdo", label: `${V}\u1d40\u2202L/\u2202o(t)`, text: `${V}\u1d40 \u2202L/\u2202o(t)` };
   const a = `\u2202L/\u2202a${sub(LAYER() + 1)}(t)`, U = pname("U", LAYER() + 1, false);
   if (DIRS > 1) return { key: "Uda", label: `${U}\u1d40${a}, both ways`, text: `${U}\u1d40 ${a} + ${U}_reverse\u1d40 ${a}` };
   return { key: "Uda", label: `${U}\u1d40${a}`, text: `${U}\u1d40 ${a}` };
 }
-const layerNote = () => (SEQ ? ` (${S.col < TX ? "encoder" : "decoder"}: ${pname("U")}, ${pname("W")}, ${pname("b")})`
+const layerNote = () => (SEQ ? ` (${S.col < TX ? "encoder" : "decoder"}${NL > 1 ? `, ${layerName()}` : ""}: ${pname("U")}, ${pname("W")}, ${pname("b")})`
   : NL > 1 || DIRS > 1 ? ` (${layerName()}: ${pname("U")}, ${pname("W")}, ${pname("b")})` : "");
+// An encoder-decoder's context C_l and dL/dC_l: the shown layer's in a stack ("layers.l.context"),
+// the one layer's at the top level otherwise (as pages of one layer have always read them).
+const ctxPath = (which) => (NL > 1 ? `${LP()}.${which}` : which);
+const ctxName = () => `C${NL > 1 ? sub(LAYER()) : ""}`;
 // Gated cells show one gate block at a time in the panel's tables: buttons choose it.
 function gateTabs(letters, names) {
   return `<p class="tabs">gate: ${letters.map((g, k) => `<button class="gate-tab" data-gate="${k}" aria-pressed="${S.gate === k}"

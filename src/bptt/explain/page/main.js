@@ -46,7 +46,8 @@ function progress(st) {
 // compare; the layer's matrices (SP).
 const SCALES = D.layers.map((L, i) => {
   const l = L.layer === undefined ? i : L.layer;
-  const P = (b) => D.params[SEQ ? "dec_" + b : b + (l ? `_l${l}` : "") + (L.reverse ? "_reverse" : "")];
+  const name = (b) => b + (l ? `_l${l}` : "") + (L.reverse ? "_reverse" : "");
+  const P = (b) => D.params[SEQ ? "dec_" + name(b) : name(b)];
   const values = CELL === "rnn" ? [L.a, L.h] : CELL === "lstm" ? [L.s, L.h, L.gates.map((r) => block(r, 2))]
     : [L.h, L.gates.map((r) => block(r, 2))];
   const SG = {}, SS = {};
@@ -56,7 +57,7 @@ const SCALES = D.layers.map((L, i) => {
   // orders smaller, so they get their own and dL/do(t) keeps its own (SO).
   const shared = CELL === "rnn" && l === NL - 1;
   const SE = shared ? maxAbs([D.errors.o, Object.values(L.errors)]) : maxAbs([Object.values(L.errors)]);
-  const SP = maxAbs([P("U"), P("W"), D.params.V, ...(SEQ ? [D.params.enc_U, D.params.enc_W] : [])]);
+  const SP = maxAbs([P("U"), P("W"), D.params.V, ...(SEQ ? [D.params["enc_" + name("U")], D.params["enc_" + name("W")]] : [])]);
   return { SV: maxAbs(values), SE, SO: shared ? SE : maxAbs([D.errors.o]), SG, SS, SP };
 });
 const scales = () => SCALES[S.layer];
@@ -111,7 +112,7 @@ function about() {
   const m = D.model;
   const origin = m.source ? `weights from ${escapeHtml(m.source)}` : m.seed === null ? "weights given in Python" : `random weights (seed ${m.seed})`;
   const layers = (NL > 1 ? `${NL} layers of ` : "") + (DIRS > 1 ? "bidirectional, " : "");
-  const task = SEQ ? `an encoder-decoder: the encoder reads \u201c${escapeHtml(D.text)}\u201d (${TX} steps), the decoder writes it
+  const task = SEQ ? `an encoder-decoder${NL > 1 ? ` of ${NL} layers each` : ""}: the encoder reads \u201c${escapeHtml(D.text)}\u201d (${TX} steps), the decoder writes it
     reversed (${T - TX} steps, teacher-forced)` : `It reads \u201c${escapeHtml(D.text)}\u201d and predicts each next character: ${T} steps`;
   let s = `${VIEW.about}: ${SEQ ? task + "; " : layers}${m.n_hidden} hidden units${VIEW.unitsNote}, a vocabulary of
     ${m.n_in} characters, ${origin}. ${SEQ ? "E" : task + ", e"}very number computed by bptt.`;

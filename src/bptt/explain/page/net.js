@@ -77,10 +77,12 @@ function drawNet() {
   lab(Y.hid + 14, g1, gated ? 10 : 11, backward ? "#c0392b" : "#1d2430");
   if (g2) lab(Y.hid + 28, g2, 10, "#c0392b");
   if (NL > 1) lab(Y.hid - 8, layerName(), 10, "#5b6472");
-  lab(Y.x + 15, SEQ ? "input x | y(t\u22121)" : `input ${inputName()}`, SEQ ? 10 : 11);
+  const both = SEQ && LAYER() === 0;                    // the encoder reads x, the decoder y(t-1)
+  lab(Y.x + 15, both ? "input x | y(t\u22121)" : `input ${inputName()}`, both ? 10 : 11);
   if (backward) lab(Y.chips + 13, "per-step \u2202", 10, "#5b6472");
   lab(Y.V + 4, top ? (DIRS > 1 ? `shared V${arrow2(rev)}` : "shared V") : `to layer ${LAYER() + 1}`, 10, "#5b6472");
-  lab(Y.U + 4, SEQ ? "enc_U | dec_U" : `shared ${pname("U")}`, 10, "#5b6472");
+  const sfx = LAYER() ? `_l${LAYER()}` : "";
+  lab(Y.U + 4, SEQ ? `enc_U${sfx} | dec_U${sfx}` : `shared ${pname("U")}`, SEQ && sfx ? 9 : 10, "#5b6472");
   if (SEQ) {   // the encoder's columns: no readout; its last state is the context C
     el("rect", { x: cx(0) - cw / 2 + 1, y: Y.y - 12, width: TX * cw - 2, height: outBottom - Y.y + 14, rx: 6, fill: "#6b7280", "fill-opacity": 0.07 }, svg);
     el("text", { x: (cx(0) + cx(TX - 1)) / 2, y: Y.L + 4, "font-size": 11, "text-anchor": "middle", fill: "#5b6472" }, svg,
@@ -156,8 +158,11 @@ function drawNet() {
       const context = SEQ && t === TX;                 // the encoder's last state starts the decoder
       el("text", { x: (x1 + x2) / 2, y: yW - (gated ? 3 : 5), "font-size": 10, "text-anchor": "middle", "font-weight": 600,
                    fill: context ? "#2f855a" : onUpdate || (t === into && !backward) || (backward && t === outOf) ? "#b7791f" : "#4a5568",
-                   "data-tip": context ? (back ? "\u2202L/\u2202C: what the decoder sends back to the encoder" : "the context C = the encoder's last state, the decoder's h(0)") : "" },
-         svg, context ? "C" : "W");
+                   "data-tip": !context ? "" : NL > 1
+                     ? (back ? `\u2202L/\u2202${ctxName()}: what the decoder's layer ${LAYER()} sends back to the encoder's`
+                       : `the context ${ctxName()} = the last state of the encoder's layer ${LAYER()}, the h(0) of the decoder's`)
+                     : (back ? "\u2202L/\u2202C: what the decoder sends back to the encoder" : "the context C = the encoder's last state, the decoder's h(0)") },
+         svg, context ? ctxName() : "W");
     }
     drawInput(svg, t, fwd);
     // Each step's gradient contribution, clickable once its errors exist.

@@ -12,7 +12,7 @@ function panelIntro() {
     ${VIEW.introEqs()}
     <div class="eq">o(t) = c + V h(t)<span class="no">10.10</span></div>
     <div class="eq">\u0177(t) = softmax(o(t))<span class="no">10.11</span></div>
-    ${NL > 1 ? `<p>${NL} layers are stacked, numbered from 0 as bptt's parameters are: layer 0 (U, W, b) reads x(t);
+    ${NL > 1 && !SEQ ? `<p>${NL} layers are stacked, numbered from 0 as bptt's parameters are: layer 0 (U, W, b) reads x(t);
     layer <i>l</i> (U_l<i>l</i>, W_l<i>l</i>, b_l<i>l</i>) reads h<sub><i>l</i>\u22121</sub>(t), the h(t) of layer <i>l</i> \u2212 1; the
     readout reads the top layer, layer ${NL - 1}. Choose the layer shown above.</p>` : ""}
     ${DIRS > 1 ? `<p><b>Bidirectional</b> (<i>Deep Learning</i> §10.3): every layer runs twice, a forward direction
@@ -25,6 +25,12 @@ function panelIntro() {
     state. The decoder (dec_U, dec_W, dec_b) is taught to write the text reversed and, trained with <b>teacher forcing</b>
     (§10.2.1), reads the previous <i>target</i> character y(t−1) (first the start token ${chOf(D.vocab.length - 1)}),
     not its own guess. Backward, the decoder's errors reach C, and ∂L/∂C flows on into the encoder.</p>` : ""}
+    ${SEQ && NL > 1 ? `<p>Each half stacks ${NL} layers, numbered from 0 as bptt's parameters are: the encoder's layer 0
+    (enc_U, enc_W, enc_b) reads x(t), its layer <i>l</i> (enc_U_l<i>l</i>, enc_W_l<i>l</i>, enc_b_l<i>l</i>) the h(t) of its
+    layer <i>l</i> \u2212 1; the decoder's (dec_\u2026) likewise, from y(t\u22121) up, and the readout reads its top layer,
+    layer ${NL - 1}. The context is one per layer: the encoder's layer <i>l</i> hands its last states, C<sub><i>l</i></sub>,
+    to the decoder's layer <i>l</i> as that layer's initial states, and backward \u2202L/\u2202C<sub><i>l</i></sub> flows from
+    the decoder's layer <i>l</i> into the encoder's. Choose the layer shown above.</p>` : ""}
     <p>The same <b>U, W, V, b, c</b> serve every step. Forward runs left to right; back-propagation through time
     then runs right to left: the errors ${VIEW.errorWords} depend on t, each step adds
     its contribution to every gradient, and their sum updates the shared parameters <i>once</i>.</p>
@@ -33,21 +39,22 @@ function panelIntro() {
 }
 // The decoder's first step starts from the context, the encoder's last state.
 function contextTable(which) {
-  const names = Object.keys(D[which]);
+  const P = ctxPath(which), names = Object.keys(get(P)), C = ctxName();
   let rows = "";
-  HU.forEach((u, j) => { rows += `<tr><td>${u + 1}</td>${names.map((n) => `<td>${num(`${which}.${n}.${j}`)}</td>`).join("")}</tr>`; });
-  const head = names.map((n) => `<th>${which === "context" ? `C: ${n}` : `∂L/∂C: ${n}`}</th>`).join("");
+  HU.forEach((u, j) => { rows += `<tr><td>${u + 1}</td>${names.map((n) => `<td>${num(`${P}.${n}.${j}`)}</td>`).join("")}</tr>`; });
+  const head = names.map((n) => `<th>${which === "context" ? `${C}: ${n}` : `∂L/∂${C}: ${n}`}</th>`).join("");
   return `<table class="nums"><tr><th>unit</th>${head}</tr>${rows}</table>`;
 }
 function panelFwd(t) {
   const yId = D.y[t];
   const what = SEQ && t >= TX ? (t === TX ? "the start token" : `the previous target '${chIn(t)}'`) : `'${chIn(t)}'`;
   const head = `<h2>Forward, ${SEQ ? (t < TX ? "encoder" : "decoder") + " step " + stepName(t).split(" ")[1] : `step t = ${t + 1}`}: reading ${what}${layerNote()}</h2>`;
-  const context = SEQ && t === TX ? `<h3>The context C: the encoder's last state starts the decoder</h3>
-    <div class="eq">${Object.keys(D.context).map((n) => `${n}(t−1) = C<sub>${n}</sub> = ${n}<sub>enc</sub>(${TX})`).join(", ")}</div>${contextTable("context")}
+  const context = SEQ && t === TX ? `<h3>${NL > 1 ? `The context ${ctxName()}: the last state of the encoder's layer ${LAYER()} starts the decoder's`
+    : "The context C: the encoder's last state starts the decoder"}</h3>
+    <div class="eq">${Object.keys(get(ctxPath("context"))).map((n) => `${n}(t−1) = C<sub>${NL > 1 ? `${LAYER()},${n}` : n}</sub> = ${n}<sub>enc</sub>(${TX})`).join(", ")}</div>${contextTable("context")}
     <p class="hint">Teacher forcing: the decoder reads the start token, then at each step the previous target, whatever it guessed.</p>` : "";
   if (!hasOut(t)) {
-    return `${head}${VIEW.panelFwd(t)}<p class="hint">The encoder has no readout: its states only carry the text forward${t === TX - 1 ? ", and this last one is the context C that starts the decoder" : ""}.</p>`;
+    return `${head}${VIEW.panelFwd(t)}<p class="hint">The encoder has no readout: its states only carry the text forward${t === TX - 1 ? `, and this last one is the context ${ctxName()} that starts the decoder${NL > 1 ? `'s layer ${LAYER()}` : ""}` : ""}.</p>`;
   }
   if (DIRS > 1) {
     return `${head}${VIEW.panelFwd(t)}<p class="hint">ŷ(t) = softmax(c + V→ h→(t) + V← h←(t)) needs both directions: it is computed once
@@ -78,11 +85,12 @@ function panelBwd(t) {
   const vStep = isTop() && out ? heat(D.per_step.V[t].map(dirCols), sc.SG.V, `\u2202V(${t + 1}) = \u2202L/\u2202o(t) h(t)\u1d40${DIRS > 1 ? `, V${arrow2(REV())}'s columns` : ""}`, outName, unitName, 12) : "";
   const readout = out ? `<div class="eq">\u2202L/\u2202o(t) = \u0177(t) \u2212 1<sub>y(t)</sub><span class="no">10.18</span></div>
     <p>at the target '${chOf(yId)}': ${num(`yhat.${t}.${yId}`, "f4")} \u2212 1 = ${num(`errors.o.${t}.${yId}`, "f4")}; elsewhere \u0177(t) itself.</p>`
-    : `<p class="hint">The encoder has no readout: its errors come only from the step after it${t === TX - 1 ? ", the decoder's first" : ""}.</p>`;
+    : `<p class="hint">The encoder has no readout: its errors come only from ${isTop() ? "" : "the layer above and "}the step after it${t === TX - 1 ? ", the decoder's first" : ""}.</p>`;
   // The encoder's last step receives what the decoder's backward sends through the context.
-  const context = SEQ && t === TX - 1 ? `<h3>What the decoder sends back to the encoder: \u2202L/\u2202C</h3>
-    <p>The decoder's first step read C as its h(t\u22121)${D.dcontext.s ? " and s(t\u22121)" : ""}; its backward ends there, and what reaches C
-    is the error at the encoder's last state.</p>${contextTable("dcontext")}` : "";
+  const C = ctxName(), half = (w) => (NL > 1 ? `the ${w}'s layer ${LAYER()}` : `the ${w}`);
+  const context = SEQ && t === TX - 1 ? `<h3>What ${half("decoder")} sends back to ${half("encoder")}: \u2202L/\u2202${C}</h3>
+    <p>The first step of ${half("decoder")} read ${C} as its h(t\u22121)${get(ctxPath("dcontext")).s ? " and s(t\u22121)" : ""}; its backward ends there, and what reaches ${C}
+    is the error at the last state of ${half("encoder")}${isTop() ? "" : ", on top of what the layer above sends it"}.</p>${contextTable("dcontext")}` : "";
   return `<h2>Backward, ${SEQ ? (t < TX ? "encoder" : "decoder") + " step " + stepName(t).split(" ")[1] : `step t = ${t + 1}`}${layerNote()}</h2>
     ${readout}${context}
     ${VIEW.panelBwd(t)}
