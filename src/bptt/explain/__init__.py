@@ -403,6 +403,8 @@ def explain(model, text: str | None = None, *, vocab: Vocab | None = None,
         2
         >>> bptt.explain(bptt.Seq2Seq(4, 8, 5, cell="lstm", seed=0), "abcd").data["model"]["tx"]
         4
+        >>> len(bptt.explain(bptt.Seq2Seq(4, 8, 5, cell="lstm", layers=2, seed=0), "abcd").data["layers"])
+        2
         >>> bptt.explain("runs/book", "ROMEO:")   # doctest: +SKIP
     """
     if isinstance(model, (str, os.PathLike)):
