@@ -85,7 +85,6 @@ def test_sample_decodes_with_an_encoder_decoder(runs, tmp_path, capsys):
 @pytest.mark.parametrize("argv", [
     ["diagnose", "{run}", "--out", "{tmp}/d"],
     ["explain", "{run}", "--out", "{tmp}/e.html"],
-    ["export", "{run}", "--torch", "{tmp}/m.pt"],
     ["train", "--resume", "{run}"],
     ["sample", "{run}", "--prime", "1 8"],
     ["sample", "{run}", "--prime", "1 2", "--temperature", "1"],
