@@ -4,9 +4,10 @@ Every update draws a new batch from the task's generator, back-propagates throug
 sequence (full BPTT: the lag is the point) and applies one optimiser step. Every
 ``eval_every`` updates the model is scored on a held-out set of fresh sequences drawn once
 from a separate seed; training stops as soon as the task's criterion holds there, or when the
-update budget ends. A run folder then holds ``result.json``, ``checkpoint.npz`` (the model
-alone, which maps the generator's inputs to its outputs), ``metrics.jsonl``,
-``learning_curve.png`` and ``lag_profile.png``.
+update budget ends. A run folder then holds ``result.json``, ``checkpoint.npz`` (the model,
+which maps the generator's inputs to its outputs, with the optimiser's state and the run state
+that ``resume`` continues from: ``runstate.py``), ``metrics.jsonl``, ``learning_curve.png`` and
+``lag_profile.png``.
 
 Shape legend: T time, B batch, I inputs, H hidden, O outputs.
 """
