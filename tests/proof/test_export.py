@@ -153,3 +153,57 @@ def test_a_checkpoint_of_neither_kind_says_its_inputs_may_be_either(tmp_path, ca
     with torch.no_grad():
         theirs = scope["outputs"](torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(theirs, model.forward(x).yhat, rtol=0, atol=1e-12)
+
+
+def _exported(run, pt, capsys):
+    """The printed lines of `bptt export RUN --torch PT`, run as a user would paste them."""
+    capsys.readouterr()
+    assert main(["export", str(run), "--torch", str(pt)]) == 0
+    out = capsys.readouterr().out
+    lines = printed_lines(out)
+    scope = {}
+    exec("\n".join(lines), scope)
+    return out, scope
+
+
+@pytest.mark.parametrize("source,dtype,tol", [("run", "float32", 1e-6), ("gru-2-layers", "float64", 1e-12)])
+def test_an_encoder_decoder_exports_its_three_modules_and_the_lines_give_its_logits_and_loss(
+        tmp_path, capsys, source, dtype, tol):
+    """A `bptt task reverse` run (float32), and a 2-layer GRU Seq2Seq saved as a checkpoint (float64):
+    torch's logits and loss on a batch of reversals of several lengths are bptt's."""
+    from bptt import tasks
+    run, pt = tmp_path / "run", tmp_path / "s2s.pt"
+    if source == "run":
+        assert main(["task", "reverse", "--length", "5", "--hidden", "12", "--batch-size", "16", "--steps", "10",
+                     "--eval-every", "10", "--eval-size", "20", "--quiet", "--out", str(run)]) == 0
+    else:
+        model = bptt.Seq2Seq(8, 7, 10, cell="gru", layers=2, seed=4, dtype=np.float64)
+        checkpoint.save(run / "checkpoint.npz", model)
+    out, scope = _exported(run, pt, capsys)
+    ck = checkpoint.load(run)
+    model = ck.model
+    assert model.dtype == np.dtype(dtype)
+    about = json.loads(pt.with_suffix(".model.json").read_text())
+    assert about["model"] == "seq2seq" and about["n_in"] == 8 and about["n_out"] == 10
+    assert about["task"] == ("reverse" if source == "run" else None)
+    assert set(torch.load(pt)) == {f"{half}.{k}" for half, mod in (("encoder", scope["encoder"]),
+                                   ("decoder", scope["decoder"]), ("readout", scope["readout"]))
+                                   for k in mod.state_dict()}
+    assert out.splitlines()[0].startswith(f"wrote {pt} (state_dict of the encoder torch.nn.")
+    batch = tasks.TASKS["reverse"].generate(5, 9, np.random.default_rng(3))
+    assert len(set(batch.x_lengths.tolist())) > 1            # the context is read at each one's own length
+    ours = model.forward(batch.x, batch.y_in, batch.x_lengths)
+    t = {k: torch.from_numpy(np.asarray(getattr(batch, k))) for k in ("x", "y_in", "y", "x_lengths")}
+    mask = torch.from_numpy(batch.mask.astype(dtype))
+    with torch.no_grad():
+        theirs = scope["logits"](t["x"], t["y_in"], t["x_lengths"])
+        loss = scope["loss"](t["x"], t["y_in"], t["y"], mask, t["x_lengths"])
+    assert theirs.dtype == getattr(torch, dtype) and theirs.shape == ours.o.shape
+    np.testing.assert_allclose(theirs.numpy(), ours.o, rtol=0, atol=tol)
+    want = model.trace_loss(ours, batch.y, batch.mask)
+    assert abs(float(loss) - want) <= tol * max(1.0, abs(want)), (float(loss), want)
+    # a deliberately wrong export fails: the loss without the context is not bptt's
+    with torch.no_grad():
+        x = torch.nn.functional.one_hot(t["y_in"], 10).to(getattr(torch, dtype))
+        wrong = scope["readout"](scope["decoder"](x)[0])
+    assert np.abs(wrong.numpy() - ours.o).max() > 1e3 * tol

@@ -16,7 +16,8 @@ def add(sub):
                                    "torch modules (torch.nn.RNN, LSTM or GRU + torch.nn.Linear), with what "
                                    "the model reads and predicts beside it as JSON (a text run's vocabulary, "
                                    "a task run's inputs, output and loss), and print the Python that loads "
-                                   "it. Needs PyTorch, imported only here.")
+                                   "it. An encoder-decoder (bptt task reverse or sort) is written as its "
+                                   "encoder, decoder and readout modules. Needs PyTorch, imported only here.")
     p.add_argument("checkpoint", metavar="RUN", help="a run folder or a checkpoint file (required)")
     p.add_argument("--torch", required=True, type=Path, metavar="FILE.pt",
                    help="the state_dict file to write (required); beside it FILE.vocab.json (a text run's "
@@ -54,6 +55,33 @@ def describe(ck) -> dict:
             **about}
 
 
+def describe_seq2seq(ck) -> dict:
+    """What an encoder-decoder checkpoint reads and predicts, as FILE.model.json holds it."""
+    from ..data import tasks
+    m = ck.model
+    result = ck.meta.get("task_result")
+    run = ck.meta.get("run")
+    name = next((d.get("task") for d in (result, (run or {}).get("config") if isinstance(run, dict) else None)
+                 if isinstance(d, dict) and isinstance(d.get("task"), str)), None)
+    task = tasks.TASKS.get(name) if name else None
+    if task is not None and (getattr(task, "model", None) != "seq2seq" or (task.n_in, task.n_out) != (m.n_in, m.n_out)):
+        task = None
+    about = {"model": "seq2seq", "cell": m.cell.name, "layers": m.layers, "n_in": m.n_in, "n_hidden": m.n_hidden,
+             "n_out": m.n_out, "dtype": m.dtype.name, "task": None if task is None else task.name,
+             "inputs": f"x: token ids in [0, {m.n_in}), (Tx, B) int64, read as one-hot rows, sequence b "
+                       f"x[:x_lengths[b], b]; y_in: token ids in [0, {m.n_out}), (Ty, B) int64, the previous "
+                       f"target token after the start token (teacher forcing)",
+             "outputs": f"(Ty, B, {m.n_out}) logits of the next token, softmax over them",
+             "loss": "cross-entropy, summed over the steps the mask keeps, divided by B",
+             "input_kind": "token ids"}
+    if task is not None:
+        about.update({"paper": task.paper, "start": task.start, "criterion": task.criterion,
+                      "what": f"the {task.name} task's encoder-decoder"})
+    else:
+        about["what"] = "the encoder-decoder"
+    return about
+
+
 def run(args):
     import json
     import os
@@ -63,8 +91,9 @@ def run(args):
 
     out = args.torch
     check_file_path(out, "--torch", "a file")        # before the run is read and torch imported
-    ck = checkpoint.load(args.checkpoint, name="RUN", accept=("network",))
-    about = describe(ck)
+    ck = checkpoint.load(args.checkpoint, name="RUN")
+    seq2seq = not hasattr(ck.model, "output")        # an encoder-decoder (bptt task reverse or sort)
+    about = describe_seq2seq(ck) if seq2seq else describe(ck)
     try:
         with writing("--torch", out):
             lines = save_state_dict(ck.model, out)
@@ -83,8 +112,18 @@ def run(args):
         tmp.unlink(missing_ok=True)
     output = Output()
     modules = lines[1].split(" = ", 1)[1].replace(", torch.nn.Linear", " + torch.nn.Linear")
-    output.line(f"wrote {out} (state_dict of {modules}) and {side}")
     m = ck.model
+    if seq2seq:
+        from ..proof.torch_bridge import seq2seq_lines
+        encoder, decoder, readout = lines[1].split(" = ", 1)[1].split(", torch.nn.")
+        output.line(f"wrote {out} (state_dict of the encoder {encoder}, the decoder torch.nn.{decoder} and the "
+                    f"readout torch.nn.{readout}) and {side}")
+        output.line(f"{about['what']}: inputs {about['inputs']}; outputs {about['outputs']} ({about['loss']})")
+        output.line("load it in PyTorch, and compute its logits and loss, with:")
+        for line in lines + seq2seq_lines(m):
+            output.line(f"    {line}")
+        return 0
+    output.line(f"wrote {out} (state_dict of {modules}) and {side}")
     if "vocab" in about:
         output.line(f"inputs: one-hot rows of the {m.n_in} characters of {side.name}; outputs: softmax over "
                     f"them, the next character (cross-entropy)")

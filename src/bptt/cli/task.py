@@ -23,9 +23,9 @@ def add(sub):
     add_config_flags(p, TaskConfig)
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a new folder under runs/)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
-                   help="continue the seq2seq run in DIR (bptt task reverse or sort) from its checkpoint, bit for "
-                        "bit as if it had not stopped; only --steps, --eval-every, --log-every and --threads may "
-                        "change (default: a new run)")
+                   help="continue the task run in DIR from its checkpoint (its last held-out score, or where it "
+                        "stopped), bit for bit as if it had not stopped; only --steps, --eval-every, --log-every "
+                        "and --threads may change (default: a new run)")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.set_defaults(run=run)
 
@@ -113,9 +113,10 @@ def _report(output, result, out) -> int:
 
 
 def _resume(args) -> int:
-    """``bptt task TASK --resume DIR``: a seq2seq run continued where its checkpoint left it."""
+    """``bptt task TASK --resume DIR``: a task run (one network, or an encoder-decoder) continued where its
+    checkpoint left it, bit for bit as if it had not stopped."""
     from .. import _threads
-    from ..train import pairs
+    from ..train import checkpoint, task as task_training
     from ..train.task import Diverged, TaskConfig
     from ._output import Output, error_line
     if args.out is not None:
@@ -124,14 +125,16 @@ def _resume(args) -> int:
     task = changes.pop("task")
     output = Output()
     try:
-        from ..train import checkpoint
-        ck = checkpoint.load(args.resume, name="--resume", accept=("seq2seq",))
+        ck = checkpoint.load(args.resume, name="--resume")
         run_task = (ck.meta.get("run") or {}).get("config", {}).get("task")
         if run_task is not None and task != run_task:
             raise ValueError(f"TASK: expected the run's task {run_task!r} with --resume, got {task!r}")
         step = (ck.meta.get("run") or {}).get("step")
         with stopping_at_once(), _threads.for_update(changes.get("threads")):
-            result = pairs.resume(args.resume, changes)
+            if args.quiet:
+                result = task_training.resume(args.resume, changes)
+            else:
+                result = _resume_showing(args.resume, changes, ck, output)
         output.line(f"resumed {task} at update {step} in {ck.path.parent}")
     except Stopped as stop:
         error_line(f"bptt: interrupted by {signal_name(stop.signum)}; {args.resume} holds what was written so far")
@@ -140,6 +143,23 @@ def _resume(args) -> int:
         error_line(f"bptt: {err}")
         return 1
     return _report(output, result, ck.path.parent)
+
+
+def _resume_showing(run, changes, ck, output):
+    """The resumed run, its progress shown as a new run's is (the bar counts from the run's start)."""
+    from dataclasses import replace
+    from ..data import tasks
+    from ..train import task as task_training
+    from ..train.task import TaskConfig
+    saved = (ck.meta.get("run") or {}).get("config")
+    try:
+        config = replace(TaskConfig(**saved), **changes)
+    except TypeError:        # an unreadable run state: resume says so in one line
+        return task_training.resume(run, changes)
+    task = tasks.get(config.task)
+    with output.progress("train", config.steps, every=None, tenths=False) as bar:
+        return task_training.resume(run, changes, progress=_Progress(bar, task.baseline(config.length),
+                                                                     task.criterion))
 
 
 def _g(value) -> str:

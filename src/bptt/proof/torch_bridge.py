@@ -208,13 +208,15 @@ def _layers_and_directions(layers, directions):
 
 
 def save_state_dict(model, path) -> list:
-    """Write ``model`` as the ``state_dict`` of its torch modules (keys ``rnn.*``, ``readout.*``)
-    at ``path``, atomically; returns the three lines of Python that rebuild the modules and load it."""
+    """Write ``model`` as the ``state_dict`` of its torch modules (keys ``rnn.*``, ``readout.*``; a
+    ``Seq2Seq``'s ``encoder.*``, ``decoder.*``, ``readout.*``) at ``path``, atomically; returns the
+    three lines of Python that rebuild the modules and load it."""
     import os
     from pathlib import Path
     torch = _torch()
-    module, readout = to_torch(model)
-    state = torch.nn.ModuleDict({"rnn": module, "readout": readout}).state_dict()
+    modules = to_torch(model)
+    names = ("encoder", "decoder", "readout") if isinstance(model, Seq2Seq) else ("rnn", "readout")
+    state = torch.nn.ModuleDict(dict(zip(names, modules))).state_dict()
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -224,9 +226,28 @@ def save_state_dict(model, path) -> list:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    held = ", ".join(f'"{n}": {n}' for n in names)
     return ["import torch",
-            f"rnn, readout = {_constructor(torch, module)}, {_constructor(torch, readout)}",
-            f'torch.nn.ModuleDict({{"rnn": rnn, "readout": readout}}).load_state_dict(torch.load({str(path)!r}))']
+            f"{', '.join(names)} = {', '.join(_constructor(torch, m) for m in modules)}",
+            f"torch.nn.ModuleDict({{{held}}}).load_state_dict(torch.load({str(path)!r}))"]
+
+
+def seq2seq_lines(model) -> list:
+    """The lines of Python that compute, with the modules the loading lines make, what a ``Seq2Seq``
+    computes: ``logits`` its readout o (Ty, B, O) for token ids x (Tx, B), the teacher-forced y_in
+    (Ty, B) and x_lengths (B,) (sequence b is x[:x_lengths[b], b]; the encoder's context is its state
+    after that step: a packed sequence), and ``loss`` its L, summed over the steps the mask (Ty, B)
+    keeps, divided by B."""
+    dtype = "float32" if model.dtype == np.float32 else "float64"
+    return [
+        "def logits(x, y_in, x_lengths):",
+        f"    x = torch.nn.utils.rnn.pack_padded_sequence(torch.nn.functional.one_hot(x, {model.n_in})"
+        f".to(torch.{dtype}), x_lengths, enforce_sorted=False)",
+        f"    return readout(decoder(torch.nn.functional.one_hot(y_in, {model.n_out}).to(torch.{dtype}), "
+        f"encoder(x)[1])[0])",
+        "loss = lambda x, y_in, y, mask, x_lengths: -(torch.log_softmax(logits(x, y_in, x_lengths), -1)"
+        ".gather(-1, y[..., None])[..., 0] * mask).sum() / y.shape[1]",
+    ]
 
 
 def outputs_line(model, tokens: bool) -> str:

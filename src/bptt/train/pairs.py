@@ -15,18 +15,17 @@ Shape legend: Tx encoder steps, Ty decoder steps, B batch.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from .. import _validate as check
-from . import checkpoint as ckpt
-from . import runfiles, signals
+from . import runfiles, runstate, signals
 from ..data import tasks
 from ..nn.seq2seq import Seq2Seq
 from .optim import OPTIMIZERS
 from .progress import SILENT
+from .runstate import RESUMABLE, RunState  # noqa: F401  (RESUMABLE: what a resumed run may change)
 from .update import Updates
 
 EVAL_CHUNK = 250          # held-out sequences per forward pass
@@ -78,26 +77,6 @@ def score(model: Seq2Seq, task, batch: tasks.Pairs, chunk=EVAL_CHUNK) -> dict:
             "free_token_wrong": sums["free_token_wrong"] / steps}
 
 
-RESUMABLE = ("steps", "eval_every", "log_every", "threads")   # what a resumed run may change
-
-
-@dataclass
-class _RunState:
-    """Where a run is: its updates, sequences drawn, skipped updates, the time spent so far, and the
-    Generator its training batches come from (saved whole, so a resumed run draws what it would have)."""
-
-    step: int
-    sequences: int
-    skipped: int
-    seconds: float
-    cpu_seconds: float
-    rng: np.random.Generator
-
-    def record(self) -> dict:
-        return {"step": self.step, "sequences": self.sequences, "skipped": self.skipped, "seconds": self.seconds,
-                "cpu_seconds": self.cpu_seconds, "rng": self.rng.bit_generator.state}
-
-
 def train(config, out, *, progress=None) -> dict:
     """Train ``config``'s Seq2Seq on its pair task; write the run folder ``out``; return the result."""
     task = tasks.get(config.task)
@@ -105,7 +84,7 @@ def train(config, out, *, progress=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     model = build_seq2seq(config, task)
     opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
-    run = _RunState(0, 0, 0, 0.0, 0.0, np.random.default_rng([config.seed, 0]))    # training batches
+    run = RunState(0, 0, 0, 0.0, 0.0, np.random.default_rng([config.seed, 0]))    # training batches
     (out / "metrics.jsonl").write_text("")
     return _train(config, out, task, model, opt, run, progress)
 
@@ -113,66 +92,18 @@ def train(config, out, *, progress=None) -> dict:
 def resume(out, changes=None, *, progress=None) -> dict:
     """Continue the run in folder ``out`` from its checkpoint, bit for bit as if it had not stopped.
 
-    changes: {field: value} of the settings in ``RESUMABLE`` (a larger ``steps``, say); any other
-    field is refused unless it equals the run's own. The parameters, the optimiser's moments, the
-    batch Generator's state, the counts and the held-out set (redrawn from the seed) are the run's.
+    changes: {field: value} of the settings in ``runstate.RESUMABLE`` (a larger ``steps``, say); any
+    other field is refused unless it equals the run's own. The parameters, the optimiser's moments,
+    the batch Generator's state, the counts and the held-out set (redrawn from the seed) are the run's.
     """
-    from dataclasses import replace
-    from .task import TaskConfig
-    ck = ckpt.load(out, name="--resume", accept=("seq2seq",))
-    run_dir = ck.path.parent
-    where = f"--resume {str(run_dir)!r}"
-    saved = ck.meta.get("run")
-    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
-        raise ValueError(f"{where}: expected a seq2seq task run's checkpoint with its run state, got one without "
-                         f"(saved by a bptt from before seq2seq runs could resume)")
-    try:
-        config = TaskConfig(**saved["config"])
-    except TypeError as err:
-        raise ValueError(f"{where}: expected the settings of a task run, got {err}") from None
-    for name, value in (changes or {}).items():
-        if name not in RESUMABLE and value != getattr(config, name):
-            raise ValueError(f"--{name.replace('_', '-')}: expected the run's own {getattr(config, name)!r} or no "
-                             f"flag (a resumed run may change only {', '.join('--' + n.replace('_', '-') for n in RESUMABLE)}), "
-                             f"got {value!r}")
-    config = replace(config, **(changes or {})).validate()
-    step = saved.get("step")
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"{where}: expected a whole number of updates in the run state, got {step!r:.40}")
-    result = ck.meta.get("task_result") or {}
-    if result.get("solved"):
-        raise ValueError(f"{where}: expected a run that is not solved yet, got one solved after {step} updates")
-    if config.steps <= step:
-        raise ValueError(f"--steps: expected more than the run's {step} updates to go on, got {config.steps}")
-    task = tasks.get(config.task)
-    model = ck.model
-    want = build_seq2seq(config, task).spec()
-    if model.spec() != want:
-        raise ValueError(f"{where}: expected the model its settings describe ({want}), got {model.spec()}")
-    opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
-    state = {k[len("opt/"):]: v for k, v in ck.state.items() if k.startswith("opt/")}
-    for k, v in opt.state().items():
-        if k not in state or state[k].shape != v.shape:
-            raise ValueError(f"{where}: expected the optimiser state state/opt/{k} of shape {v.shape}, got "
-                             f"{'none' if k not in state else check.describe(state[k])}")
-    opt.restore(state)
-    rng = np.random.default_rng(0)
-    try:
-        rng.bit_generator.state = saved["rng"]
-    except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"{where}: expected the training batches' PCG64 state, got an unreadable one "
-                         f"({err})") from None
-    run = _RunState(step, int(saved.get("sequences", 0)), int(saved.get("skipped", 0)),
-                    float(saved.get("seconds", 0.0)), float(saved.get("cpu_seconds", 0.0)), rng)
-    return _train(config, run_dir, task, model, opt, run, progress)
+    ck, config, model, opt, run = runstate.load(
+        out, "seq2seq", changes, lambda c: build_seq2seq(c, tasks.get(c.task)),
+        lambda c, params: OPTIMIZERS[c.optimizer](params, c.lr))
+    return _train(config, ck.path.parent, tasks.get(config.task), model, opt, run, progress)
 
 
 def _save(out, model, opt, run, config, result=None):
-    meta = {"run": {**run.record(), "config": asdict(config)}}
-    if result is not None:
-        meta["task_result"] = result
-    ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta=meta,
-              state={f"opt/{k}": v for k, v in opt.state().items()})
+    runstate.save(out, model, opt, run, config, result)
 
 
 def _train(config, out, task, model, opt, run, progress) -> dict:

@@ -4,9 +4,10 @@ Every update draws a new batch from the task's generator, back-propagates throug
 sequence (full BPTT: the lag is the point) and applies one optimiser step. Every
 ``eval_every`` updates the model is scored on a held-out set of fresh sequences drawn once
 from a separate seed; training stops as soon as the task's criterion holds there, or when the
-update budget ends. A run folder then holds ``result.json``, ``checkpoint.npz`` (the model
-alone, which maps the generator's inputs to its outputs), ``metrics.jsonl``,
-``learning_curve.png`` and ``lag_profile.png``.
+update budget ends. A run folder then holds ``result.json``, ``checkpoint.npz`` (the model,
+which maps the generator's inputs to its outputs, with the optimiser's state and the run state
+that ``resume`` continues from: ``runstate.py``), ``metrics.jsonl``, ``learning_curve.png`` and
+``lag_profile.png``.
 
 Shape legend: T time, B batch, I inputs, H hidden, O outputs.
 """
@@ -24,7 +25,7 @@ import numpy as np
 from .. import _threads
 from .. import _validate as check
 from . import checkpoint as ckpt
-from . import runfiles, signals
+from . import runfiles, runstate, signals
 from ..data import tasks
 from ..nn.activations import ACTIVATIONS
 from ..nn.dropout import dropout_masks
@@ -291,66 +292,100 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
     if tasks.get(config.task).model == "seq2seq":
         from . import pairs
         return pairs.train(config, out, progress=progress)
-    progress = SILENT if progress is None else progress
     task = tasks.get(config.task)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = build_model(config)
     opt = OPTIMIZERS[config.optimizer](model.params, config.lr)
+    run = runstate.RunState(0, 0, 0, 0.0, 0.0, np.random.default_rng([config.seed, 0]),    # training batches
+                            signs=np.random.default_rng([config.seed, 2]))                  # UORO's random signs
+    (out / METRICS).write_text("")
+    return _train(config, out, task, model, opt, run, progress)
+
+
+def resume(out, changes: dict | None = None, *, progress: Progress | None = None) -> dict:
+    """Continue the task run in folder ``out`` from its checkpoint, bit for bit as if it had not stopped.
+
+    changes: {field: value} of the settings in ``runstate.RESUMABLE`` (a larger ``steps``, say); any
+    other field is refused unless it equals the run's own. A seq2seq run goes to ``pairs.resume``.
+    The parameters, the optimiser's moments, the Generators' states (training batches, UORO's
+    signs), the counts and the held-out set (redrawn from the seed) are the run's.
+    """
+    from ..nn.seq2seq import Seq2Seq
+    if isinstance(ckpt.load(out, name="--resume").model, Seq2Seq):
+        from . import pairs
+        return pairs.resume(out, changes, progress=progress)
+    ck, config, model, opt, run = runstate.load(
+        out, "network", changes, build_model, lambda c, params: OPTIMIZERS[c.optimizer](params, c.lr))
+    return _train(config, ck.path.parent, tasks.get(config.task), model, opt, run, progress)
+
+
+def _train(config, out, task, model, opt, run: runstate.RunState, progress) -> dict:
+    """The update loop from ``run``'s position to ``config.steps`` (or solved, or a stop signal).
+
+    A checkpoint with the run state is written at every held-out score and at the end (a stopped
+    run's too), so a run that is killed resumes from its last score, one that is stopped from where
+    it stopped.
+    """
+    progress = SILENT if progress is None else progress
     updates = Updates(opt, lr=config.lr, clip=config.clip, lr_decay=config.lr_decay,
-                      lr_decay_every=config.lr_decay_every)
-    rng = np.random.default_rng([config.seed, 0])                # training batches
-    signs = np.random.default_rng([config.seed, 2])              # UORO's random signs
+                      lr_decay_every=config.lr_decay_every, skipped=run.skipped)
     held_out = task.generate(config.length, config.eval_size, np.random.default_rng([config.seed, 1]))
     baseline = task.baseline(config.length)
     log = out / METRICS
-    log.write_text("")
-    t0 = time.perf_counter()
-    step = sequences = 0
+    t0, c0 = time.perf_counter() - run.seconds, time.process_time() - run.cpu_seconds
     metric = held_loss = None
     solved = False
     last_loss = last_norm = float("nan")
     pending = iter(())                                           # the current batch's updates still to come
+    left = 0                                                     # how many of them
     with signals.noted() as stop:
-        while step < config.steps and not solved and stop.signum is None:
+        while run.step < config.steps and not solved and stop.signum is None:
             with _threads.for_update(config.threads):           # the forward and backward passes
                 update = next(pending, None)
             if update is None:                                   # bptt: one per batch; online: one per window
-                batch = task.generate(config.length, config.batch_size, rng)
+                batch = task.generate(config.length, config.batch_size, run.rng)
                 masks = None if not config.dropout else dropout_masks(    # this update's, from (seed, step, t)
-                    config.dropout, (config.seed, 2, step), 0, batch.x.shape[0], model.layers, batch.x.shape[1],
-                    model.n_hidden, model.dtype)
+                    config.dropout, (config.seed, 2, run.step), 0, batch.x.shape[0], model.layers,
+                    batch.x.shape[1], model.n_hidden, model.dtype)
                 pending = sequence_updates(config.gradient, model, batch.x, _targets(batch.y, model), batch.mask,
-                                           config.seq_length, signs, dropout=masks)
-                sequences += config.batch_size
+                                           config.seq_length, run.signs, dropout=masks)
+                left = _updates_in(config, batch.mask)
+                run.sequences += config.batch_size
                 continue
             result, targets = update
-            if not updates.accept(result.loss, result.grads, step):
-                pending = iter(())                               # the rest of this batch carries it on
+            left -= 1
+            if not updates.accept(result.loss, result.grads, run.step):
+                pending, left = iter(()), 0                      # the rest of this batch carries it on
                 continue
-            last_norm = updates.apply(model.params, result.grads, step).norm
-            step += 1
+            last_norm = updates.apply(model.params, result.grads, run.step).norm
+            run.step += 1
+            step = run.step
             last_loss = result.loss * config.batch_size / targets   # per target step
             evaluate_now = step % config.eval_every == 0 or step == config.steps
             if step % config.log_every == 0 or evaluate_now:
-                record = {"step": step, "sequences": sequences, "loss": _number(last_loss),
+                record = {"step": step, "sequences": run.sequences, "loss": _number(last_loss),
                           "grad_norm": last_norm, "skipped": updates.skipped, "seconds": time.perf_counter() - t0}
                 if evaluate_now:
                     with _threads.for_update(config.threads):
                         metric, held_loss = evaluate(model, task, held_out)
                     solved = task.solved(metric)
                     record.update({"metric": _number(metric), "val_loss": _number(held_loss), "solved": solved})
+                # Log, then save: a kill between the two leaves a line past the checkpoint, which resume trims.
                 runfiles.append_jsonl(log, record)
                 if evaluate_now:
+                    _note(run, updates, t0, c0, left)
+                    runstate.save(out, model, opt, run, config)
                     progress.evaluated(step, record)
             progress.update(step, {"loss": _number(last_loss), "metric": None if metric is None else _number(metric)})
-        seconds = time.perf_counter() - t0
+        _note(run, updates, t0, c0, left)
+        seconds = run.seconds
         if metric is None:   # every update was skipped (or a signal came) before the first evaluation
             metric, held_loss = evaluate(model, task, held_out)
             solved = task.solved(metric)
         # JSON has no inf or NaN: a model whose outputs overflowed scores null
         result = {"task": config.task, "cell": config.cell, "length": config.length, "seed": config.seed,
-                  "solved": solved, "updates": step, "sequences_seen": sequences, "metric": _number(metric),
+                  "solved": solved, "updates": run.step, "sequences_seen": run.sequences, "metric": _number(metric),
                   "metric_name": task.metric_name, "baseline": baseline, "baseline_means": task.baseline_means,
                   "criterion": task.criterion, "threshold": task.threshold, "loss": _number(held_loss),
                   "loss_baseline": task.loss_baseline(config.length), "seconds": seconds,
@@ -358,7 +393,7 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
                   "config": _config_record(config)}
         if stop.signum is not None:
             result["interrupted"] = stop.signum
-        ckpt.save(out / ckpt.FILENAME, model, vocab=None, meta={"task_result": result})
+        runstate.save(out, model, opt, run, config, result)
         profile = None if model.bidirectional else lag_profile_of(model, task, held_out)
         result["lag_ratio"] = None if profile is None else [_number(v) for v in profile.ratio]
         runfiles.write_json(out / "result.json", result)
@@ -371,6 +406,21 @@ def train(config: TaskConfig, out, *, progress: Progress | None = None) -> dict:
                          title=f"How much of the error at the answer reaches h(t - lag)\n"
                                f"{config.task}, T = {config.length}: the trained model")
     return result
+
+
+def _note(run, updates, t0, c0, left) -> None:
+    """The counts and clocks into the run state, before it is saved."""
+    run.skipped = updates.skipped
+    run.seconds, run.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    run.between_batches = left <= 0
+
+
+def _updates_in(config, mask) -> int:
+    """How many updates ``sequence_updates`` makes of a batch: one for bptt, else one per window with a target."""
+    if config.gradient == "bptt":
+        return 1
+    k1 = mask.shape[0] if config.seq_length is None else config.seq_length
+    return sum(1 for start in range(0, mask.shape[0], k1) if mask[start:start + k1].sum() > 0)
 
 
 def _config_record(config: TaskConfig) -> dict:
