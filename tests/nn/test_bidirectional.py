@@ -15,16 +15,10 @@ import bptt  # noqa: E402
 from bptt.nn.stages import param_name, reverse_steps, split_param_name  # noqa: E402
 from cells import CELLS, TORCH_CELLS  # noqa: E402
 from torch_reference import run_packed  # noqa: E402
+from compare import close  # noqa: E402
 
-RTOL = 1e-10
 
 
-def close(actual, expected, what, rtol=RTOL):
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(np.abs(expected).max(initial=0.0), 1e-300)
-    err = np.abs(actual - expected).max(initial=0.0) / scale
-    assert err < rtol, f"{what}: relative error {err:.2e}"
 
 
 def problem(cell, *, bidirectional=True, layers=1, kind="vectors", output="softmax", I=3, H=4, O=3, T=6,

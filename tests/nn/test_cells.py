@@ -28,18 +28,12 @@ from bptt.proof.random_cases import random_case  # noqa: E402
 from cells import CELLS  # noqa: E402
 from torch_reference import (loss_fn, own_extras, run_module, run_module_stepwise, torch_grads,  # noqa: E402
                              torch_inputs, torch_modules)
+from compare import close  # noqa: E402
 
-RTOL = 1e-10
 # every proof below on both paths of the gated cells' steps: NumPy's and the compiled kernels (conftest)
 pytestmark = pytest.mark.usefixtures("kernels")
 
 
-def close(actual, expected, what, rtol=RTOL):
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(np.abs(expected).max(initial=0.0), 1e-300)
-    err = np.abs(actual - expected).max(initial=0.0) / scale
-    assert err < rtol, f"{what}: relative error {err:.2e}"
 
 
 def compare(case):

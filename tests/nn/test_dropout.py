@@ -18,17 +18,11 @@ from bptt.nn.truncated import TruncatedBPTT  # noqa: E402
 from bptt.proof.random_cases import random_case  # noqa: E402
 from cells import CELLS  # noqa: E402
 from torch_reference import run_modules_with_dropout  # noqa: E402
+from compare import close  # noqa: E402
 
-RTOL = 1e-10
 P = 0.4
 
 
-def close(actual, expected, what, rtol=RTOL):
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(np.abs(expected).max(initial=0.0), 1e-300)
-    err = np.abs(actual - expected).max(initial=0.0) / scale
-    assert err < rtol, f"{what}: relative error {err:.2e}"
 
 
 def case_with_masks(cell, layers, kind="tokens", output="softmax", seed=0):

@@ -16,17 +16,11 @@ from bptt.nn.online import Step, dense_jacobians, dense_unit
 from bptt.nn.rtrl import influence_bytes
 from bptt.nn.unroll import Weights
 from cells import CELLS
+from compare import close
 
-RTOL = 1e-10
 EPS = 1e-6
 
 
-def close(actual, expected, what, rtol=RTOL):
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(np.abs(expected).max(initial=0.0), 1e-300)
-    err = np.abs(actual - expected).max(initial=0.0) / scale
-    assert err < rtol, f"{what}: relative error {err:.2e}"
 
 
 # ---- the step Jacobians, by central differences --------------------------------------------

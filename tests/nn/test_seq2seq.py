@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cells import CELLS, TORCH_CELLS
+from compare import close
 
 torch = pytest.importorskip("torch")
 
 from bptt.nn.stages import param_name  # noqa: E402
 
-RTOL = 1e-10
 
 
 def problem(cell, Tx, Ty, B, I, H, O, layers, seed, lengths=True, mask=True):
@@ -108,12 +108,6 @@ def torch_reference(model, x, y_in, y, mask, x_lengths):
     return float(L.detach()), grads, o.detach().numpy(), dstate
 
 
-def close(actual, expected, what):
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, what
-    scale = max(np.abs(expected).max(initial=0.0), 1e-300)
-    err = np.abs(actual - expected).max(initial=0.0) / scale
-    assert err < RTOL, f"{what}: relative error {err:.2e}"
 
 
 def agree(model, x, y_in, y, mask, x_lengths):

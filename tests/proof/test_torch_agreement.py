@@ -2,23 +2,16 @@
 explicit loop, for every nonlinearity (linear included, which torch.nn.RNN lacks), float64,
 1e-10 relative. Every cell against PyTorch's own modules is proven in tests/test_cells.py."""
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from bptt.proof.random_cases import random_problem  # noqa: E402
 from torch_reference import run_loop  # noqa: E402
+from compare import close  # noqa: E402
 
-RTOL = 1e-10
 
 
-def close(actual, expected, what):
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, what
-    scale = max(np.abs(expected).max(initial=0.0), 1e-300)
-    err = np.abs(actual - expected).max(initial=0.0) / scale
-    assert err < RTOL, f"{what}: relative error {err:.2e}"
 
 
 @pytest.mark.parametrize("f", ["tanh", "relu", "linear"])
