@@ -249,17 +249,22 @@ def product_rates(shapes=((64, 256), (64, 512), (128, 1024)), reps=200):
         an, wn, on = a.numpy(), w.numpy(), o.numpy()
 
         def best(f):
-            f()
-            ts = []
-            for _ in range(reps):
-                t = clock()
-                f()
-                ts.append(clock() - t)
-            return min(ts)
+            return min(_timed(f, reps))
         flops = 2 * B * H * H
         rows.append((B, H, flops / best(lambda: np.matmul(an, wn, out=on)) / 1e9,
                      flops / best(lambda: torch.mm(a, w, out=o)) / 1e9))
     return rows
+
+
+def _timed(f, reps):
+    """``reps`` clock readings of f() after one call to warm it up."""
+    f()
+    ts = []
+    for _ in range(reps):
+        t = clock()
+        f()
+        ts.append(clock() - t)
+    return ts
 
 
 def step_products(cell, H, B, reps=300):
@@ -273,13 +278,7 @@ def step_products(cell, H, B, reps=300):
     Wn, W_Tn, hn, gn, cn, dan = W.numpy(), np.ascontiguousarray(W.numpy().T), h.numpy(), g.numpy(), c.numpy(), da.numpy()
 
     def med(f):
-        f()
-        ts = []
-        for _ in range(reps):
-            t = clock()
-            f()
-            ts.append(clock() - t)
-        return 1e6 * statistics.median(ts)
+        return 1e6 * statistics.median(_timed(f, reps))
     return (med(lambda: np.matmul(hn, W_Tn, out=gn)), med(lambda: torch.mm(h, W.t(), out=g)),
             med(lambda: np.matmul(dan, Wn, out=cn)), med(lambda: torch.mm(da, W, out=c)))
 
