@@ -107,3 +107,13 @@ def test_the_environment_variable_chooses_and_a_bad_value_is_named():
     bad = kernels_in_a_fresh_process("gpu")
     assert bad.returncode != 0
     assert "BPTT_KERNELS: expected one of auto, numba, numpy, got 'gpu'" in bad.stderr
+
+
+def test_a_bad_value_stops_a_command_before_it_starts(tmp_path):
+    env = {**os.environ, "BPTT_KERNELS": "fastest"}
+    out = tmp_path / "run"
+    run = subprocess.run([sys.executable, "-m", "bptt", "train", "--steps", "2", "--out", str(out)],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == "bptt: error: BPTT_KERNELS: expected one of auto, numba, numpy, got 'fastest'\n"
+    assert not out.exists()

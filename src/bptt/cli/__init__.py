@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from .. import __version__
+from ..nn.cells import kernels
 from ._args import Parser, UsageError
 from ._output import error_line
 
@@ -32,6 +33,7 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
+        kernels()            # BPTT_KERNELS read before any work: a bad value stops the command before it starts
         return args.run(args)
     except (UsageError, ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
             PermissionError) as err:

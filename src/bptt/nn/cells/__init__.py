@@ -128,6 +128,7 @@ it (``bptt train``, ``bptt task``) with its options' defaults.
 
 from dataclasses import fields
 
+from ._kernels import active as kernels
 from ._page import from_next_step
 from .gru import GRUCell
 from .leaky import LeakyCell
@@ -138,4 +139,4 @@ CELLS = {cls.name: cls for cls in (RNNCell, LSTMCell, GRUCell, LeakyCell)}
 # the cells that offer the chrono initialisation: those with a ``chrono`` field
 CHRONO = tuple(name for name, cls in CELLS.items() if "chrono" in {f.name for f in fields(cls)})
 
-__all__ = ["CELLS", "CHRONO", "RNNCell", "LSTMCell", "GRUCell", "LeakyCell", "from_next_step"]
+__all__ = ["CELLS", "CHRONO", "RNNCell", "LSTMCell", "GRUCell", "LeakyCell", "from_next_step", "kernels"]
