@@ -193,3 +193,14 @@ def test_a_run_stopped_by_sigint_resumes_bit_for_bit(tmp_path):
     train(default_config(task="adding", cell="gru", length=6, hidden=8, batch_size=8, eval_size=20,
                          eval_every=1000000, steps=steps), straight)
     same_run(straight, out)
+
+
+def test_a_resumed_run_says_so_above_its_progress(tmp_path, capsys):
+    # Through a pipe (capsys: not a terminal) the line comes first, then the held-out lines.
+    out = tmp_path / "run"
+    train(default_config(**LSTM, steps=5), out)
+    capsys.readouterr()
+    assert main(["task", "copy", "--resume", str(out), "--steps", "10", "--eval-every", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"resumed copy at update 5 in {out}"
+    assert lines[1].startswith("train 10/10") and sum(line.startswith("resumed") for line in lines) == 1

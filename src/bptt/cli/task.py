@@ -35,17 +35,25 @@ class _Progress:
     or a log, one plain line per held-out score. Each shows the training loss, the latest held-out
     metric against the baseline and the criterion, and the time left."""
 
-    def __init__(self, bar, baseline, criterion):
+    def __init__(self, bar, baseline, criterion, first=None):
         self.bar, self.baseline, self.criterion = bar, baseline, criterion
+        self.first = first       # called once before the first line: a resumed run says so above its progress
 
     def _stats(self, loss, metric):
         held = "-" if metric is None else _g(metric)
         return f"loss {_g(loss)}  held-out {held} (baseline {self.baseline:.4g}, solved when {self.criterion})"
 
+    def _begin(self):
+        if self.first is not None:
+            self.first, first = None, self.first
+            first()
+
     def update(self, step, stats):
+        self._begin()
         self.bar.update(step, self._stats(stats["loss"], stats["metric"]))
 
     def evaluated(self, step, record):
+        self._begin()
         self.bar.update(step, self._stats(record["loss"], record["metric"]), line=True)
 
     def sampled(self, step, text):
@@ -130,12 +138,14 @@ def _resume(args) -> int:
         if run_task is not None and task != run_task:
             raise ValueError(f"TASK: expected the run's task {run_task!r} with --resume, got {task!r}")
         step = (ck.meta.get("run") or {}).get("step")
+        said = f"resumed {task} at update {step} in {ck.path.parent}"
         with stopping_at_once(), _threads.for_update(changes.get("threads")):
             if args.quiet:
                 result = task_training.resume(args.resume, changes)
             else:
-                result = _resume_showing(args.resume, changes, ck, output)
-        output.line(f"resumed {task} at update {step} in {ck.path.parent}")
+                result, said = _resume_showing(args.resume, changes, ck, output, said)
+        if said is not None:                     # not shown above the progress: a quiet run's
+            output.line(said)
     except Stopped as stop:
         error_line(f"bptt: interrupted by {signal_name(stop.signum)}; {args.resume} holds what was written so far")
         return 128 + stop.signum
@@ -145,8 +155,9 @@ def _resume(args) -> int:
     return _report(output, result, ck.path.parent)
 
 
-def _resume_showing(run, changes, ck, output):
-    """The resumed run, its progress shown as a new run's is (the bar counts from the run's start)."""
+def _resume_showing(run, changes, ck, output, said):
+    """The resumed run, its progress shown as a new run's is (the bar counts from the run's start),
+    ``said`` on the line above it. Returns (result, ``said`` if it is still to be printed, else None)."""
     from dataclasses import replace
     from ..data import tasks
     from ..train import task as task_training
@@ -155,11 +166,14 @@ def _resume_showing(run, changes, ck, output):
     try:
         config = replace(TaskConfig(**saved), **changes)
     except TypeError:        # an unreadable run state: resume says so in one line
-        return task_training.resume(run, changes)
+        return task_training.resume(run, changes), said
     task = tasks.get(config.task)
+    shown = []
     with output.progress("train", config.steps, every=None, tenths=False) as bar:
-        return task_training.resume(run, changes, progress=_Progress(bar, task.baseline(config.length),
-                                                                     task.criterion))
+        progress = _Progress(bar, task.baseline(config.length), task.criterion,
+                             first=lambda: (output.line(said), shown.append(True)))
+        result = task_training.resume(run, changes, progress=progress)
+    return result, (None if shown else said)
 
 
 def _g(value) -> str:
